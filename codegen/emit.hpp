@@ -1,0 +1,27 @@
+// Ahead-of-time emission: compiles a scheduled pipeline into a static library (carrying the Halide
+// runtime) and a documented C header, atomically: nothing appears at the output paths unless both
+// files were written in full.
+#pragma once
+
+#include <string>
+
+#include <Halide.h>
+
+#include "codegen/lower.hpp"
+
+namespace cnngen {
+
+struct EmitRequest {
+  std::string function_name;
+  std::string source_name;  // the .net file, named in the header
+  std::string library_path;  // …/lenet.a
+  std::string header_path;   // …/lenet.h
+  Halide::Target target;
+};
+
+/// Compiles `lowered` as described by `request`. Throws Halide::Error (or std::runtime_error for
+/// file system failures) after removing every temporary file; the output paths are then untouched.
+void emit_library(const LoweredNetwork &lowered, const Network &network,
+                  const EmitRequest &request);
+
+}  // namespace cnngen

@@ -1,0 +1,125 @@
+// The graph walk of lowering: binds the input and the weights, then lowers node by node.
+#include "codegen/lower.hpp"
+
+#include <cstring>
+#include <map>
+
+#include "codegen/lower_layers.hpp"
+
+namespace cnngen {
+namespace {
+
+/// Constrains `param` to exactly `extents` (innermost first), dense, starting at 0.
+void constrain(Halide::OutputImageParam param, const std::vector<int> &extents) {
+  Halide::Expr stride = 1;
+  for (std::size_t i = 0; i < extents.size(); ++i) {
+    param.dim(static_cast<int>(i)).set_bounds(0, extents[i]);
+    param.dim(static_cast<int>(i)).set_stride(stride);
+    stride = stride * extents[i];
+  }
+}
+
+/// A Func reading a parameter in PyTorch's layout, reversed into Halide's dimension order.
+Halide::Func parameter_func(const Parameter &parameter, const TensorFile *weights,
+                            const Node &node, std::vector<WeightArgument> &arguments) {
+  std::vector<int> extents(parameter.shape.rbegin(), parameter.shape.rend());
+  std::string name = symbol_name(node) + "_" + parameter.name.substr(parameter.name.rfind('.') + 1);
+  std::vector<Halide::Var> vars(extents.size());
+  std::vector<Halide::Expr> at(vars.begin(), vars.end());
+  Halide::Func func(name);
+  if (weights && std::holds_alternative<Linear>(node.op) && extents.size() == 2) {
+    // Packed at compile time with the output feature innermost, so that the schedule can
+    // vectorize a linear layer across its outputs with dense loads.
+    const WeightTensor &tensor = weights->at(parameter.name);
+    Halide::Buffer<float> buffer(extents[1], extents[0], name + "_data");
+    for (int o = 0; o < extents[1]; ++o) {
+      for (int i = 0; i < extents[0]; ++i) buffer(o, i) = tensor.data[static_cast<std::size_t>(o) * extents[0] + i];
+    }
+    func(vars) = buffer(at[1], at[0]);
+  } else if (weights) {
+    const WeightTensor &tensor = weights->at(parameter.name);
+    Halide::Buffer<float> buffer(extents, name + "_data");
+    std::memcpy(buffer.data(), tensor.data.data(), tensor.data.size() * sizeof(float));
+    func(vars) = buffer(at);
+  } else {
+    Halide::ImageParam param(Halide::Float(32), static_cast<int>(extents.size()), name);
+    constrain(param, extents);
+    func(vars) = param(at);
+    arguments.push_back({param, parameter, &node});
+  }
+  return func;
+}
+
+LayerWeights layer_weights(const Node &node, const TensorFile *weights,
+                           std::vector<WeightArgument> &arguments) {
+  LayerWeights out;
+  for (const Parameter &parameter : parameters(node)) {
+    Halide::Func func = parameter_func(parameter, weights, node, arguments);
+    if (parameter.shape.size() == 1) out.bias = func;
+    else out.weight = func;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<int> halide_extents(const Shape &shape) {
+  std::vector<int> extents;
+  for (auto it = shape.rbegin(); it != shape.rend(); ++it) extents.push_back(static_cast<int>(*it));
+  return extents;
+}
+
+std::vector<Halide::Argument> LoweredNetwork::arguments() const {
+  std::vector<Halide::Argument> args{input};
+  for (const WeightArgument &w : weight_arguments) args.push_back(w.param);
+  return args;
+}
+
+LoweredNetwork lower(const Network &network, const TensorFile *weights,
+                     const std::string &function_name) {
+  LoweredNetwork lowered;
+  const Shape &input_shape = network.tensors[static_cast<std::size_t>(network.input)].shape;
+  lowered.input = Halide::ImageParam(Halide::Float(32), static_cast<int>(input_shape.size()) + 1,
+                                     "input");
+  std::vector<int> input_extents = halide_extents(input_shape);
+  constrain(lowered.input, input_extents);
+  lowered.input.dim(static_cast<int>(input_extents.size())).set_min(0);
+
+  std::map<int, Value> values;  // tensor index → its Func
+  values[network.input] = {Halide::Func(lowered.input), input_shape};
+  for (const Node &node : network.nodes) {
+    const Value &in = values.at(node.inputs.at(0));
+    const Shape &shape = network.tensors[static_cast<std::size_t>(node.output)].shape;
+    std::string name = symbol_name(node);
+    Halide::Func func;
+    std::vector<Halide::Func> internals;
+    if (const auto *conv = std::get_if<Conv2d>(&node.op)) {
+      func = lower_conv2d(*conv, in, layer_weights(node, weights, lowered.weight_arguments), name);
+    } else if (const auto *pool = std::get_if<Pool2d>(&node.op)) {
+      func = lower_pool2d(*pool, in, name);
+    } else if (const auto *activation = std::get_if<Activation>(&node.op)) {
+      func = lower_activation(*activation, in, name);
+    } else if (std::holds_alternative<Softmax>(node.op)) {
+      func = lower_softmax(in, name, internals);
+    } else if (std::holds_alternative<Flatten>(node.op)) {
+      func = lower_flatten(in, name);
+    } else if (const auto *linear = std::get_if<Linear>(&node.op)) {
+      func = lower_linear(*linear, in, layer_weights(node, weights, lowered.weight_arguments), name);
+    }
+    lowered.layers.push_back({&node, func, internals});
+    values[node.output] = {func.defined() ? func : in.func, shape};
+  }
+
+  const Value &last = values.at(network.output);
+  std::vector<Halide::Var> args = last.func.args();
+  std::vector<Halide::Expr> at(args.begin(), args.end());
+  lowered.output = Halide::Func(function_name + "_output");
+  lowered.output(args) = last.func(at);
+  std::vector<int> output_extents =
+      halide_extents(network.tensors[static_cast<std::size_t>(network.output)].shape);
+  constrain(lowered.output.output_buffer(), output_extents);
+  lowered.output.output_buffer().dim(static_cast<int>(output_extents.size())).set_min(0);
+  return lowered;
+}
+
+}  // namespace cnngen

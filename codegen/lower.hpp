@@ -1,0 +1,48 @@
+// Lowers a checked Network to a Halide pipeline: the input and weight parameters, one Func per
+// layer named after it, and the output. Assumes the Network passed infer_shapes (and, when weights
+// are given, check_weights); codegen reports nothing to the user.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <Halide.h>
+
+#include "dsl/network.hpp"
+#include "dsl/safetensors.hpp"
+
+namespace cnngen {
+
+struct LoweredLayer {
+  const Node *node;
+  Halide::Func func;                     // undefined for the identity at inference (dropout)
+  std::vector<Halide::Func> internals;   // stages inside the layer that the schedule places
+};
+
+/// A weight or bias passed at run time when the library is built without embedded weights.
+struct WeightArgument {
+  Halide::ImageParam param;
+  Parameter parameter;
+  const Node *node;
+};
+
+struct LoweredNetwork {
+  Halide::ImageParam input;
+  Halide::Func output;
+  std::vector<LoweredLayer> layers;
+  std::vector<WeightArgument> weight_arguments;  // in layer order, weight before bias
+
+  /// The pipeline's arguments in the order of the generated C function, after the output.
+  std::vector<Halide::Argument> arguments() const;
+};
+
+/// With `weights`, every parameter is embedded as a constant buffer; without, each becomes an
+/// ImageParam argument (in layer order) expecting PyTorch's contiguous layout.
+LoweredNetwork lower(const Network &network, const TensorFile *weights,
+                     const std::string &function_name);
+
+/// Halide dimension order of a PyTorch shape with a batch dimension added last: {C, H, W} gives
+/// extents W, H, C and then the batch.
+std::vector<int> halide_extents(const Shape &shape);
+
+}  // namespace cnngen

@@ -1,0 +1,124 @@
+// Layer algorithms; see lower_layers.hpp. Each follows PyTorch's definition of the layer exactly,
+// so that results match it to float rounding.
+#include "codegen/lower_layers.hpp"
+
+#include <limits>
+
+namespace cnngen {
+
+using Halide::Expr;
+using Halide::Func;
+using Halide::RDom;
+using Halide::Var;
+
+namespace {
+
+Expr i32(std::int64_t v) { return Expr(static_cast<int>(v)); }
+
+/// `in` read anywhere, with `value` outside its H×W extent: the padding of conv2d and pooling.
+Func pad_spatial(const Value &in, float value) {
+  return Halide::BoundaryConditions::constant_exterior(
+      in.func, value, {{0, i32(in.shape[2])}, {0, i32(in.shape[1])}});
+}
+
+}  // namespace
+
+Func lower_conv2d(const Conv2d &conv, const Value &in, const LayerWeights &weights,
+                  const std::string &name) {
+  Var x("x"), y("y"), c("c"), n("n");
+  bool padded = conv.padding.h > 0 || conv.padding.w > 0;
+  Func input = padded ? pad_spatial(in, 0.0f) : in.func;
+  std::int64_t in_per_group = conv.in_channels / conv.groups;
+  std::int64_t out_per_group = conv.out_channels / conv.groups;
+  RDom r(0, i32(conv.kernel.w), 0, i32(conv.kernel.h), 0, i32(in_per_group), name + "_r");
+  Expr group = conv.groups == 1 ? Expr(0) : c / i32(out_per_group);
+  Expr ic = group * i32(in_per_group) + r.z;
+  Expr ix = x * i32(conv.stride.w) + r.x * i32(conv.dilation.w) - i32(conv.padding.w);
+  Expr iy = y * i32(conv.stride.h) + r.y * i32(conv.dilation.h) - i32(conv.padding.h);
+  Func out(name);
+  out(x, y, c, n) = weights.bias ? (*weights.bias)(c) : Expr(0.0f);
+  out(x, y, c, n) += weights.weight(r.x, r.y, r.z, c) * input(ix, iy, ic, n);
+  return out;
+}
+
+Func lower_pool2d(const Pool2d &pool, const Value &in, const std::string &name) {
+  Var x("x"), y("y"), c("c"), n("n");
+  bool is_max = pool.kind == PoolKind::max;
+  bool padded = pool.padding.h > 0 || pool.padding.w > 0;
+  // PyTorch pads max pooling with −∞; padding is at most half the window, so every window holds
+  // at least one real value and the lowest float never wins.
+  Func input = padded ? pad_spatial(in, is_max ? -std::numeric_limits<float>::infinity() : 0.0f)
+                      : in.func;
+  RDom r(0, i32(pool.kernel.w), 0, i32(pool.kernel.h), name + "_r");
+  Expr v = input(x * i32(pool.stride.w) + r.x - i32(pool.padding.w),
+                 y * i32(pool.stride.h) + r.y - i32(pool.padding.h), c, n);
+  Func out(name);
+  if (is_max) {
+    out(x, y, c, n) = -std::numeric_limits<float>::infinity();
+    out(x, y, c, n) = Halide::max(out(x, y, c, n), v);
+    return out;
+  }
+  // count_include_pad=True: the divisor is the whole window.
+  out(x, y, c, n) = Halide::sum(v) / static_cast<float>(pool.kernel.h * pool.kernel.w);
+  return out;
+}
+
+Func lower_activation(const Activation &activation, const Value &in, const std::string &name) {
+  std::vector<Var> args = in.func.args();
+  std::vector<Expr> at(args.begin(), args.end());
+  Expr v = in.func(at);
+  Func out(name);
+  switch (activation.kind) {
+    case ActivationKind::relu: out(args) = Halide::max(v, 0.0f); break;
+    case ActivationKind::sigmoid: out(args) = 1.0f / (1.0f + Halide::exp(-v)); break;
+    case ActivationKind::tanh: out(args) = Halide::tanh(v); break;
+  }
+  return out;
+}
+
+Func lower_softmax(const Value &in, const std::string &name, std::vector<Func> &internals) {
+  // Over the channels: dimension 2 of (x, y, c, n), dimension 0 of (f, n).
+  std::vector<Var> args = in.func.args();
+  std::size_t channel = in.shape.size() == 3 ? 2 : 0;
+  std::vector<Var> rest;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (i != channel) rest.push_back(args[i]);
+  }
+  RDom r(0, i32(in.shape[0]), name + "_r");
+  std::vector<Expr> at_r(args.begin(), args.end());
+  at_r[channel] = r;
+  Func largest(name + "_max"), total(name + "_sum"), out(name);
+  largest(rest) = Halide::maximum(in.func(at_r));
+  std::vector<Expr> rest_e(rest.begin(), rest.end());
+  Func exponent(name + "_exp");
+  std::vector<Expr> at(args.begin(), args.end());
+  exponent(args) = Halide::exp(in.func(at) - largest(rest_e));
+  total(rest) = Halide::sum(exponent(at_r));
+  out(args) = exponent(at) / total(rest_e);
+  internals = {largest, exponent, total};
+  return out;
+}
+
+Func lower_flatten(const Value &in, const std::string &name) {
+  Var f("f"), n("n");
+  Func out(name);
+  if (in.shape.size() == 1) {
+    out(f, n) = in.func(f, n);
+    return out;
+  }
+  Expr w = i32(in.shape[2]), h = i32(in.shape[1]);
+  out(f, n) = in.func(f % w, (f / w) % h, f / (w * h), n);
+  return out;
+}
+
+Func lower_linear(const Linear &linear, const Value &in, const LayerWeights &weights,
+                  const std::string &name) {
+  Var f("f"), n("n");
+  RDom r(0, i32(linear.in_features), name + "_r");
+  Func out(name);
+  out(f, n) = weights.bias ? (*weights.bias)(f) : Expr(0.0f);
+  out(f, n) += weights.weight(r, f) * in.func(r, n);
+  return out;
+}
+
+}  // namespace cnngen

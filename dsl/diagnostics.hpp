@@ -1,0 +1,66 @@
+// Collects user-facing errors and warnings and renders them the way compilers do:
+//   file:line:col: error: message, the source line, a caret under the span, notes and a help line.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "dsl/source.hpp"
+
+namespace cnngen {
+
+enum class Severity { error, warning };
+
+struct Note {
+  std::optional<SourceRange> range;  // none: the note is about the whole file
+  std::string message;
+};
+
+struct Diagnostic {
+  Severity severity = Severity::error;
+  std::string file;                  // the model source, or another input such as a weights file
+  std::optional<SourceRange> range;  // only for diagnostics in the model source
+  std::string message;
+  std::vector<Note> notes;
+  std::string help;
+
+  Diagnostic &note(SourceRange where, std::string text);
+  Diagnostic &note(std::string text);
+  Diagnostic &with_help(std::string text);
+};
+
+/// The diagnostics of one run over one model source. Passes add to it and go on where they can;
+/// the driver renders everything at the end and stops before code generation if any error was seen.
+class Diagnostics {
+ public:
+  static constexpr std::size_t kMaxErrors = 20;
+
+  explicit Diagnostics(const SourceFile &source) : source_(source) {}
+
+  /// An error at `where` in the model source. The reference stays valid until the next report.
+  Diagnostic &error(SourceRange where, std::string message);
+  Diagnostic &warning(SourceRange where, std::string message);
+  /// An error about another file (a weights file) or about the model file as a whole.
+  Diagnostic &error_in(std::string file, std::string message);
+
+  std::size_t error_count() const { return errors_; }
+  bool has_errors() const { return errors_ > 0; }
+  /// True once kMaxErrors errors were seen: passes stop looking for more.
+  bool too_many_errors() const { return errors_ >= kMaxErrors; }
+  const std::vector<Diagnostic> &all() const { return diagnostics_; }
+  const SourceFile &source() const { return source_; }
+
+  void render(std::ostream &out) const;
+
+ private:
+  Diagnostic &add(Diagnostic diagnostic);
+
+  const SourceFile &source_;
+  std::vector<Diagnostic> diagnostics_;
+  std::size_t errors_ = 0;
+};
+
+}  // namespace cnngen

@@ -1,0 +1,48 @@
+// What the per-kind inference functions share: the layer being checked, its input, and how to
+// point a diagnostic at where that input came from. Internal to shape inference.
+#pragma once
+
+#include <optional>
+
+#include "dsl/ast.hpp"
+#include "dsl/diagnostics.hpp"
+#include "dsl/layer_arguments.hpp"
+#include "dsl/network.hpp"
+
+namespace cnngen {
+
+struct LayerContext {
+  const ast::Layer &layer;
+  const Network &network;
+  int input = -1;  // tensor index; -1 when an earlier error left the input's shape unknown
+  Diagnostics &diagnostics;
+
+  /// The input's shape, or null when it is unknown (then only the arguments are checked).
+  const Shape *input_shape() const {
+    return input < 0 ? nullptr : &network.tensors[static_cast<std::size_t>(input)].shape;
+  }
+  /// Adds a note saying which statement produced the input and its shape.
+  void note_input(Diagnostic &diagnostic) const;
+  /// Reports that this layer needs an input of rank `rank` (1: features, 3: C×H×W); true if fine.
+  bool expect_rank(std::size_t rank) const;
+};
+
+struct Inferred {
+  Operation op;
+  Shape shape;
+};
+
+using InferFunction = std::optional<Inferred> (*)(const LayerContext &);
+
+std::optional<Inferred> infer_conv2d(const LayerContext &context);
+std::optional<Inferred> infer_maxpool2d(const LayerContext &context);
+std::optional<Inferred> infer_avgpool2d(const LayerContext &context);
+std::optional<Inferred> infer_linear(const LayerContext &context);
+std::optional<Inferred> infer_flatten(const LayerContext &context);
+std::optional<Inferred> infer_relu(const LayerContext &context);
+std::optional<Inferred> infer_sigmoid(const LayerContext &context);
+std::optional<Inferred> infer_tanh(const LayerContext &context);
+std::optional<Inferred> infer_softmax(const LayerContext &context);
+std::optional<Inferred> infer_dropout(const LayerContext &context);
+
+}  // namespace cnngen

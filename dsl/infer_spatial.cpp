@@ -1,0 +1,133 @@
+// Shape inference for the layers that slide a window over H×W: conv2d, maxpool2d, avgpool2d.
+// Each spatial size follows D2L: out = ⌊(n + 2p − d·(k−1) − 1)/s⌋ + 1.
+#include <string>
+
+#include "dsl/infer_layer.hpp"
+
+namespace cnngen {
+namespace {
+
+struct Window {
+  std::int64_t kernel, stride, padding, dilation;
+};
+
+std::string formula(std::int64_t n, const Window &w, std::int64_t out) {
+  return "⌊(" + std::to_string(n) + " + 2·" + std::to_string(w.padding) + " − " +
+         std::to_string(w.dilation) + "·(" + std::to_string(w.kernel) + "−1) − 1)/" +
+         std::to_string(w.stride) + "⌋ + 1 = " + std::to_string(out);
+}
+
+/// The output size along one axis, or nothing after reporting that the (dilated) window does not
+/// fit in the padded input. Sizes are bounded by kMaxDimension, so nothing here overflows.
+std::optional<std::int64_t> output_size(const LayerContext &context, const char *axis,
+                                        std::int64_t n, const Window &w) {
+  std::int64_t span = w.dilation * (w.kernel - 1) + 1;
+  std::int64_t padded = n + 2 * w.padding;
+  std::int64_t numerator = padded - span;
+  // Floor division, also for a negative numerator.
+  std::int64_t out = (numerator >= 0 ? numerator / w.stride : -((-numerator + w.stride - 1) / w.stride)) + 1;
+  if (span <= padded) return out;
+  const std::string &kind = context.layer.kind.name;
+  Diagnostic &d = context.diagnostics.error(
+      context.layer.range, kind + " window is larger than its padded input: output " + axis +
+                               " would be " + formula(n, w, out));
+  d.note(std::string("the window spans ") + (w.dilation > 1 ? "d·(k−1)+1 = " : "") +
+         std::to_string(span) + " " + (axis[0] == 'h' ? "rows" : "columns") +
+         ", the padded input n + 2p = " + std::to_string(padded));
+  context.note_input(d);
+  std::int64_t needed = (span - n + 1) / 2;
+  d.with_help("use a kernel of at most " + std::to_string((padded - 1) / w.dilation + 1) +
+              " along the " + axis + ", or padding of at least " + std::to_string(needed));
+  return std::nullopt;
+}
+
+/// The H×W output of a window layer, or nothing after reporting why there is none.
+std::optional<Pair> spatial_output(const LayerContext &context, const Shape &in, const Pair &kernel,
+                                   const Pair &stride, const Pair &padding, const Pair &dilation) {
+  auto h = output_size(context, "height", in[1], {kernel.h, stride.h, padding.h, dilation.h});
+  auto w = output_size(context, "width", in[2], {kernel.w, stride.w, padding.w, dilation.w});
+  if (!h || !w) return std::nullopt;
+  return Pair{*h, *w};
+}
+
+std::optional<Inferred> infer_pool(const LayerContext &context, PoolKind kind) {
+  LayerArguments args(context.layer, {"kernel", "stride", "padding"}, 3, context.diagnostics);
+  auto kernel = args.pair("kernel", std::nullopt, 1);
+  // PyTorch: the stride defaults to the kernel size.
+  auto stride = kernel ? args.pair("stride", kernel, 1) : std::nullopt;
+  auto padding = args.pair("padding", Pair{0, 0}, 0);
+  if (!kernel || !stride || !padding || !context.expect_rank(3)) return std::nullopt;
+  bool ok = true;
+  for (auto [pad, k, axis] : {std::tuple{padding->h, kernel->h, "height"},
+                              std::tuple{padding->w, kernel->w, "width"}}) {
+    if (2 * pad > k) {
+      context.diagnostics
+          .error(args.where("padding"), context.layer.kind.name + " padding " +
+                                            std::to_string(pad) + " along the " + axis +
+                                            " is more than half the kernel size " +
+                                            std::to_string(k))
+          .with_help("use padding of at most " + std::to_string(k / 2) +
+                     " (a window must never lie wholly in the padding)");
+      ok = false;
+    }
+  }
+  if (!ok) return std::nullopt;
+  const Shape &in = *context.input_shape();
+  auto out = spatial_output(context, in, *kernel, *stride, *padding, Pair{1, 1});
+  if (!out) return std::nullopt;
+  return Inferred{Pool2d{kind, *kernel, *stride, *padding}, {in[0], out->h, out->w}};
+}
+
+}  // namespace
+
+std::optional<Inferred> infer_conv2d(const LayerContext &context) {
+  LayerArguments args(context.layer,
+                      {"out", "kernel", "stride", "padding", "dilation", "groups", "bias", "in"}, 7,
+                      context.diagnostics);
+  auto out_channels = args.integer("out", std::nullopt, 1);
+  auto kernel = args.pair("kernel", std::nullopt, 1);
+  auto stride = args.pair("stride", Pair{1, 1}, 1);
+  auto padding = args.pair("padding", Pair{0, 0}, 0);
+  auto dilation = args.pair("dilation", Pair{1, 1}, 1);
+  auto groups = args.integer("groups", 1, 1);
+  auto bias = args.boolean("bias", true);
+  auto declared_in = args.integer("in", 0, 1);
+  if (!out_channels || !kernel || !stride || !padding || !dilation || !groups || !bias ||
+      !declared_in || !context.expect_rank(3))
+    return std::nullopt;
+
+  const Shape &in = *context.input_shape();
+  const std::string &kind = context.layer.kind.name;
+  bool ok = true;
+  if (args.given("in") && *declared_in != in[0]) {
+    Diagnostic &d = context.diagnostics.error(
+        args.where("in"), kind + " declares in=" + std::to_string(*declared_in) +
+                              ", but its input has " + std::to_string(in[0]) + " channels");
+    context.note_input(d);
+    d.with_help("write in=" + std::to_string(in[0]) + ", or leave 'in' out to infer it");
+    ok = false;
+  }
+  for (auto [channels, which] : {std::pair{in[0], "input"}, std::pair{*out_channels, "output"}}) {
+    if (channels % *groups != 0) {
+      Diagnostic &d = context.diagnostics.error(
+          args.where("groups"), kind + " groups=" + std::to_string(*groups) + " does not divide its " +
+                                    std::to_string(channels) + " " + which + " channels");
+      if (which[0] == 'i') context.note_input(d);
+      ok = false;
+    }
+  }
+  auto size = spatial_output(context, in, *kernel, *stride, *padding, *dilation);
+  if (!ok || !size) return std::nullopt;
+  Conv2d conv{in[0], *out_channels, *kernel, *stride, *padding, *dilation, *groups, *bias};
+  return Inferred{conv, {*out_channels, size->h, size->w}};
+}
+
+std::optional<Inferred> infer_maxpool2d(const LayerContext &context) {
+  return infer_pool(context, PoolKind::max);
+}
+
+std::optional<Inferred> infer_avgpool2d(const LayerContext &context) {
+  return infer_pool(context, PoolKind::average);
+}
+
+}  // namespace cnngen

@@ -1,0 +1,82 @@
+// Classifies the 10,000 Fashion-MNIST test images with the LeNet library cnngen generated from
+// lenet.net, and prints the accuracy and the throughput.
+//   usage: lenet_classify [FASHION_MNIST_DIR] [--batch N]
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "cnngen/argmax.hpp"
+#include "cnngen/idx.hpp"
+#include "cnngen/tensor_buffer.hpp"
+#include "lenet.h"
+
+namespace {
+
+constexpr int kClasses = 10;
+const char *const kClassNames[kClasses] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                           "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
+
+int usage(const char *message) {
+  std::fprintf(stderr, "lenet_classify: %s\nusage: lenet_classify [FASHION_MNIST_DIR] [--batch N]\n",
+               message);
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  std::string dir = "/usr/share/datasets/fashion-mnist";
+  int batch = 256;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--batch" && i + 1 < argc) {
+      batch = std::atoi(argv[++i]);
+      if (batch < 1) return usage("--batch needs a positive number");
+    } else if (!arg.empty() && arg[0] != '-') {
+      dir = arg;
+    } else {
+      return usage(("unknown argument " + arg).c_str());
+    }
+  }
+
+  std::string error;
+  auto images = cnngen::read_idx(dir + "/t10k-images-idx3-ubyte.gz", error);
+  auto labels = images ? cnngen::read_idx(dir + "/t10k-labels-idx1-ubyte.gz", error) : std::nullopt;
+  if (!images || !labels) {
+    std::fprintf(stderr, "lenet_classify: %s\n", error.c_str());
+    return 1;
+  }
+  const int count = images->dims[0];
+  std::vector<float> pixels = cnngen::unit_floats(*images);
+  std::vector<float> logits(static_cast<std::size_t>(count) * kClasses);
+
+  auto start = std::chrono::steady_clock::now();
+  for (int first = 0; first < count; first += batch) {
+    int n = std::min(batch, count - first);
+    auto input = cnngen::tensor_buffer(pixels.data() + static_cast<std::size_t>(first) * 28 * 28,
+                                       {n, 1, 28, 28});
+    auto output = cnngen::tensor_buffer(logits.data() + static_cast<std::size_t>(first) * kClasses,
+                                        {n, kClasses});
+    if (int status = lenet(input, output)) {
+      std::fprintf(stderr, "lenet_classify: the model returned error %d\n", status);
+      return 1;
+    }
+  }
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  int correct = 0;
+  std::vector<int> per_class(kClasses);
+  for (int i = 0; i < count; ++i) {
+    int predicted = cnngen::argmax(&logits[static_cast<std::size_t>(i) * kClasses], kClasses);
+    correct += predicted == labels->data[i];
+    per_class[predicted]++;
+  }
+  std::printf("Fashion-MNIST test set: %d images, batch %d\n", count, batch);
+  std::printf("accuracy: %.4f (%d correct)\n", static_cast<double>(correct) / count, correct);
+  std::printf("throughput: %.0f images/s (%.3f s)\n", count / seconds, seconds);
+  std::printf("first image: %s (label %s)\n", kClassNames[cnngen::argmax(logits.data(), kClasses)],
+              kClassNames[labels->data[0]]);
+  return 0;
+}
