@@ -86,7 +86,14 @@ LoweredNetwork lower(const Network &network, const TensorFile *weights,
   lowered.input.dim(static_cast<int>(input_extents.size())).set_min(0);
 
   std::map<int, Value> values;  // tensor index → its Func
-  values[network.input] = {Halide::Func(lowered.input), input_shape};
+  // Funcs over named Vars (x, y, c, n or f, n), not the ImageParam's implicit ones, so that layers
+  // can reuse their input's Vars.
+  std::vector<Halide::Var> vars;
+  if (input_shape.size() == 3) vars = {Halide::Var("x"), Halide::Var("y"), Halide::Var("c"), Halide::Var("n")};
+  else vars = {Halide::Var("f"), Halide::Var("n")};
+  Halide::Func input("input_values");
+  input(vars) = lowered.input(std::vector<Halide::Expr>(vars.begin(), vars.end()));
+  values[network.input] = {input, input_shape};
   for (const Node &node : network.nodes) {
     const Value &in = values.at(node.inputs.at(0));
     const Shape &shape = network.tensors[static_cast<std::size_t>(node.output)].shape;

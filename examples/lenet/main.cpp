@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cnngen/argmax.hpp"
+#include "cnngen/error_handler.hpp"
 #include "cnngen/idx.hpp"
 #include "cnngen/tensor_buffer.hpp"
 #include "lenet.h"
@@ -41,6 +42,7 @@ int main(int argc, char **argv) {
     }
   }
 
+  cnngen::install_error_handler();
   std::string error;
   auto images = cnngen::read_idx(dir + "/t10k-images-idx3-ubyte.gz", error);
   auto labels = images ? cnngen::read_idx(dir + "/t10k-labels-idx1-ubyte.gz", error) : std::nullopt;
@@ -60,7 +62,8 @@ int main(int argc, char **argv) {
     auto output = cnngen::tensor_buffer(logits.data() + static_cast<std::size_t>(first) * kClasses,
                                         {n, kClasses});
     if (int status = lenet(input, output)) {
-      std::fprintf(stderr, "lenet_classify: the model returned error %d\n", status);
+      std::fprintf(stderr, "lenet_classify: the model returned error %d: %s\n", status,
+                   cnngen::last_error().c_str());
       return 1;
     }
   }

@@ -1,0 +1,29 @@
+// Test helper: runs the front end (parse and shape inference) over a model given as text.
+#pragma once
+
+#include <optional>
+#include <sstream>
+#include <string>
+
+#include "dsl/diagnostics.hpp"
+#include "dsl/infer_shapes.hpp"
+#include "dsl/parser.hpp"
+
+namespace cnngen::testing {
+
+/// The checked network of `text`, or nothing; `rendered` receives the rendered diagnostics.
+inline std::optional<Network> check_source(const std::string &text, std::string *rendered = nullptr,
+                                           const std::string &name = "test.net") {
+  SourceFile source(name, text);
+  Diagnostics diagnostics(source);
+  std::optional<Network> network;
+  if (auto model = parse(source, diagnostics)) network = infer_shapes(*model, diagnostics);
+  if (rendered) {
+    std::ostringstream out;
+    diagnostics.render(out);
+    *rendered = out.str();
+  }
+  return network;
+}
+
+}  // namespace cnngen::testing

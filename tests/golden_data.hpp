@@ -1,0 +1,55 @@
+// Test helper: the PyTorch golden data of tools/train_lenet.py (tests/golden/) and the comparison
+// of logits against it.
+#pragma once
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "cnngen/idx.hpp"
+
+namespace cnngen::testing {
+
+constexpr int kLenetClasses = 10;
+
+/// PyTorch's logits, one row of kLenetClasses per golden image.
+inline std::vector<float> read_golden_logits(const std::string &path) {
+  std::ifstream in(path);
+  std::vector<float> logits;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream row(line);
+    float v;
+    while (row >> v) logits.push_back(v);
+  }
+  return logits;
+}
+
+inline IdxFile read_golden_idx(const std::string &path) {
+  std::string error;
+  auto idx = read_idx(path, error);
+  if (!idx) ADD_FAILURE() << error;
+  return idx ? *idx : IdxFile{};
+}
+
+/// Float32 logits of the same network from two engines differ by rounding only; relative 1e-4
+/// (with 1e-4 absolute for logits near zero) is the project's bar.
+inline void expect_logits_match(const std::vector<float> &actual, const std::vector<float> &golden) {
+  ASSERT_EQ(actual.size(), golden.size());
+  double worst = 0;
+  for (std::size_t i = 0; i < golden.size(); ++i) {
+    double difference = std::abs(static_cast<double>(actual[i]) - golden[i]);
+    worst = std::max(worst, difference);
+    EXPECT_LE(difference, 1e-4 * (1.0 + std::abs(golden[i])))
+        << "image " << i / kLenetClasses << " class " << i % kLenetClasses << ": cnngen "
+        << actual[i] << ", PyTorch " << golden[i];
+  }
+  std::cout << "max |cnngen − PyTorch| over " << golden.size() << " logits: " << worst << "\n";
+}
+
+}  // namespace cnngen::testing

@@ -1,0 +1,137 @@
+// Each lowered and scheduled layer kind, JIT-compiled, against the naive reference on random data,
+// over a grid of configurations (non-square kernels, padding, stride, dilation, groups) and batch
+// sizes 1 and 3, with weights both embedded and passed as arguments.
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "check_source.hpp"
+#include "codegen/lower.hpp"
+#include "codegen/schedule.hpp"
+#include "reference_forward.hpp"
+
+namespace cnngen::testing {
+namespace {
+
+struct NumericsCase {
+  const char *name;
+  const char *input;   // the `input` dims
+  const char *layers;  // one or more layer lines
+};
+
+std::ostream &operator<<(std::ostream &out, const NumericsCase &c) { return out << c.name; }
+
+std::vector<float> random_values(std::size_t count, float scale, std::mt19937 &rng) {
+  std::uniform_real_distribution<float> uniform(-scale, scale);
+  std::vector<float> values(count);
+  for (float &v : values) v = uniform(rng);
+  return values;
+}
+
+TensorFile random_weights(const Network &network, std::mt19937 &rng) {
+  TensorFile weights;
+  for (const Node &node : network.nodes) {
+    for (const Parameter &p : parameters(node)) {
+      weights[p.name] = {p.shape, random_values(static_cast<std::size_t>(element_count(p.shape)), 0.5f, rng)};
+    }
+  }
+  return weights;
+}
+
+Halide::Buffer<float> halide_buffer(const Shape &shape, int batch) {
+  std::vector<int> extents = halide_extents(shape);
+  if (batch > 0) extents.push_back(batch);
+  return Halide::Buffer<float>(extents);
+}
+
+class LayerNumerics : public ::testing::TestWithParam<NumericsCase> {};
+
+TEST_P(LayerNumerics, MatchesNaiveReference) {
+  const NumericsCase &c = GetParam();
+  std::string diagnostics;
+  auto network = check_source(std::string("model t\ninput ") + c.input + "\n" + c.layers + "\n",
+                              &diagnostics);
+  ASSERT_TRUE(network) << diagnostics;
+  std::mt19937 rng(42);
+  TensorFile weights = random_weights(*network, rng);
+  const Shape &in_shape = network->tensors[static_cast<std::size_t>(network->input)].shape;
+  const Shape &out_shape = network->tensors[static_cast<std::size_t>(network->output)].shape;
+
+  for (bool embedded : {true, false}) {
+    LoweredNetwork lowered = lower(*network, embedded ? &weights : nullptr, "t");
+    schedule_cpu(lowered, *network, Halide::get_jit_target_from_environment());
+    Halide::Pipeline pipeline(lowered.output);
+    for (WeightArgument &w : lowered.weight_arguments) {
+      Halide::Buffer<float> buffer = halide_buffer(w.parameter.shape, 0);
+      const std::vector<float> &data = weights.at(w.parameter.name).data;
+      std::copy(data.begin(), data.end(), buffer.data());
+      w.param.set(buffer);
+    }
+    for (int batch : {1, 3}) {
+      SCOPED_TRACE(std::string(embedded ? "embedded" : "argument") + " weights, batch " +
+                   std::to_string(batch));
+      std::vector<float> input =
+          random_values(static_cast<std::size_t>(element_count(in_shape) * batch), 2.0f, rng);
+      Halide::Buffer<float> in = halide_buffer(in_shape, batch);
+      std::copy(input.begin(), input.end(), in.data());
+      lowered.input.set(in);
+      Halide::Buffer<float> out = halide_buffer(out_shape, batch);
+      pipeline.realize(out);
+
+      std::vector<double> expected = reference_forward(*network, weights, input, batch);
+      ASSERT_EQ(expected.size(), out.number_of_elements());
+      int mismatches = 0;
+      for (std::size_t i = 0; i < expected.size(); ++i) {
+        // allclose(rtol=1e-4, atol=1e-4): the absolute part covers sums that cancel to near zero.
+        double tolerance = 1e-4 * (1.0 + std::abs(expected[i]));
+        if (std::abs(out.data()[i] - expected[i]) > tolerance && ++mismatches <= 5) {
+          ADD_FAILURE() << "element " << i << ": cnngen " << out.data()[i] << ", reference "
+                        << expected[i];
+        }
+      }
+      EXPECT_EQ(mismatches, 0);
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Layers, LayerNumerics,
+    ::testing::Values(
+        NumericsCase{"conv_3x3_same", "3x8x8", "conv2d(4, kernel=3, padding=1)"},
+        NumericsCase{"conv_nonsquare_kernel", "2x8x8", "conv2d(3, kernel=(5, 3), padding=(2, 1))"},
+        NumericsCase{"conv_stride2", "3x8x8", "conv2d(2, kernel=3, padding=1, stride=2)"},
+        NumericsCase{"conv_d2l_stride_3_4", "1x8x8",
+                     "conv2d(2, kernel=(3, 5), padding=(0, 1), stride=(3, 4))"},
+        NumericsCase{"conv_dilation", "2x11x10", "conv2d(3, kernel=3, dilation=2, padding=2)"},
+        NumericsCase{"conv_groups", "4x6x7", "conv2d(6, kernel=3, groups=2)"},
+        NumericsCase{"conv_depthwise_no_bias", "3x6x6",
+                     "conv2d(3, kernel=3, groups=3, padding=1, bias=false)"},
+        NumericsCase{"conv_everything", "4x13x12",
+                     "conv2d(4, kernel=(3, 5), stride=(3, 2), padding=(1, 2), dilation=(2, 1), groups=2)"},
+        NumericsCase{"conv_1x1", "8x5x5", "conv2d(16, kernel=1)"},
+        NumericsCase{"conv_wide", "3x4x40", "conv2d(5, kernel=3, padding=1)"},
+        NumericsCase{"maxpool_padded", "3x7x7", "maxpool2d(3, stride=2, padding=1)"},
+        NumericsCase{"maxpool_d2l_nonsquare", "1x4x4",
+                     "maxpool2d((2, 3), stride=(2, 3), padding=(0, 1))"},
+        NumericsCase{"maxpool_overlapping", "2x9x9", "maxpool2d(3, stride=1)"},
+        NumericsCase{"avgpool_padded_counts_zeros", "3x7x7", "avgpool2d(3, stride=2, padding=1)"},
+        NumericsCase{"avgpool_default_stride", "2x8x6", "avgpool2d(2)"},
+        NumericsCase{"avgpool_nonsquare", "2x9x8", "avgpool2d((3, 2), stride=(2, 1), padding=(1, 0))"},
+        NumericsCase{"relu_image", "2x5x9", "relu"},
+        NumericsCase{"sigmoid_image", "2x5x9", "sigmoid"},
+        NumericsCase{"tanh_image", "2x5x9", "tanh"},
+        NumericsCase{"relu_features", "33", "relu"},
+        NumericsCase{"softmax_features", "10", "softmax"},
+        NumericsCase{"softmax_channels", "4x3x5", "softmax"},
+        NumericsCase{"flatten", "3x4x5", "flatten"},
+        NumericsCase{"dropout_is_identity", "3x4x5", "dropout(0.5)"},
+        NumericsCase{"linear", "17", "linear(9)"},
+        NumericsCase{"linear_no_bias_wide", "40", "linear(33, bias=false)"},
+        NumericsCase{"flatten_linear", "3x4x5", "flatten\nlinear(7)"},
+        NumericsCase{"small_cnn", "2x12x12",
+                     "conv2d(4, kernel=3, padding=1)\nrelu\nmaxpool2d(2)\nconv2d(6, kernel=3)\n"
+                     "tanh\navgpool2d(2, padding=1)\nflatten\ndropout\nlinear(10)\nsoftmax"}),
+    [](const ::testing::TestParamInfo<NumericsCase> &info) { return std::string(info.param.name); });
+
+}  // namespace
+}  // namespace cnngen::testing
