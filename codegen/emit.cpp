@@ -1,7 +1,9 @@
 // AOT compilation to temporary files, the header's documentation block, and the final renames.
 #include "codegen/emit.hpp"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -50,7 +52,7 @@ std::string read_file(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream text;
   text << in.rdbuf();
-  if (!in) throw std::runtime_error("cannot read " + path);
+  if (!in) throw OutputFileError("cannot read back " + path);
   return text.str();
 }
 
@@ -87,6 +89,9 @@ void emit_library(const LoweredNetwork &lowered, const Network &network,
   std::string halide_header = request.header_path + suffix + ".halide.h";
   std::string header = request.header_path + suffix + ".h";
   temporaries.paths = {library, halide_header, header};
+  if (!std::ofstream(library)) {
+    throw OutputFileError("cannot write " + request.library_path + ": " + std::strerror(errno));
+  }
 
   Halide::Pipeline pipeline(lowered.output);
   pipeline.compile_to({{Halide::OutputFileType::static_library, library},
@@ -97,13 +102,13 @@ void emit_library(const LoweredNetwork &lowered, const Network &network,
     std::ofstream out(header, std::ios::binary);
     out << header_documentation(lowered, network, request)
         << rename_include_guard(read_file(halide_header), request.function_name);
-    if (!out) throw std::runtime_error("cannot write " + header);
+    if (!out) throw OutputFileError("cannot write " + header);
   }
   if (std::rename(library.c_str(), request.library_path.c_str()) != 0)
-    throw std::runtime_error("cannot write " + request.library_path);
+    throw OutputFileError("cannot write " + request.library_path + ": " + std::strerror(errno));
   if (std::rename(header.c_str(), request.header_path.c_str()) != 0) {
     std::remove(request.library_path.c_str());
-    throw std::runtime_error("cannot write " + request.header_path);
+    throw OutputFileError("cannot write " + request.header_path + ": " + std::strerror(errno));
   }
 }
 

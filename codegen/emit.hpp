@@ -3,6 +3,7 @@
 // files were written in full.
 #pragma once
 
+#include <stdexcept>
 #include <string>
 
 #include <Halide.h>
@@ -19,8 +20,14 @@ struct EmitRequest {
   Halide::Target target;
 };
 
-/// Compiles `lowered` as described by `request`. Throws Halide::Error (or std::runtime_error for
-/// file system failures) after removing every temporary file; the output paths are then untouched.
+/// The output files cannot be written (a missing directory, no permission, a full disk): the
+/// user's to fix, unlike a Halide::Error, which means cnngen generated something wrong.
+struct OutputFileError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// Compiles `lowered` as described by `request`. Throws OutputFileError or Halide::Error after
+/// removing every temporary file; the output paths are then untouched.
 void emit_library(const LoweredNetwork &lowered, const Network &network,
                   const EmitRequest &request);
 

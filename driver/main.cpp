@@ -9,9 +9,7 @@
 #include "codegen/lower.hpp"
 #include "codegen/schedule.hpp"
 #include "driver/options.hpp"
-#include "dsl/infer_shapes.hpp"
-#include "dsl/parser.hpp"
-#include "dsl/safetensors.hpp"
+#include "dsl/front_end.hpp"
 
 namespace {
 
@@ -32,13 +30,8 @@ int compile(const cnngen::Options &options) {
     return kUserError;
   }
   Diagnostics diagnostics(*source);
-  std::optional<Network> network;
-  std::optional<TensorFile> weights;
-  if (auto model = parse(*source, diagnostics)) network = infer_shapes(*model, diagnostics);
-  if (network && !options.weights_path.empty()) {
-    weights = read_safetensors(options.weights_path, diagnostics);
-    if (weights) check_weights(*network, *weights, options.weights_path, diagnostics);
-  }
+  CheckedModel checked = check_model(*source, options.weights_path, diagnostics);
+  const std::optional<Network> &network = checked.network;
   diagnostics.render(std::cerr);
 
   EmitRequest request;
@@ -55,9 +48,13 @@ int compile(const cnngen::Options &options) {
     return kUserError;
   }
   try {
-    LoweredNetwork lowered = lower(*network, weights ? &*weights : nullptr, request.function_name);
+    LoweredNetwork lowered =
+        lower(*network, checked.weights ? &*checked.weights : nullptr, request.function_name);
     schedule_cpu(lowered, *network, request.target);
     emit_library(lowered, *network, request);
+  } catch (const OutputFileError &e) {
+    std::cerr << "cnngen: error: " << e.what() << "\n";
+    return kUserError;
   } catch (const std::exception &e) {
     remove_outputs(request);
     std::cerr << "cnngen: internal error while generating code for '" << network->name

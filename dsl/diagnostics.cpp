@@ -76,6 +76,10 @@ Diagnostic &Diagnostics::error_in(std::string file, std::string message) {
   return add({Severity::error, std::move(file), std::nullopt, std::move(message), {}, {}});
 }
 
+Diagnostic &Diagnostics::warning_in(std::string file, std::string message) {
+  return add({Severity::warning, std::move(file), std::nullopt, std::move(message), {}, {}});
+}
+
 void Diagnostics::render(std::ostream &out) const {
   for (const Diagnostic &d : diagnostics_) {
     render_location(out, source_, d.file, d.range);

@@ -45,6 +45,7 @@ class Diagnostics {
   Diagnostic &warning(SourceRange where, std::string message);
   /// An error about another file (a weights file) or about the model file as a whole.
   Diagnostic &error_in(std::string file, std::string message);
+  Diagnostic &warning_in(std::string file, std::string message);
 
   std::size_t error_count() const { return errors_; }
   bool has_errors() const { return errors_ > 0; }

@@ -2,6 +2,7 @@
 // fully connected layers. Window layers live in infer_spatial.cpp.
 #include "dsl/infer_shapes.hpp"
 
+#include <algorithm>
 #include <climits>
 #include <map>
 
@@ -173,6 +174,9 @@ std::optional<Network> infer_shapes(const ast::Model &model, Diagnostics &diagno
   std::map<std::string, SourceRange, std::less<>> layer_names;
   int current = -1;  // the tensor the next layer reads; -1 while unknown
   int layer_index = 0;
+  bool has_input = std::any_of(model.statements.begin(), model.statements.end(), [](const auto &s) {
+    return boost::get<ast::InputDecl>(&s.get()) != nullptr;
+  });
   for (const ast::Statement &statement : model.statements) {
     if (diagnostics.too_many_errors()) break;
     if (const auto *decl = boost::get<ast::ModelDecl>(&statement.get())) {
@@ -196,7 +200,7 @@ std::optional<Network> infer_shapes(const ast::Model &model, Diagnostics &diagno
       else if (declare_input(*decl, network, diagnostics)) current = network.input;
     } else {
       const auto &layer = boost::get<ast::Layer>(statement.get());
-      if (!input_decl && layer_index == 0) {
+      if (has_input && !input_decl && layer_index == 0) {
         diagnostics.error(layer.range, "layer before the model's 'input' line")
             .with_help("declare the input shape first, for example 'input 1x28x28'");
       }

@@ -44,8 +44,14 @@ std::optional<std::int64_t> output_size(const LayerContext &context, const char 
 /// The H×W output of a window layer, or nothing after reporting why there is none.
 std::optional<Pair> spatial_output(const LayerContext &context, const Shape &in, const Pair &kernel,
                                    const Pair &stride, const Pair &padding, const Pair &dilation) {
-  auto h = output_size(context, "height", in[1], {kernel.h, stride.h, padding.h, dilation.h});
-  auto w = output_size(context, "width", in[2], {kernel.w, stride.w, padding.w, dilation.w});
+  Window along_h{kernel.h, stride.h, padding.h, dilation.h};
+  Window along_w{kernel.w, stride.w, padding.w, dilation.w};
+  auto h = output_size(context, "height", in[1], along_h);
+  // When the width fails with the very same numbers, a second error would only repeat the first.
+  bool same = in[1] == in[2] && along_h.kernel == along_w.kernel && along_h.stride == along_w.stride &&
+              along_h.padding == along_w.padding && along_h.dilation == along_w.dilation;
+  if (!h && same) return std::nullopt;
+  auto w = output_size(context, "width", in[2], along_w);
   if (!h || !w) return std::nullopt;
   return Pair{*h, *w};
 }
@@ -60,7 +66,8 @@ std::optional<Inferred> infer_pool(const LayerContext &context, PoolKind kind) {
   bool ok = true;
   for (auto [pad, k, axis] : {std::tuple{padding->h, kernel->h, "height"},
                               std::tuple{padding->w, kernel->w, "width"}}) {
-    if (2 * pad > k) {
+    bool repeats_height = axis[0] == 'w' && !ok && padding->h == padding->w && kernel->h == kernel->w;
+    if (2 * pad > k && !repeats_height) {
       context.diagnostics
           .error(args.where("padding"), context.layer.kind.name + " padding " +
                                             std::to_string(pad) + " along the " + axis +

@@ -5,7 +5,6 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <set>
 
 #include "dsl/json.hpp"
 
@@ -63,6 +62,27 @@ std::string read_entry(const std::string &name, const json::Value &info, std::ui
            " bytes of data, but its shape " + describe(entry.shape) + " needs " +
            std::to_string(elements * 4);
   return "";
+}
+
+bool used_by(const Network &network, const std::string &name) {
+  for (const Node &node : network.nodes) {
+    for (const Parameter &parameter : parameters(node)) {
+      if (parameter.name == name) return true;
+    }
+  }
+  return false;
+}
+
+/// The name of a tensor in `weights` that no layer uses and that has `shape`, if there is exactly
+/// one: the likely intended tensor when a name does not match.
+std::string tensor_with_shape(const TensorFile &weights, const Shape &shape, const Network &network) {
+  std::string found;
+  for (const auto &[name, tensor] : weights) {
+    if (tensor.shape != shape || used_by(network, name)) continue;
+    if (!found.empty()) return "";
+    found = name;
+  }
+  return found;
 }
 
 }  // namespace
@@ -131,15 +151,19 @@ std::optional<TensorFile> read_safetensors(const std::string &path, Diagnostics 
 bool check_weights(const Network &network, const TensorFile &weights, const std::string &path,
                    Diagnostics &diagnostics) {
   bool ok = true;
-  std::set<std::string, std::less<>> used;
   for (const Node &node : network.nodes) {
     for (const Parameter &parameter : parameters(node)) {
-      used.insert(parameter.name);
       auto found = weights.find(parameter.name);
       if (found == weights.end()) {
-        diagnostics.error(node.range, describe(node) + " needs tensor '" + parameter.name + "' (" +
-                                          describe(parameter.shape) + "), which " + path +
-                                          " does not have");
+        Diagnostic &d = diagnostics.error(node.range, describe(node) + " needs tensor '" +
+                                                          parameter.name + "' (" +
+                                                          describe(parameter.shape) + "), which " +
+                                                          path + " does not have");
+        d.note("a layer's tensors are named after the layer ('fc1.weight'), or after its index "
+               "among the layer lines when it has no name ('7.weight'), as in nn.Sequential");
+        std::string same_shape = tensor_with_shape(weights, parameter.shape, network);
+        if (!same_shape.empty())
+          d.with_help("the file's unused tensor '" + same_shape + "' has this shape");
         ok = false;
       } else if (found->second.shape != parameter.shape) {
         diagnostics
@@ -155,9 +179,9 @@ bool check_weights(const Network &network, const TensorFile &weights, const std:
     }
   }
   for (const auto &[name, tensor] : weights) {
-    if (!used.count(name)) {
-      diagnostics.warning(network.input_range, "tensor '" + name + "' in " + path +
-                                                   " is not used by any layer");
+    if (!used_by(network, name)) {
+      diagnostics.warning_in(path, "tensor '" + name + "' (" + describe(tensor.shape) +
+                                       ") is not used by any layer");
     }
   }
   return ok;
