@@ -70,16 +70,19 @@ int main(int argc, char **argv) {
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   int correct = 0;
-  std::vector<int> per_class(kClasses);
+  std::vector<int> class_total(kClasses), class_correct(kClasses);
   for (int i = 0; i < count; ++i) {
     int predicted = cnngen::argmax(&logits[static_cast<std::size_t>(i) * kClasses], kClasses);
-    correct += predicted == labels->data[i];
-    per_class[predicted]++;
+    int label = labels->data[i];
+    correct += predicted == label;
+    class_total[label]++;
+    class_correct[label] += predicted == label;
   }
   std::printf("Fashion-MNIST test set: %d images, batch %d\n", count, batch);
+  for (int c = 0; c < kClasses; ++c) {
+    std::printf("  %-12s %4d/%4d\n", kClassNames[c], class_correct[c], class_total[c]);
+  }
   std::printf("accuracy: %.4f (%d correct)\n", static_cast<double>(correct) / count, correct);
   std::printf("throughput: %.0f images/s (%.3f s)\n", count / seconds, seconds);
-  std::printf("first image: %s (label %s)\n", kClassNames[cnngen::argmax(logits.data(), kClasses)],
-              kClassNames[labels->data[0]]);
   return 0;
 }

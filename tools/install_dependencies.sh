@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs everything cnngen needs from Debian 12's packages (run as root): the compiler stack
+# (Halide 14, Boost, GoogleTest, CMake, zlib), the Fashion-MNIST data, and PyTorch and NumPy for
+# the tools that train LeNet and write golden data (building and testing cnngen never use them).
+set -euo pipefail
+
+packages=(
+  cmake make g++ gcc pkg-config
+  libhalide14-0-dev libboost-dev zlib1g-dev
+  googletest libgtest-dev
+  dataset-fashion-mnist
+  python3-torch python3-numpy
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install_dependencies: all ${#packages[@]} packages are installed"
+  exit 0
+fi
+echo "install_dependencies: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
