@@ -1,7 +1,9 @@
-// cnngen: compiles a .net model into a static library and header. Reads like the pipeline it runs:
-// parse, check shapes, check weights, lower, schedule, emit.
+// cnngen: compiles a .net model into a static library and header, or checks, summarizes or draws
+// it. Reads like the pipeline it runs: parse, check shapes, check weights, lower, schedule, emit.
 #include <cstdio>
+#include <fstream>
 #include <iostream>
+#include <unistd.h>
 
 #include <Halide.h>
 
@@ -9,20 +11,77 @@
 #include "codegen/lower.hpp"
 #include "codegen/schedule.hpp"
 #include "driver/options.hpp"
+#include "dsl/dot.hpp"
 #include "dsl/front_end.hpp"
+#include "dsl/summary.hpp"
 
 namespace {
 
+using namespace cnngen;
+
 enum ExitCode { kSuccess = 0, kUserError = 1, kUsageError = 2, kInternalError = 3 };
 
+void render(const Diagnostics &diagnostics, const Options &options) {
+  if (options.diagnostics_format == DiagnosticsFormat::json) {
+    render_json(diagnostics, std::cerr);
+    return;
+  }
+  bool color = options.color == ColorMode::always ||
+               (options.color == ColorMode::automatic && ::isatty(STDERR_FILENO));
+  diagnostics.render(std::cerr, color);
+}
+
 /// Removes what an earlier run left at the output paths, so a failed run leaves nothing stale.
-void remove_outputs(const cnngen::EmitRequest &request) {
+void remove_outputs(const EmitRequest &request) {
   std::remove(request.library_path.c_str());
   std::remove(request.header_path.c_str());
 }
 
-int compile(const cnngen::Options &options) {
-  using namespace cnngen;
+int internal_error(const std::string &model, const std::string &what) {
+  std::cerr << "cnngen: internal error while generating code for '" << model << "': " << what
+            << "\nThis is a bug in cnngen, not in your model: please report it with the model "
+               "file and the command line.\n";
+  return kInternalError;
+}
+
+int compile(const Options &options, const Network &network, const CheckedModel &checked) {
+  EmitRequest request;
+  request.function_name = options.function_name.empty() ? network.name : options.function_name;
+  request.source_name = options.model_path;
+  request.library_path = options.output_path.empty() ? network.name + ".a" : options.output_path;
+  request.header_path = request.library_path.substr(0, request.library_path.size() - 2) + ".h";
+  request.target = Halide::Target(options.target);
+  try {
+    LoweredNetwork lowered =
+        lower(network, checked.weights ? &*checked.weights : nullptr, request.function_name);
+    schedule_cpu(lowered, network, request.target);
+    emit_library(lowered, network, request);
+  } catch (const OutputFileError &e) {
+    remove_outputs(request);
+    std::cerr << "cnngen: error: " << e.what() << "\n";
+    return kUserError;
+  } catch (const std::exception &e) {
+    remove_outputs(request);
+    return internal_error(network.name, e.what());
+  }
+  return kSuccess;
+}
+
+int draw(const Options &options, const Network &network) {
+  if (options.output_path.empty()) {
+    print_dot(network, std::cout);
+    return kSuccess;
+  }
+  std::ofstream out(options.output_path);
+  print_dot(network, out);
+  if (!out) {
+    std::cerr << "cnngen: error: cannot write " << options.output_path << "\n";
+    return kUserError;
+  }
+  return kSuccess;
+}
+
+int run(const Options &options) {
   std::string error;
   std::optional<SourceFile> source = SourceFile::read(options.model_path, error);
   if (!source) {
@@ -31,37 +90,21 @@ int compile(const cnngen::Options &options) {
   }
   Diagnostics diagnostics(*source);
   CheckedModel checked = check_model(*source, options.weights_path, diagnostics);
-  const std::optional<Network> &network = checked.network;
-  diagnostics.render(std::cerr);
-
-  EmitRequest request;
-  request.function_name = options.function_name.empty() && network ? network->name
-                                                                     : options.function_name;
-  request.source_name = options.model_path;
-  std::string library = options.output_path.empty() && network ? network->name + ".a"
-                                                               : options.output_path;
-  request.library_path = library;
-  request.header_path = library.substr(0, library.size() - 2) + ".h";
-  request.target = Halide::Target(options.target);
+  render(diagnostics, options);
   if (diagnostics.has_errors()) {
-    if (!library.empty()) remove_outputs(request);
+    if (options.command == Command::compile && !options.output_path.empty()) {
+      EmitRequest stale;
+      stale.library_path = options.output_path;
+      stale.header_path = options.output_path.substr(0, options.output_path.size() - 2) + ".h";
+      remove_outputs(stale);
+    }
     return kUserError;
   }
-  try {
-    LoweredNetwork lowered =
-        lower(*network, checked.weights ? &*checked.weights : nullptr, request.function_name);
-    schedule_cpu(lowered, *network, request.target);
-    emit_library(lowered, *network, request);
-  } catch (const OutputFileError &e) {
-    std::cerr << "cnngen: error: " << e.what() << "\n";
-    return kUserError;
-  } catch (const std::exception &e) {
-    remove_outputs(request);
-    std::cerr << "cnngen: internal error while generating code for '" << network->name
-              << "': " << e.what()
-              << "\nThis is a bug in cnngen, not in your model: please report it with the model "
-                 "file and the command line.\n";
-    return kInternalError;
+  switch (options.command) {
+    case Command::check: return kSuccess;
+    case Command::summary: print_summary(*checked.network, options.batch, std::cout); return kSuccess;
+    case Command::dot: return draw(options, *checked.network);
+    case Command::compile: return compile(options, *checked.network, checked);
   }
   return kSuccess;
 }
@@ -70,13 +113,17 @@ int compile(const cnngen::Options &options) {
 
 int main(int argc, char **argv) {
   bool help_shown = false;
-  std::optional<cnngen::Options> options =
-      cnngen::parse_options(argc, argv, std::cout, std::cerr, help_shown);
+  std::optional<Options> options = parse_options(argc, argv, std::cout, std::cerr, help_shown);
   if (!options) return help_shown ? kSuccess : kUsageError;
-  if (!Halide::Target::validate_target_string(options->target)) {
+  if (options->command == Command::compile &&
+      !Halide::Target::validate_target_string(options->target)) {
     std::cerr << "cnngen: error: '" << options->target << "' is not a Halide target string\n"
               << "note: examples: host, x86-64-linux-avx2, arm-64-linux, host-cuda\n";
     return kUsageError;
   }
-  return compile(*options);
+  try {
+    return run(*options);
+  } catch (const std::exception &e) {
+    return internal_error(options->model_path, e.what());
+  }
 }

@@ -8,14 +8,25 @@ namespace cnngen {
 namespace {
 
 constexpr const char *kUsage =
-    "usage: cnngen MODEL.net [--weights W.safetensors] [-o OUT.a] [--target T] [--name F]\n"
+    "usage: cnngen [compile] MODEL.net [--weights W.safetensors] [-o OUT.a] [--target T] [--name F]\n"
+    "       cnngen check MODEL.net [--weights W.safetensors]\n"
+    "       cnngen summary MODEL.net [--batch N]\n"
+    "       cnngen dot MODEL.net [-o OUT.dot]\n"
     "\n"
-    "Compiles a network described in MODEL.net into a static library OUT.a and a header OUT.h.\n"
+    "compile  compile MODEL.net into a static library OUT.a and a header OUT.h (the default)\n"
+    "check    parse and check the model (and weights) only; no code generation\n"
+    "summary  a table of the layers: shapes, parameters, multiply-adds, memory, receptive field\n"
+    "dot      the network as a Graphviz graph (to standard output unless -o is given)\n"
+    "\n"
     "  --weights W    embed the weights of the safetensors file W (else they become arguments)\n"
-    "  -o OUT.a       output library; the header is written beside it (default: MODEL_NAME.a)\n"
+    "  -o OUT         output file (compile: default MODEL_NAME.a, with the header beside it)\n"
     "  --target T     Halide target string (default: host)\n"
     "  --name F       name of the generated C function (default: the model's name)\n"
-    "Exit status: 0 success, 1 error in the model or weights, 2 bad command line, 3 internal error.\n";
+    "  --batch N      batch size for summary (default: 1)\n"
+    "  --color=auto|always|never             colour diagnostics (default: auto, on a terminal)\n"
+    "  --diagnostics-format=text|json        diagnostics as text or as JSON (docs/diagnostics.md)\n"
+    "Exit status: 0 success, 1 error in the model, weights or output path, 2 bad command line,\n"
+    "3 internal error (a bug in cnngen).\n";
 
 bool is_c_identifier(std::string_view name) {
   if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
@@ -23,6 +34,10 @@ bool is_c_identifier(std::string_view name) {
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
   }
   return true;
+}
+
+bool ends_with(const std::string &s, std::string_view suffix) {
+  return s.size() > suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 }  // namespace
@@ -35,7 +50,17 @@ std::optional<Options> parse_options(int argc, char **argv, std::ostream &out,
     errors << "cnngen: error: " << message << "\n" << kUsage;
     return std::nullopt;
   };
-  for (int i = 1; i < argc; ++i) {
+  int first = 1;
+  if (argc > 1) {
+    std::string_view command = argv[1];
+    first = 2;
+    if (command == "compile") options.command = Command::compile;
+    else if (command == "check") options.command = Command::check;
+    else if (command == "summary") options.command = Command::summary;
+    else if (command == "dot") options.command = Command::dot;
+    else first = 1;
+  }
+  for (int i = first; i < argc; ++i) {
     std::string_view arg = argv[i];
     auto value = [&](std::string &into) {
       if (i + 1 >= argc) return false;
@@ -53,6 +78,30 @@ std::optional<Options> parse_options(int argc, char **argv, std::ostream &out,
                           : arg == "--target" ? &options.target
                                               : &options.function_name;
       if (!value(*into)) return fail(std::string(arg) + " needs a value");
+    } else if (arg == "--batch") {
+      std::string text;
+      if (!value(text)) return fail("--batch needs a value");
+      std::size_t used = 0;
+      long long batch = 0;
+      try {
+        batch = std::stoll(text, &used);
+      } catch (...) {
+        used = 0;
+      }
+      if (used != text.size() || batch < 1 || batch > (1 << 20))
+        return fail("--batch needs a number from 1 to 1048576, not '" + text + "'");
+      options.batch = batch;
+    } else if (arg.substr(0, 8) == "--color=") {
+      std::string_view mode = arg.substr(8);
+      if (mode == "auto") options.color = ColorMode::automatic;
+      else if (mode == "always") options.color = ColorMode::always;
+      else if (mode == "never") options.color = ColorMode::never;
+      else return fail("--color takes auto, always or never, not '" + std::string(mode) + "'");
+    } else if (arg.substr(0, 21) == "--diagnostics-format=") {
+      std::string_view format = arg.substr(21);
+      if (format == "text") options.diagnostics_format = DiagnosticsFormat::text;
+      else if (format == "json") options.diagnostics_format = DiagnosticsFormat::json;
+      else return fail("--diagnostics-format takes text or json, not '" + std::string(format) + "'");
     } else if (!arg.empty() && arg[0] == '-') {
       return fail("unknown option '" + std::string(arg) + "'");
     } else if (options.model_path.empty()) {
@@ -64,8 +113,8 @@ std::optional<Options> parse_options(int argc, char **argv, std::ostream &out,
   if (options.model_path.empty()) return fail("no model file given");
   if (!options.function_name.empty() && !is_c_identifier(options.function_name))
     return fail("--name '" + options.function_name + "' is not a C identifier");
-  const std::string &o = options.output_path;
-  if (!o.empty() && (o.size() < 3 || o.compare(o.size() - 2, 2, ".a") != 0))
+  if (options.command == Command::compile && !options.output_path.empty() &&
+      !ends_with(options.output_path, ".a"))
     return fail("-o must name a static library ending in .a, not '" + options.output_path + "'");
   return options;
 }

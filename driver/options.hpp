@@ -1,18 +1,27 @@
-// The cnngen command line.
+// The cnngen command line: a subcommand (compile by default) and its options.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <ostream>
 #include <string>
 
 namespace cnngen {
 
+enum class Command { compile, check, summary, dot };
+enum class ColorMode { automatic, always, never };
+enum class DiagnosticsFormat { text, json };
+
 struct Options {
+  Command command = Command::compile;
   std::string model_path;
   std::string weights_path;    // empty: weights become arguments of the generated function
-  std::string output_path;     // the .a; the .h goes beside it. Empty: "<model name>.a"
+  std::string output_path;     // compile: the .a (the .h goes beside it); dot: the .dot file
   std::string target = "host";
   std::string function_name;   // empty: the model's name
+  std::int64_t batch = 1;      // summary
+  ColorMode color = ColorMode::automatic;
+  DiagnosticsFormat diagnostics_format = DiagnosticsFormat::text;
 };
 
 /// Parses argv. On a malformed command line, writes why to `errors` and returns nothing;

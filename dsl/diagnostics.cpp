@@ -1,4 +1,5 @@
-// Rendering of diagnostics: location prefix, the quoted source line, caret and tildes, notes, help.
+// Rendering of diagnostics as text: location prefix, the quoted source line, caret and tildes,
+// notes, help; optionally in colour.
 #include "dsl/diagnostics.hpp"
 
 #include <algorithm>
@@ -6,39 +7,65 @@
 namespace cnngen {
 namespace {
 
-const char *severity_name(Severity severity) {
-  return severity == Severity::error ? "error" : "warning";
+/// Longest part of a source line quoted under a diagnostic; longer lines are cut around the caret.
+constexpr std::size_t kMaxQuoted = 160;
+
+struct Palette {
+  const char *bold = "", *error = "", *warning = "", *note = "", *caret = "", *help = "", *reset = "";
+};
+
+Palette palette(bool color) {
+  if (!color) return {};
+  return {"\033[1m",      "\033[1;31m", "\033[1;35m", "\033[1;36m",
+          "\033[1;32m",   "\033[1;32m", "\033[0m"};
 }
 
-/// Display width of a UTF-8 byte string, counting each code point once and a tab as one space.
+bool continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+
+/// Display width of a UTF-8 byte string, counting each code point once.
 std::size_t display_width(std::string_view text) {
-  return static_cast<std::size_t>(
-      std::count_if(text.begin(), text.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+  return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) { return !continuation(c); }));
+}
+
+/// Moves a byte offset back to the start of its UTF-8 code point.
+std::size_t code_point_start(std::string_view text, std::size_t at) {
+  while (at > 0 && at < text.size() && continuation(text[at])) --at;
+  return at;
 }
 
 /// The quoted source line with a caret under the first byte of `range` and tildes under the rest
 /// of it (up to the end of that line).
-void render_snippet(std::ostream &out, const SourceFile &source, SourceRange range) {
+void render_snippet(std::ostream &out, const SourceFile &source, SourceRange range, const Palette &p) {
   SourceLocation begin = source.location(range.begin);
   std::string_view line = source.line_text(begin.line);
-  std::string shown(line);
-  std::replace(shown.begin(), shown.end(), '\t', ' ');
   std::size_t start = std::min(begin.column - 1, line.size());
-  std::size_t stop = std::min(line.size(), start + (range.end > range.begin ? range.end - range.begin : 1));
-  std::size_t pad = display_width(line.substr(0, start));
+  std::size_t stop = std::min(line.size(), start + std::max<std::size_t>(1, range.end - std::min(range.end, range.begin)));
+  std::string prefix, suffix;
+  if (line.size() > kMaxQuoted) {
+    std::size_t from = code_point_start(line, start > kMaxQuoted / 3 ? start - kMaxQuoted / 3 : 0);
+    std::size_t to = code_point_start(line, std::min(line.size(), from + kMaxQuoted));
+    if (from > 0) prefix = "…";
+    if (to < line.size()) suffix = "…";
+    line = line.substr(from, to - from);
+    start -= from;
+    stop = std::min(stop - from, line.size());
+  }
+  std::string shown = prefix + std::string(line) + suffix;
+  std::replace(shown.begin(), shown.end(), '\t', ' ');
+  std::size_t pad = display_width(prefix) + display_width(line.substr(0, start));
   std::size_t width = std::max<std::size_t>(1, display_width(line.substr(start, stop - start)));
-  out << "    " << shown << "\n    " << std::string(pad, ' ') << '^' << std::string(width - 1, '~')
-      << "\n";
+  out << "    " << shown << "\n    " << std::string(pad, ' ') << p.caret << '^'
+      << std::string(width - 1, '~') << p.reset << "\n";
 }
 
 void render_location(std::ostream &out, const SourceFile &source, const std::string &file,
-                     const std::optional<SourceRange> &range) {
-  out << file << ':';
+                     const std::optional<SourceRange> &range, const Palette &p) {
+  out << p.bold << file << ':';
   if (range) {
     SourceLocation at = source.location(range->begin);
     out << at.line << ':' << at.column << ':';
   }
-  out << ' ';
+  out << p.reset << ' ';
 }
 
 }  // namespace
@@ -58,41 +85,58 @@ Diagnostic &Diagnostic::with_help(std::string text) {
   return *this;
 }
 
+Diagnostic &Diagnostic::with_fix(std::string text, SourceRange where, std::string replacement) {
+  help = std::move(text);
+  fix = FixIt{where, std::move(replacement)};
+  return *this;
+}
+
 Diagnostic &Diagnostics::add(Diagnostic diagnostic) {
-  if (diagnostic.severity == Severity::error) ++errors_;
+  bool error = diagnostic.severity == Severity::error;
+  if ((error && errors_ >= kMaxErrors) || diagnostics_.size() >= kMaxKept) {
+    errors_ += error;
+    discarded_ = std::move(diagnostic);
+    return discarded_;
+  }
+  errors_ += error;
   diagnostics_.push_back(std::move(diagnostic));
   return diagnostics_.back();
 }
 
 Diagnostic &Diagnostics::error(SourceRange where, std::string message) {
-  return add({Severity::error, source_.name(), where, std::move(message), {}, {}});
+  return add({Severity::error, source_.name(), where, std::move(message), {}, {}, {}});
 }
 
 Diagnostic &Diagnostics::warning(SourceRange where, std::string message) {
-  return add({Severity::warning, source_.name(), where, std::move(message), {}, {}});
+  return add({Severity::warning, source_.name(), where, std::move(message), {}, {}, {}});
 }
 
 Diagnostic &Diagnostics::error_in(std::string file, std::string message) {
-  return add({Severity::error, std::move(file), std::nullopt, std::move(message), {}, {}});
+  return add({Severity::error, std::move(file), std::nullopt, std::move(message), {}, {}, {}});
 }
 
 Diagnostic &Diagnostics::warning_in(std::string file, std::string message) {
-  return add({Severity::warning, std::move(file), std::nullopt, std::move(message), {}, {}});
+  return add({Severity::warning, std::move(file), std::nullopt, std::move(message), {}, {}, {}});
 }
 
-void Diagnostics::render(std::ostream &out) const {
+void Diagnostics::render(std::ostream &out, bool color) const {
+  Palette p = palette(color);
   for (const Diagnostic &d : diagnostics_) {
-    render_location(out, source_, d.file, d.range);
-    out << severity_name(d.severity) << ": " << d.message << "\n";
-    if (d.range) render_snippet(out, source_, *d.range);
+    render_location(out, source_, d.file, d.range, p);
+    bool error = d.severity == Severity::error;
+    out << (error ? p.error : p.warning) << (error ? "error" : "warning") << ":" << p.reset << p.bold
+        << " " << d.message << p.reset << "\n";
+    if (d.range) render_snippet(out, source_, *d.range, p);
     for (const Note &note : d.notes) {
-      if (note.range) render_location(out, source_, source_.name(), note.range);
-      out << "note: " << note.message << "\n";
-      if (note.range) render_snippet(out, source_, *note.range);
+      if (note.range) render_location(out, source_, source_.name(), note.range, p);
+      out << p.note << "note:" << p.reset << " " << note.message << "\n";
+      if (note.range) render_snippet(out, source_, *note.range, p);
     }
-    if (!d.help.empty()) out << "help: " << d.help << "\n";
+    if (!d.help.empty()) out << p.help << "help:" << p.reset << " " << d.help << "\n";
   }
-  if (too_many_errors()) out << "note: stopped after " << kMaxErrors << " errors\n";
+  if (too_many_errors()) {
+    out << p.note << "note:" << p.reset << " stopped after " << kMaxErrors << " errors\n";
+  }
 }
 
 }  // namespace cnngen

@@ -19,6 +19,12 @@ struct Note {
   std::string message;
 };
 
+/// A certain fix: replace `range` of the model source with `replacement` (an empty range inserts).
+struct FixIt {
+  SourceRange range;
+  std::string replacement;
+};
+
 struct Diagnostic {
   Severity severity = Severity::error;
   std::string file;                  // the model source, or another input such as a weights file
@@ -26,10 +32,13 @@ struct Diagnostic {
   std::string message;
   std::vector<Note> notes;
   std::string help;
+  std::optional<FixIt> fix;
 
   Diagnostic &note(SourceRange where, std::string text);
   Diagnostic &note(std::string text);
   Diagnostic &with_help(std::string text);
+  /// A help line whose fix is certain, also offered to editors as a fix-it.
+  Diagnostic &with_fix(std::string text, SourceRange where, std::string replacement);
 };
 
 /// The diagnostics of one run over one model source. Passes add to it and go on where they can;
@@ -37,6 +46,9 @@ struct Diagnostic {
 class Diagnostics {
  public:
   static constexpr std::size_t kMaxErrors = 20;
+  /// Diagnostics kept in all; later ones are counted but not stored, so hostile input cannot
+  /// flood the output.
+  static constexpr std::size_t kMaxKept = 100;
 
   explicit Diagnostics(const SourceFile &source) : source_(source) {}
 
@@ -54,14 +66,19 @@ class Diagnostics {
   const std::vector<Diagnostic> &all() const { return diagnostics_; }
   const SourceFile &source() const { return source_; }
 
-  void render(std::ostream &out) const;
+  /// Renders everything as text; `color` adds ANSI colours as clang does on a terminal.
+  void render(std::ostream &out, bool color = false) const;
 
  private:
   Diagnostic &add(Diagnostic diagnostic);
 
   const SourceFile &source_;
   std::vector<Diagnostic> diagnostics_;
+  Diagnostic discarded_;  // where reports past the limits go
   std::size_t errors_ = 0;
 };
+
+/// Renders everything as one JSON document (format in docs/diagnostics.md).
+void render_json(const Diagnostics &diagnostics, std::ostream &out);
 
 }  // namespace cnngen

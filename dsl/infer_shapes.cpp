@@ -45,7 +45,13 @@ bool declare_input(const ast::InputDecl &decl, Network &network, Diagnostics &di
       return false;
     }
   }
-  network.tensors.push_back({Shape(decl.dims.begin(), decl.dims.end()), -1});
+  Shape shape(decl.dims.begin(), decl.dims.end());
+  if (element_count(shape) > INT_MAX) {
+    diagnostics.error(decl.range, "input " + describe(shape) +
+                                      " has more than 2^31−1 elements per image");
+    return false;
+  }
+  network.tensors.push_back({std::move(shape), -1});
   network.input = network.output = 0;
   return true;
 }
@@ -78,7 +84,7 @@ int infer_layer(const ast::Layer &layer, int input, Network &network, Diagnostic
     for (const auto &[name, function] : kinds) names.push_back(name);
     Diagnostic &d = diagnostics.error(layer.kind.range, "unknown layer '" + layer.kind.name + "'");
     std::string suggestion = closest_match(layer.kind.name, names);
-    if (!suggestion.empty()) d.with_help("did you mean '" + suggestion + "'?");
+    if (!suggestion.empty()) d.with_fix("did you mean '" + suggestion + "'?", layer.kind.range, suggestion);
     return -1;
   }
   std::optional<Inferred> inferred = kind->second(LayerContext{layer, network, input, diagnostics});
@@ -97,16 +103,53 @@ int infer_layer(const ast::Layer &layer, int input, Network &network, Diagnostic
   return network.nodes.back().output;
 }
 
+/// A layer's name becomes the name of its Funcs and weight arguments in generated code, so it must
+/// not coincide with a name cnngen derives for another layer ("conv2d_0", "fc_weight") or for the
+/// model ("input").
+void check_generated_names(const Network &network,
+                           const std::map<std::string, SourceRange, std::less<>> &layer_names,
+                           Diagnostics &diagnostics) {
+  std::map<std::string, std::string> owners;  // generated name → what it belongs to
+  for (const std::string &name : reserved_names(network.name)) owners[name] = "the model";
+  for (const Node &node : network.nodes) {
+    if (!node.user_name.empty()) continue;
+    for (const std::string &name : generated_names(node)) owners[name] = describe(node);
+  }
+  for (const Node &node : network.nodes) {
+    if (node.user_name.empty()) continue;
+    for (const std::string &name : generated_names(node)) {
+      auto [it, fresh] = owners.emplace(name, describe(node));
+      if (fresh || it->second == describe(node)) continue;
+      diagnostics
+          .error(layer_names.at(node.user_name),
+                 "layer name '" + node.user_name + "' clashes with the name '" + name +
+                     "' that cnngen gives to " + it->second + " in generated code")
+          .with_help("choose another name for this layer");
+      break;
+    }
+  }
+}
+
 }  // namespace
 
 void LayerContext::note_input(Diagnostic &diagnostic) const {
-  const Tensor &tensor = network.tensors[static_cast<std::size_t>(input)];
-  if (tensor.producer < 0) {
-    diagnostic.note(network.input_range, "the model's input is " + describe(tensor.shape));
-    return;
+  // Walks back through the layers that changed the shape, nearest first, to the model's input.
+  constexpr int kMaxSteps = 4;
+  int tensor_index = input;
+  for (int step = 0;; ++step) {
+    const Tensor &tensor = network.tensors[static_cast<std::size_t>(tensor_index)];
+    if (tensor.producer < 0) {
+      diagnostic.note(network.input_range, "the model's input is " + describe(tensor.shape));
+      return;
+    }
+    if (step == kMaxSteps) return;
+    const Node &producer = network.nodes[static_cast<std::size_t>(tensor.producer)];
+    const Shape &before = network.tensors[static_cast<std::size_t>(producer.inputs[0])].shape;
+    tensor_index = producer.inputs[0];
+    if (before == tensor.shape && step > 0) continue;  // element-wise: the shape passes through
+    diagnostic.note(producer.range, describe(producer) + " turns " + describe(before) + " into " +
+                                        describe(tensor.shape));
   }
-  const Node &producer = network.nodes[static_cast<std::size_t>(tensor.producer)];
-  diagnostic.note(producer.range, describe(producer) + " produces " + describe(tensor.shape));
 }
 
 bool LayerContext::expect_rank(std::size_t rank) const {
@@ -119,7 +162,10 @@ bool LayerContext::expect_rank(std::size_t rank) const {
                                           : " needs a flat input of features, but its input is ") +
                             describe(*in));
   note_input(d);
-  if (rank == 1) d.with_help("insert 'flatten' before this line");
+  if (rank == 1) {
+    d.with_fix("insert 'flatten' before this line", {layer.range.begin, layer.range.begin},
+               "flatten\n");
+  }
   return false;
 }
 
@@ -161,7 +207,8 @@ std::optional<Inferred> infer_linear(const LayerContext &context) {
         args.where("in"), "linear declares in=" + std::to_string(*declared_in) +
                               ", but its input has " + std::to_string(in) + " features");
     context.note_input(d);
-    d.with_help("write in=" + std::to_string(in) + ", or leave 'in' out to infer it");
+    d.with_fix("write in=" + std::to_string(in) + ", or leave 'in' out to infer it", args.where("in"),
+               std::to_string(in));
     return std::nullopt;
   }
   return Inferred{Linear{in, *out, *bias}, {*out}};
@@ -200,6 +247,11 @@ std::optional<Network> infer_shapes(const ast::Model &model, Diagnostics &diagno
       else if (declare_input(*decl, network, diagnostics)) current = network.input;
     } else {
       const auto &layer = boost::get<ast::Layer>(statement.get());
+      if (layer_index == kMaxLayers) {
+        diagnostics.error(layer.range, "more than " + std::to_string(kMaxLayers) +
+                                           " layers; cnngen compiles at most that many");
+        break;
+      }
       if (has_input && !input_decl && layer_index == 0) {
         diagnostics.error(layer.range, "layer before the model's 'input' line")
             .with_help("declare the input shape first, for example 'input 1x28x28'");
@@ -218,6 +270,7 @@ std::optional<Network> infer_shapes(const ast::Model &model, Diagnostics &diagno
       ++layer_index;
     }
   }
+  check_generated_names(network, layer_names, diagnostics);
   if (!model_decl) {
     diagnostics.error({0, 0}, "missing 'model NAME' line")
         .with_help("start the file with for example 'model lenet'");

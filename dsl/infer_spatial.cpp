@@ -3,34 +3,22 @@
 #include <string>
 
 #include "dsl/infer_layer.hpp"
+#include "dsl/window.hpp"
 
 namespace cnngen {
 namespace {
-
-struct Window {
-  std::int64_t kernel, stride, padding, dilation;
-};
-
-std::string formula(std::int64_t n, const Window &w, std::int64_t out) {
-  return "⌊(" + std::to_string(n) + " + 2·" + std::to_string(w.padding) + " − " +
-         std::to_string(w.dilation) + "·(" + std::to_string(w.kernel) + "−1) − 1)/" +
-         std::to_string(w.stride) + "⌋ + 1 = " + std::to_string(out);
-}
 
 /// The output size along one axis, or nothing after reporting that the (dilated) window does not
 /// fit in the padded input. Sizes are bounded by kMaxDimension, so nothing here overflows.
 std::optional<std::int64_t> output_size(const LayerContext &context, const char *axis,
                                         std::int64_t n, const Window &w) {
-  std::int64_t span = w.dilation * (w.kernel - 1) + 1;
+  std::int64_t span = w.span();
   std::int64_t padded = n + 2 * w.padding;
-  std::int64_t numerator = padded - span;
-  // Floor division, also for a negative numerator.
-  std::int64_t out = (numerator >= 0 ? numerator / w.stride : -((-numerator + w.stride - 1) / w.stride)) + 1;
-  if (span <= padded) return out;
+  if (span <= padded) return w.output(n);
   const std::string &kind = context.layer.kind.name;
   Diagnostic &d = context.diagnostics.error(
       context.layer.range, kind + " window is larger than its padded input: output " + axis +
-                               " would be " + formula(n, w, out));
+                               " would be " + w.formula(n));
   d.note(std::string("the window spans ") + (w.dilation > 1 ? "d·(k−1)+1 = " : "") +
          std::to_string(span) + " " + (axis[0] == 'h' ? "rows" : "columns") +
          ", the padded input n + 2p = " + std::to_string(padded));
@@ -39,6 +27,26 @@ std::optional<std::int64_t> output_size(const LayerContext &context, const char 
   d.with_help("use a kernel of at most " + std::to_string((padded - 1) / w.dilation + 1) +
               " along the " + axis + ", or padding of at least " + std::to_string(needed));
   return std::nullopt;
+}
+
+/// Warns when the stride leaves trailing input rows or columns that no window reads: usually a
+/// sign that an input size or padding is off by a little.
+void warn_unread(const LayerContext &context, const char *axis, std::int64_t n, const Window &w) {
+  std::int64_t unread = w.unread(n);
+  if (unread == 0) return;
+  bool rows = axis[0] == 'h';
+  std::string unit = rows ? (unread == 1 ? "row" : "rows") : (unread == 1 ? "column" : "columns");
+  Diagnostic &d = context.diagnostics.warning(
+      context.layer.range, context.layer.kind.name + " stride " + std::to_string(w.stride) +
+                               " leaves the last " + std::to_string(unread) + " " + unit +
+                               " of its input unread: no window reaches them");
+  d.note("along the " + std::string(axis) + ", windows start every " + std::to_string(w.stride) +
+         " and span " + std::to_string(w.span()) + "; the padded input has " +
+         std::to_string(n + 2 * w.padding) + ", and " + w.formula(n));
+  context.note_input(d);
+  std::int64_t extra = w.stride - (n + 2 * w.padding - w.span()) % w.stride;
+  d.with_help("an input " + std::string(axis) + " of " + std::to_string(n - unread) + " or " +
+              std::to_string(n + extra) + " would be read in full");
 }
 
 /// The H×W output of a window layer, or nothing after reporting why there is none.
@@ -53,6 +61,8 @@ std::optional<Pair> spatial_output(const LayerContext &context, const Shape &in,
   if (!h && same) return std::nullopt;
   auto w = output_size(context, "width", in[2], along_w);
   if (!h || !w) return std::nullopt;
+  warn_unread(context, "height", in[1], along_h);
+  warn_unread(context, "width", in[2], along_w);
   return Pair{*h, *w};
 }
 
@@ -111,7 +121,8 @@ std::optional<Inferred> infer_conv2d(const LayerContext &context) {
         args.where("in"), kind + " declares in=" + std::to_string(*declared_in) +
                               ", but its input has " + std::to_string(in[0]) + " channels");
     context.note_input(d);
-    d.with_help("write in=" + std::to_string(in[0]) + ", or leave 'in' out to infer it");
+    d.with_fix("write in=" + std::to_string(in[0]) + ", or leave 'in' out to infer it",
+               args.where("in"), std::to_string(in[0]));
     ok = false;
   }
   for (auto [channels, which] : {std::pair{in[0], "input"}, std::pair{*out_channels, "output"}}) {

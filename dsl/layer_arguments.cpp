@@ -70,7 +70,9 @@ LayerArguments::LayerArguments(const ast::Layer &layer, std::vector<std::string_
         Diagnostic &d = diagnostics_.error(argument.key->range,
                                            kind + " has no parameter " + quoted(name));
         std::string suggestion = closest_match(name, names);
-        if (!suggestion.empty()) d.with_help("did you mean " + quoted(suggestion) + "?");
+        if (!suggestion.empty()) {
+          d.with_fix("did you mean " + quoted(suggestion) + "?", argument.key->range, suggestion);
+        }
         continue;
       }
     } else {

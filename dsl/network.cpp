@@ -28,6 +28,17 @@ std::string symbol_name(const Node &node) {
   return node.user_name.empty() ? node.kind + "_" + std::to_string(node.index) : node.user_name;
 }
 
+std::vector<std::string> generated_names(const Node &node) {
+  std::string symbol = symbol_name(node);
+  return {symbol,           symbol + "_r",      symbol + "_max",         symbol + "_exp",
+          symbol + "_sum",  symbol + "_weight", symbol + "_weight_data", symbol + "_bias",
+          symbol + "_bias_data"};
+}
+
+std::vector<std::string> reserved_names(const std::string &model_name) {
+  return {"input", "input_values", model_name, model_name + "_output"};
+}
+
 std::string describe(const Node &node) {
   if (!node.user_name.empty()) return node.kind + " '" + node.user_name + "'";
   return node.kind + " (layer " + std::to_string(node.index) + ")";

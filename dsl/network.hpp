@@ -99,6 +99,12 @@ std::string parameter_prefix(const Node &node);
 std::vector<Parameter> parameters(const Node &node);
 /// A name safe for C identifiers and Halide: the user's name, else kind and index ("conv2d_0").
 std::string symbol_name(const Node &node);
+/// Every name code generation derives from symbol_name(node) for the node's Funcs, reductions
+/// and weights (lower.cpp and lower_layers.cpp use exactly these suffixes); shape inference
+/// rejects user names that would make two of them collide.
+std::vector<std::string> generated_names(const Node &node);
+/// Names code generation uses for the model as a whole.
+std::vector<std::string> reserved_names(const std::string &model_name);
 /// "conv2d 'c1'" or "conv2d (layer 0)", for messages.
 std::string describe(const Node &node);
 /// "16×5×5"

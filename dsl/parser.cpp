@@ -1,6 +1,8 @@
 // Runs the grammar over a source file and turns X3's expectation failures into diagnostics.
 #include "dsl/parser.hpp"
 
+#include <cctype>
+
 #include "dsl/parser_def.hpp"
 
 namespace cnngen {
@@ -26,10 +28,40 @@ std::string describe_found(const std::string &text, std::size_t offset) {
   return "'" + text.substr(offset, end - offset) + "'";
 }
 
+/// Reports the first integer literal too large for 64 bits (the grammar would only say that it
+/// expected a value there). Digits inside identifiers and comments are not literals.
+bool check_integer_sizes(const std::string &text, Diagnostics &diagnostics) {
+  auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '#') {
+      while (i < text.size() && text[i] != '\n') ++i;
+    } else if (c == 'x' && i > 0 && std::isdigit(static_cast<unsigned char>(text[i - 1]))) {
+      // The separator of dimensions such as 1x28x28.
+    } else if (word(c) && !std::isdigit(static_cast<unsigned char>(c))) {
+      while (i + 1 < text.size() && word(text[i + 1])) ++i;
+    } else if (std::isdigit(static_cast<unsigned char>(c))) {
+      std::size_t begin = i > 0 && text[i - 1] == '-' ? i - 1 : i;
+      std::size_t end = i;
+      while (end < text.size() && std::isdigit(static_cast<unsigned char>(text[end]))) ++end;
+      if (end - i > 18) {
+        std::string literal = text.substr(begin, std::min<std::size_t>(end - begin, 40));
+        diagnostics.error({begin, end}, "integer " + literal + (end - begin > 40 ? "…" : "") +
+                                            " is too large")
+            .with_help("sizes and counts are at most 16777216");
+        return false;
+      }
+      i = end - 1;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 std::optional<ast::Model> parse(const SourceFile &source, Diagnostics &diagnostics) {
   const std::string &text = source.text();
+  if (!check_integer_sizes(text, diagnostics)) return std::nullopt;
   grammar::Iterator first = text.begin();
   ast::Model model;
   auto parser = boost::spirit::x3::with<grammar::source_begin_tag>(text.begin())[grammar::model];

@@ -31,6 +31,7 @@ struct annotate_position {
 struct word_class;
 struct identifier_class : annotate_position {};
 struct integer_class;
+struct integers_class;
 struct tuple_class;
 struct value_class : annotate_position {};
 struct argument_class : annotate_position {};
@@ -47,6 +48,7 @@ struct model_class;
 const x3::rule<word_class, std::string> word = "identifier";
 const x3::rule<identifier_class, ast::Identifier> identifier = "identifier";
 const x3::rule<integer_class, std::int64_t> integer = "integer";
+const x3::rule<integers_class, std::vector<std::int64_t>> integers = "integer";
 const x3::rule<tuple_class, ast::Tuple> tuple = "tuple";
 const x3::rule<value_class, ast::Value> value = "value";
 const x3::rule<argument_class, ast::Argument> argument = "argument";
@@ -68,10 +70,12 @@ const auto strict_real = x3::real_parser<double, x3::strict_real_policies<double
 const auto word_def = x3::lexeme[(x3::alpha | x3::char_('_')) >> *word_char];
 const auto identifier_def = word;
 const auto integer_def = x3::int_parser<std::int64_t>{};
-const auto tuple_def = '(' > (integer % ',') > ')';
+const auto integers_def = integer >> *(',' > integer);
+const auto tuple_def = '(' > integers > ')';
 const auto value_def = strict_real | integer | tuple | identifier;
 const auto argument_def = -(identifier >> '=') > value;
-const auto layer_def = identifier >> -identifier >> -('(' > -(argument % ',') > ')');
+// `()` is an empty argument list, as in PyTorch's nn.Flatten().
+const auto layer_def = identifier >> -identifier >> -('(' > -(!x3::lit(')') >> (argument % ',')) > ')');
 const auto model_decl_def = keyword("model") > identifier;
 const auto dims_def = integer >> *('x' > integer);
 const auto input_decl_def = keyword("input") > dims;
@@ -79,7 +83,7 @@ const auto statement_def = model_decl | input_decl | layer;
 const auto end_of_statement_def = +x3::eol | x3::eoi;
 const auto model_def = *x3::eol >> *((!x3::eoi) > statement > end_of_statement) > x3::eoi;
 
-BOOST_SPIRIT_DEFINE(word, identifier, integer, tuple, value, argument, layer, model_decl, dims, input_decl,
+BOOST_SPIRIT_DEFINE(word, identifier, integer, integers, tuple, value, argument, layer, model_decl, dims, input_decl,
                     statement, end_of_statement, model)
 
 // ---------------------------------------------------------------------------------------------

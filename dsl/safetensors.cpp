@@ -57,10 +57,13 @@ std::string read_entry(const std::string &name, const json::Value &info, std::ui
     return "tensor '" + name + "' has data_offsets [" + std::to_string(entry.begin) + ", " +
            std::to_string(entry.end) + ") outside the " + std::to_string(data_size) +
            " bytes of data";
-  if (entry.end - entry.begin != static_cast<std::uint64_t>(elements) * 4)
+  std::uint64_t needed = 0;
+  if (__builtin_mul_overflow(static_cast<std::uint64_t>(elements), std::uint64_t{4}, &needed))
+    return "tensor '" + name + "' has a shape too large to exist";
+  if (entry.end - entry.begin != needed)
     return "tensor '" + name + "' has " + std::to_string(entry.end - entry.begin) +
            " bytes of data, but its shape " + describe(entry.shape) + " needs " +
-           std::to_string(elements * 4);
+           std::to_string(needed);
   return "";
 }
 
@@ -135,13 +138,20 @@ std::optional<TensorFile> read_safetensors(const std::string &path, Diagnostics 
   std::sort(entries.begin(), entries.end(),
             [](const Entry &a, const Entry &b) { return a.begin < b.begin; });
   TensorFile tensors;
-  for (std::size_t i = 0; i < entries.size(); ++i) {
-    const Entry &e = entries[i];
-    if (i > 0 && e.begin < entries[i - 1].end && e.begin < e.end)
-      return fail("tensors '" + entries[i - 1].name + "' and '" + e.name + "' overlap in the data");
+  const Entry *furthest = nullptr;  // of the tensors so far, the one whose data ends last
+  for (const Entry &e : entries) {
+    if (e.begin == e.end) {
+      // An empty tensor occupies no bytes and overlaps nothing.
+    } else if (furthest && e.begin < furthest->end) {
+      return fail("tensors '" + furthest->name + "' and '" + e.name + "' overlap in the data");
+    } else {
+      furthest = &e;
+    }
     WeightTensor tensor{e.shape, std::vector<float>((e.end - e.begin) / 4)};
     // safetensors data is little-endian, as is every target cnngen runs on.
-    std::memcpy(tensor.data.data(), bytes.data() + 8 + header_size + e.begin, e.end - e.begin);
+    if (e.end > e.begin) {
+      std::memcpy(tensor.data.data(), bytes.data() + 8 + header_size + e.begin, e.end - e.begin);
+    }
     if (!tensors.emplace(e.name, std::move(tensor)).second)
       return fail("tensor '" + e.name + "' appears twice in the header");
   }

@@ -18,11 +18,18 @@ SourceFile::SourceFile(std::string name, std::string text)
 }
 
 std::optional<SourceFile> SourceFile::read(const std::string &path, std::string &error) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) {
     error = std::strerror(errno);
     return std::nullopt;
   }
+  auto size = static_cast<std::size_t>(in.tellg());
+  if (size > kMaxBytes) {
+    error = "the file is " + std::to_string(size) + " bytes; model files are at most " +
+            std::to_string(kMaxBytes) + " bytes";
+    return std::nullopt;
+  }
+  in.seekg(0);
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) {

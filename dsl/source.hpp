@@ -25,7 +25,12 @@ class SourceFile {
  public:
   SourceFile(std::string name, std::string text);
 
-  /// Reads `path`; on failure returns nothing and sets `error` to the reason.
+  /// Largest model file read: far above any real model, small enough to parse in well under a
+  /// second.
+  static constexpr std::size_t kMaxBytes = std::size_t{16} << 20;
+
+  /// Reads `path`; on failure (including a file over kMaxBytes) returns nothing and sets `error`
+  /// to the reason.
   static std::optional<SourceFile> read(const std::string &path, std::string &error);
 
   const std::string &name() const { return name_; }

@@ -144,13 +144,80 @@ INSTANTIATE_TEST_SUITE_P(
                       UsageCase{"a.net -o lenet.so", "must name a static library ending in .a"},
                       UsageCase{"a.net --name 9lives", "is not a C identifier"},
                       UsageCase{"a.net b.net", "more than one model file"},
-                      UsageCase{"a.net --target x86-99-nowhere", "is not a Halide target string"}));
+                      UsageCase{"a.net --target x86-99-nowhere", "is not a Halide target string"},
+                      UsageCase{"summary a.net --batch 0", "--batch needs a number from 1"},
+                      UsageCase{"summary a.net --batch 3x", "--batch needs a number from 1"},
+                      UsageCase{"check a.net --color=sometimes", "--color takes auto, always or never"},
+                      UsageCase{"check a.net --diagnostics-format=xml", "takes text or json"}));
+
+// check runs the front end only: success prints nothing and writes nothing.
+TEST_F(Cli, CheckWritesNothing) {
+  CommandResult run = cnngen("check " + kLenet + " --weights " + kWeights);
+  EXPECT_EQ(run.status, 0) << run.output;
+  EXPECT_EQ(run.output, "");
+  EXPECT_TRUE(files().empty());
+}
+
+// check reports errors like compile does, with exit code 1.
+TEST_F(Cli, CheckReportsErrors) {
+  std::ofstream(path("bad.net")) << "model bad\ninput 1x4x4\nlinear(3)\n";
+  CommandResult run = cnngen("check " + path("bad.net"));
+  EXPECT_EQ(run.status, 1);
+  EXPECT_NE(run.output.find("bad.net:3:1: error: linear needs a flat input"), std::string::npos)
+      << run.output;
+}
+
+// The JSON diagnostics carry severity, message, file, ranges, notes, help and the fix-it.
+TEST_F(Cli, JsonDiagnostics) {
+  std::ofstream(path("bad.net")) << "model bad\ninput 4\nlinear(3, in=5)\n";
+  CommandResult run = cnngen("check --diagnostics-format=json " + path("bad.net"));
+  EXPECT_EQ(run.status, 1);
+  for (const char *expected :
+       {"\"severity\": \"error\"", "\"message\": \"linear declares in=5, but its input has 4 features\"",
+        "\"range\": {\"start\": {\"line\": 3, \"column\": 14, \"offset\": 31}",
+        "\"notes\": [{\"message\": \"the model's input is 4\"",
+        "\"fixit\": {\"range\": {\"start\": {\"line\": 3, \"column\": 14", "\"replacement\": \"4\"}",
+        "\"errors\": 1, \"warnings\": 0}"}) {
+    EXPECT_NE(run.output.find(expected), std::string::npos) << expected << "\n" << run.output;
+  }
+}
+
+// --color=always colours the severity; --color=never (and a pipe, with auto) does not.
+TEST_F(Cli, ColorModes) {
+  std::ofstream(path("bad.net")) << "model bad\ninput 4\nrelu(1)\n";
+  EXPECT_NE(cnngen("check --color=always " + path("bad.net")).output.find("\033[1;31merror:"),
+            std::string::npos);
+  EXPECT_EQ(cnngen("check --color=never " + path("bad.net")).output.find("\033["), std::string::npos);
+  EXPECT_EQ(cnngen("check " + path("bad.net")).output.find("\033["), std::string::npos);
+}
+
+// summary prints one row per layer with its costs, the totals and D2L's formulas.
+TEST_F(Cli, SummaryOfLenet) {
+  CommandResult run = cnngen("summary " + kLenet + " --batch 2");
+  ASSERT_EQ(run.status, 0) << run.output;
+  for (const char *expected :
+       {"model lenet: input 1×28×28, batch 2", "conv2d      6×28×28         156  235,200",
+        "parameters: 61,706", "multiply-accumulates: 416,520 per image, 833,040 for the batch",
+        "conv2d (layer 0): height and width ⌊(28 + 2·2 − 1·(5−1) − 1)/1⌋ + 1 = 28"}) {
+    EXPECT_NE(run.output.find(expected), std::string::npos) << expected << "\n" << run.output;
+  }
+}
+
+// dot draws every layer with the shapes on the edges, to stdout or to -o.
+TEST_F(Cli, DotOfLenet) {
+  CommandResult run = cnngen("dot " + kLenet);
+  ASSERT_EQ(run.status, 0) << run.output;
+  EXPECT_NE(run.output.find("input -> layer0 [label=\" 1×28×28\"]"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("layer11 -> output [label=\" 10\"]"), std::string::npos) << run.output;
+  ASSERT_EQ(cnngen("dot " + kLenet + " -o " + path("lenet.dot")).status, 0);
+  EXPECT_EQ(read_text(path("lenet.dot")), run.output);
+}
 
 // --help prints the usage and succeeds.
 TEST(CliHelp, HelpSucceeds) {
   CommandResult run = cnngen("--help");
   EXPECT_EQ(run.status, 0);
-  EXPECT_NE(run.output.find("usage: cnngen MODEL.net"), std::string::npos);
+  EXPECT_NE(run.output.find("usage: cnngen [compile] MODEL.net"), std::string::npos);
 }
 
 }  // namespace
