@@ -123,9 +123,12 @@ TEST_F(Cli, MissingModelExitsWithOne) {
 }
 
 struct UsageCase {
+  const char *name;
   const char *arguments;
   const char *message;
 };
+
+std::ostream &operator<<(std::ostream &out, const UsageCase &c) { return out << c.arguments; }
 
 class CliUsage : public ::testing::TestWithParam<UsageCase> {};
 
@@ -138,17 +141,18 @@ TEST_P(CliUsage, ExitsWithTwo) {
 
 INSTANTIATE_TEST_SUITE_P(
     BadCommandLines, CliUsage,
-    ::testing::Values(UsageCase{"", "no model file given"},
-                      UsageCase{"a.net --frobnicate", "unknown option '--frobnicate'"},
-                      UsageCase{"a.net -o", "-o needs a value"},
-                      UsageCase{"a.net -o lenet.so", "must name a static library ending in .a"},
-                      UsageCase{"a.net --name 9lives", "is not a C identifier"},
-                      UsageCase{"a.net b.net", "more than one model file"},
-                      UsageCase{"a.net --target x86-99-nowhere", "is not a Halide target string"},
-                      UsageCase{"summary a.net --batch 0", "--batch needs a number from 1"},
-                      UsageCase{"summary a.net --batch 3x", "--batch needs a number from 1"},
-                      UsageCase{"check a.net --color=sometimes", "--color takes auto, always or never"},
-                      UsageCase{"check a.net --diagnostics-format=xml", "takes text or json"}));
+    ::testing::Values(UsageCase{"NoModel", "", "no model file given"},
+                      UsageCase{"UnknownOption", "a.net --frobnicate", "unknown option '--frobnicate'"},
+                      UsageCase{"OptionWithoutValue", "a.net -o", "-o needs a value"},
+                      UsageCase{"OutputNotAStaticLibrary", "a.net -o lenet.so", "must name a static library ending in .a"},
+                      UsageCase{"NameNotAnIdentifier", "a.net --name 9lives", "is not a C identifier"},
+                      UsageCase{"TwoModels", "a.net b.net", "more than one model file"},
+                      UsageCase{"UnknownTarget", "a.net --target x86-99-nowhere", "is not a Halide target string"},
+                      UsageCase{"BatchZero", "summary a.net --batch 0", "--batch needs a number from 1"},
+                      UsageCase{"BatchNotANumber", "summary a.net --batch 3x", "--batch needs a number from 1"},
+                      UsageCase{"UnknownColorMode", "check a.net --color=sometimes", "--color takes auto, always or never"},
+                      UsageCase{"UnknownDiagnosticsFormat", "check a.net --diagnostics-format=xml", "takes text or json"}),
+    [](const ::testing::TestParamInfo<UsageCase> &info) { return std::string(info.param.name); });
 
 // check runs the front end only: success prints nothing and writes nothing.
 TEST_F(Cli, CheckWritesNothing) {
