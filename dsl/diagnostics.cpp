@@ -27,9 +27,10 @@ std::size_t display_width(std::string_view text) {
   return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) { return !continuation(c); }));
 }
 
-/// Moves a byte offset back to the start of its UTF-8 code point.
+/// Moves a byte offset back to the start of its UTF-8 code point (at most 3 bytes: invalid UTF-8
+/// may hold any run of continuation bytes).
 std::size_t code_point_start(std::string_view text, std::size_t at) {
-  while (at > 0 && at < text.size() && continuation(text[at])) --at;
+  for (int step = 0; step < 3 && at > 0 && at < text.size() && continuation(text[at]); ++step) --at;
   return at;
 }
 
@@ -47,8 +48,8 @@ void render_snippet(std::ostream &out, const SourceFile &source, SourceRange ran
     if (from > 0) prefix = "…";
     if (to < line.size()) suffix = "…";
     line = line.substr(from, to - from);
-    start -= from;
-    stop = std::min(stop - from, line.size());
+    start = std::clamp(start, from, to) - from;
+    stop = std::clamp(stop, from + start, to) - from;
   }
   std::string shown = prefix + std::string(line) + suffix;
   std::replace(shown.begin(), shown.end(), '\t', ' ');
@@ -68,24 +69,38 @@ void render_location(std::ostream &out, const SourceFile &source, const std::str
   out << p.reset << ' ';
 }
 
+/// Messages quote the user's identifiers; one of a million characters is cut to a readable length.
+constexpr std::size_t kMaxMessage = 240;
+
+void shorten(std::string &message) {
+  if (message.size() <= kMaxMessage) return;
+  std::size_t cut = kMaxMessage;
+  while (cut > 0 && continuation(message[cut])) --cut;
+  message = message.substr(0, cut) + "…";
+}
+
 }  // namespace
 
 Diagnostic &Diagnostic::note(SourceRange where, std::string text) {
+  shorten(text);
   notes.push_back({where, std::move(text)});
   return *this;
 }
 
 Diagnostic &Diagnostic::note(std::string text) {
+  shorten(text);
   notes.push_back({std::nullopt, std::move(text)});
   return *this;
 }
 
 Diagnostic &Diagnostic::with_help(std::string text) {
+  shorten(text);
   help = std::move(text);
   return *this;
 }
 
 Diagnostic &Diagnostic::with_fix(std::string text, SourceRange where, std::string replacement) {
+  shorten(text);
   help = std::move(text);
   fix = FixIt{where, std::move(replacement)};
   return *this;
@@ -99,6 +114,7 @@ Diagnostic &Diagnostics::add(Diagnostic diagnostic) {
     return discarded_;
   }
   errors_ += error;
+  shorten(diagnostic.message);
   diagnostics_.push_back(std::move(diagnostic));
   return diagnostics_.back();
 }

@@ -62,12 +62,14 @@ const x3::rule<model_class, std::vector<ast::Statement>> model = "model";
 
 // ---------------------------------------------------------------------------------------------
 // Grammar
-const auto word_char = x3::alnum | x3::char_('_');
+// Character classes as explicit sets: X3's alnum/alpha/blank assert on bytes above 0x7F, and a
+// model file may hold any bytes.
+const auto word_char = x3::char_("a-zA-Z0-9_");
 /// A reserved word, not the start of a longer identifier (`model` but not `models`).
 const auto keyword = [](const char *word) { return x3::lexeme[x3::lit(word) >> !word_char]; };
 const auto strict_real = x3::real_parser<double, x3::strict_real_policies<double>>{};
 
-const auto word_def = x3::lexeme[(x3::alpha | x3::char_('_')) >> *word_char];
+const auto word_def = x3::lexeme[x3::char_("a-zA-Z_") >> *word_char];
 const auto identifier_def = word;
 const auto integer_def = x3::int_parser<std::int64_t>{};
 const auto integers_def = integer >> *(',' > integer);
@@ -88,6 +90,6 @@ BOOST_SPIRIT_DEFINE(word, identifier, integer, integers, tuple, value, argument,
 
 // ---------------------------------------------------------------------------------------------
 // Skipper: blanks and comments, never line breaks.
-const auto skipper = x3::blank | x3::lexeme['#' >> *(x3::char_ - x3::eol)];
+const auto skipper = x3::lit(' ') | x3::lit('\t') | x3::lexeme['#' >> *(x3::char_ - x3::eol)];
 
 }  // namespace cnngen::grammar

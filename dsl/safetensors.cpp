@@ -109,6 +109,12 @@ std::optional<TensorFile> read_safetensors(const std::string &path, Diagnostics 
     diagnostics.error_in(path, "cannot read the weights file");
     return std::nullopt;
   }
+  return parse_safetensors(bytes, path, diagnostics);
+}
+
+std::optional<TensorFile> parse_safetensors(std::string_view bytes, const std::string &path,
+                                            Diagnostics &diagnostics) {
+  const std::uint64_t size = bytes.size();
   auto fail = [&](const std::string &message) {
     diagnostics.error_in(path, message);
     return std::nullopt;
@@ -121,7 +127,7 @@ std::optional<TensorFile> read_safetensors(const std::string &path, Diagnostics 
                 std::to_string(header_size) + " bytes, but only " + std::to_string(size - 8) +
                 " follow");
   std::string error;
-  auto header = json::parse(std::string_view(bytes).substr(8, header_size), error);
+  auto header = json::parse(bytes.substr(8, header_size), error);
   if (!header) return fail("malformed safetensors header: " + error);
   if (header->kind != json::Value::Kind::object)
     return fail("malformed safetensors header: not a JSON object");

@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dsl/diagnostics.hpp"
@@ -26,6 +27,10 @@ constexpr std::size_t kMaxWeightsBytes = std::size_t{4} << 30;
 /// file (unreadable, truncated, malformed header, bad dtype, offsets out of range or overlapping)
 /// is reported against `path` and yields nothing.
 std::optional<TensorFile> read_safetensors(const std::string &path, Diagnostics &diagnostics);
+
+/// The same for the bytes of a file already in memory; `path` names it in diagnostics.
+std::optional<TensorFile> parse_safetensors(std::string_view bytes, const std::string &path,
+                                            Diagnostics &diagnostics);
 
 /// Checks that `weights` holds every parameter of `network` with PyTorch's shape; reports missing
 /// and misshapen tensors at their layer's line, and warns about tensors no layer uses.

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs everything cnngen needs from Debian 12's packages (run as root): the compiler stack
-# (Halide 14, Boost, GoogleTest, CMake, zlib), the Fashion-MNIST data, and PyTorch and NumPy for
-# the tools that train LeNet and write golden data (building and testing cnngen never use them).
+# (Halide 14, Boost, GoogleTest, CMake, zlib; clang-14 for fuzzing), the Fashion-MNIST data, and
+# PyTorch and NumPy for the tools that train LeNet and write golden data (building and testing
+# cnngen never use them).
 set -euo pipefail
 
 packages=(
   cmake make g++ gcc pkg-config
   libhalide14-0-dev libboost-dev zlib1g-dev
   googletest libgtest-dev
+  clang-14 libclang-rt-14-dev
   dataset-fashion-mnist
   python3-torch python3-numpy
 )
