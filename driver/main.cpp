@@ -1,5 +1,6 @@
 // cnngen: compiles a .net model into a static library and header, or checks, summarizes or draws
 // it. Reads like the pipeline it runs: parse, check shapes, check weights, lower, schedule, emit.
+#include <cctype>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -37,14 +38,31 @@ void remove_outputs(const EmitRequest &request) {
   std::remove(request.header_path.c_str());
 }
 
-int internal_error(const std::string &model, const std::string &what) {
-  std::cerr << "cnngen: internal error while generating code for '" << model << "': " << what
+/// Halide names its Funcs after the layers, so its message tells which layer failed.
+std::string failing_layer(const Network *network, const SourceFile *source, const std::string &what) {
+  if (!network) return "";
+  for (const Node &node : network->nodes) {
+    const std::string symbol = symbol_name(node);
+    for (std::size_t at = what.find(symbol); at != std::string::npos; at = what.find(symbol, at + 1)) {
+      char after = at + symbol.size() < what.size() ? what[at + symbol.size()] : ' ';
+      if (std::isalnum(static_cast<unsigned char>(after))) continue;  // conv2d_1 inside conv2d_10
+      SourceLocation line = source->location(node.range.begin);
+      return " in " + describe(node) + " at " + source->name() + ":" + std::to_string(line.line);
+    }
+  }
+  return "";
+}
+
+int internal_error(const std::string &model, const std::string &where, const std::string &what) {
+  std::cerr << "cnngen: internal error while generating code for '" << model << "'" << where
+            << ": " << what
             << "\nThis is a bug in cnngen, not in your model: please report it with the model "
                "file and the command line.\n";
   return kInternalError;
 }
 
-int compile(const Options &options, const Network &network, const CheckedModel &checked) {
+int compile(const Options &options, const SourceFile &source, const Network &network,
+            const CheckedModel &checked) {
   EmitRequest request;
   request.function_name = options.function_name.empty() ? network.name : options.function_name;
   request.source_name = options.model_path;
@@ -62,7 +80,7 @@ int compile(const Options &options, const Network &network, const CheckedModel &
     return kUserError;
   } catch (const std::exception &e) {
     remove_outputs(request);
-    return internal_error(network.name, e.what());
+    return internal_error(network.name, failing_layer(&network, &source, e.what()), e.what());
   }
   return kSuccess;
 }
@@ -104,7 +122,7 @@ int run(const Options &options) {
     case Command::check: return kSuccess;
     case Command::summary: print_summary(*checked.network, options.batch, std::cout); return kSuccess;
     case Command::dot: return draw(options, *checked.network);
-    case Command::compile: return compile(options, *checked.network, checked);
+    case Command::compile: return compile(options, *source, *checked.network, checked);
   }
   return kSuccess;
 }
@@ -124,6 +142,6 @@ int main(int argc, char **argv) {
   try {
     return run(*options);
   } catch (const std::exception &e) {
-    return internal_error(options->model_path, e.what());
+    return internal_error(options->model_path, "", e.what());
   }
 }
