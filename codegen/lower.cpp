@@ -26,7 +26,9 @@ Halide::Func parameter_func(const Parameter &parameter, const TensorFile *weight
   std::string name = symbol_name(node) + "_" + parameter.name.substr(parameter.name.rfind('.') + 1);
   std::vector<Halide::Var> vars(extents.size());
   std::vector<Halide::Expr> at(vars.begin(), vars.end());
-  Halide::Func func(name);
+  // With weights as arguments the ImageParam takes `name` (it names the C argument) and this Func,
+  // which the schedule may repack, another.
+  Halide::Func func(weights ? name : name + "_packed");
   if (weights && std::holds_alternative<Linear>(node.op) && extents.size() == 2) {
     // Packed at compile time with the output feature innermost, so that the schedule can
     // vectorize a linear layer across its outputs with dense loads.
@@ -36,6 +38,17 @@ Halide::Func parameter_func(const Parameter &parameter, const TensorFile *weight
       for (int i = 0; i < extents[0]; ++i) buffer(o, i) = tensor.data[static_cast<std::size_t>(o) * extents[0] + i];
     }
     func(vars) = buffer(at[1], at[0]);
+  } else if (weights && std::holds_alternative<Conv2d>(node.op) && extents.size() == 4) {
+    // Packed at compile time with the output channel innermost (co, kx, ky, ci), so that the
+    // schedule can vectorize a convolution across its output channels with dense loads.
+    const WeightTensor &tensor = weights->at(parameter.name);
+    Halide::Buffer<float> buffer({extents[3], extents[0], extents[1], extents[2]}, name + "_data");
+    std::size_t i = 0;
+    for (int co = 0; co < extents[3]; ++co)
+      for (int ci = 0; ci < extents[2]; ++ci)
+        for (int ky = 0; ky < extents[1]; ++ky)
+          for (int kx = 0; kx < extents[0]; ++kx) buffer(co, kx, ky, ci) = tensor.data[i++];
+    func(vars) = buffer(at[3], at[0], at[1], at[2]);
   } else if (weights) {
     const WeightTensor &tensor = weights->at(parameter.name);
     Halide::Buffer<float> buffer(extents, name + "_data");
@@ -100,8 +113,11 @@ LoweredNetwork lower(const Network &network, const TensorFile *weights,
     std::string name = symbol_name(node);
     Halide::Func func;
     std::vector<Halide::Func> internals;
+    LayerWeights layer_params;
+    std::optional<Halide::Func> padded;
     if (const auto *conv = std::get_if<Conv2d>(&node.op)) {
-      func = lower_conv2d(*conv, in, layer_weights(node, weights, lowered.weight_arguments), name);
+      layer_params = layer_weights(node, weights, lowered.weight_arguments);
+      func = lower_conv2d(*conv, in, layer_params, name, padded);
     } else if (const auto *pool = std::get_if<Pool2d>(&node.op)) {
       func = lower_pool2d(*pool, in, name);
     } else if (const auto *activation = std::get_if<Activation>(&node.op)) {
@@ -111,9 +127,10 @@ LoweredNetwork lower(const Network &network, const TensorFile *weights,
     } else if (std::holds_alternative<Flatten>(node.op)) {
       func = lower_flatten(in, name);
     } else if (const auto *linear = std::get_if<Linear>(&node.op)) {
-      func = lower_linear(*linear, in, layer_weights(node, weights, lowered.weight_arguments), name);
+      layer_params = layer_weights(node, weights, lowered.weight_arguments);
+      func = lower_linear(*linear, in, layer_params, name);
     }
-    lowered.layers.push_back({&node, func, internals});
+    lowered.layers.push_back({&node, func, internals, padded, layer_params, weights != nullptr});
     values[node.output] = {func.defined() ? func : in.func, shape};
   }
 

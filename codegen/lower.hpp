@@ -3,12 +3,14 @@
 // are given, check_weights); codegen reports nothing to the user.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <Halide.h>
 
 #include "dsl/network.hpp"
+#include "codegen/lower_layers.hpp"
 #include "dsl/safetensors.hpp"
 
 namespace cnngen {
@@ -17,6 +19,9 @@ struct LoweredLayer {
   const Node *node;
   Halide::Func func;                     // undefined for the identity at inference (dropout)
   std::vector<Halide::Func> internals;   // stages inside the layer that the schedule places
+  std::optional<Halide::Func> padded;    // conv2d: its zero-padded input, when it has padding
+  LayerWeights weights;                  // conv2d and linear
+  bool weights_embedded = false;         // packed at compile time; else repacked at run time
 };
 
 /// A weight or bias passed at run time when the library is built without embedded weights.

@@ -24,10 +24,15 @@ Func pad_spatial(const Value &in, float value) {
 }  // namespace
 
 Func lower_conv2d(const Conv2d &conv, const Value &in, const LayerWeights &weights,
-                  const std::string &name) {
+                  const std::string &name, std::optional<Func> &padded) {
   Var x("x"), y("y"), c("c"), n("n");
-  bool padded = conv.padding.h > 0 || conv.padding.w > 0;
-  Func input = padded ? pad_spatial(in, 0.0f) : in.func;
+  Func input = in.func;
+  if (conv.padding.h > 0 || conv.padding.w > 0) {
+    Func bounded = pad_spatial(in, 0.0f);
+    input = Func(name + "_padded");
+    input(x, y, c, n) = bounded(x, y, c, n);
+    padded = input;
+  }
   std::int64_t in_per_group = conv.in_channels / conv.groups;
   std::int64_t out_per_group = conv.out_channels / conv.groups;
   RDom r(0, i32(conv.kernel.w), 0, i32(conv.kernel.h), 0, i32(in_per_group), name + "_r");

@@ -25,8 +25,9 @@ struct LayerWeights {
   std::optional<Halide::Func> bias;
 };
 
+/// `padded` receives the zero-padded input stage when the convolution pads, for the schedule.
 Halide::Func lower_conv2d(const Conv2d &conv, const Value &in, const LayerWeights &weights,
-                          const std::string &name);
+                          const std::string &name, std::optional<Halide::Func> &padded);
 Halide::Func lower_pool2d(const Pool2d &pool, const Value &in, const std::string &name);
 Halide::Func lower_activation(const Activation &activation, const Value &in,
                               const std::string &name);

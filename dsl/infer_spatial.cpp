@@ -1,6 +1,7 @@
 // Shape inference for the layers that slide a window over H×W: conv2d, maxpool2d, avgpool2d.
 // Each spatial size follows D2L: out = ⌊(n + 2p − d·(k−1) − 1)/s⌋ + 1.
 #include <string>
+#include <tuple>
 
 #include "dsl/infer_layer.hpp"
 #include "dsl/window.hpp"
@@ -31,22 +32,45 @@ std::optional<std::int64_t> output_size(const LayerContext &context, const char 
 
 /// Warns when the stride leaves trailing input rows or columns that no window reads: usually a
 /// sign that an input size or padding is off by a little.
-void warn_unread(const LayerContext &context, const char *axis, std::int64_t n, const Window &w) {
-  std::int64_t unread = w.unread(n);
-  if (unread == 0) return;
-  bool rows = axis[0] == 'h';
-  std::string unit = rows ? (unread == 1 ? "row" : "rows") : (unread == 1 ? "column" : "columns");
+void warn_unread(const LayerContext &context, std::int64_t height, const Window &along_h,
+                 std::int64_t width, const Window &along_w) {
+  std::int64_t rows = along_h.unread(height), columns = along_w.unread(width);
+  if (rows == 0 && columns == 0) return;
+  auto plural = [](std::int64_t n, const char *one, const char *many) {
+    return std::to_string(n) + " " + (n == 1 ? one : many);
+  };
+  std::string what = rows && columns && rows == columns && height == width
+                         ? plural(rows, "row and column", "rows and columns")
+                     : rows && columns ? plural(rows, "row", "rows") + " and the last " +
+                                             plural(columns, "column", "columns")
+                     : rows ? plural(rows, "row", "rows")
+                            : plural(columns, "column", "columns");
   Diagnostic &d = context.diagnostics.warning(
-      context.layer.range, context.layer.kind.name + " stride " + std::to_string(w.stride) +
-                               " leaves the last " + std::to_string(unread) + " " + unit +
+      context.layer.range, context.layer.kind.name + " leaves the last " + what +
                                " of its input unread: no window reaches them");
-  d.note("along the " + std::string(axis) + ", windows start every " + std::to_string(w.stride) +
-         " and span " + std::to_string(w.span()) + "; the padded input has " +
-         std::to_string(n + 2 * w.padding) + ", and " + w.formula(n));
-  context.note_input(d);
-  std::int64_t extra = w.stride - (n + 2 * w.padding - w.span()) % w.stride;
-  d.with_help("an input " + std::string(axis) + " of " + std::to_string(n - unread) + " or " +
-              std::to_string(n + extra) + " would be read in full");
+  bool square = height == width && along_h.kernel == along_w.kernel &&
+                along_h.stride == along_w.stride && along_h.padding == along_w.padding &&
+                along_h.dilation == along_w.dilation;
+  if (square) {
+    std::int64_t extra = along_h.stride - (height + 2 * along_h.padding - along_h.span()) % along_h.stride;
+    d.note("height and width: " + along_h.formula(height) + ", windows every " +
+           std::to_string(along_h.stride) + " spanning " + std::to_string(along_h.span()));
+    std::string small = std::to_string(height - rows), large = std::to_string(height + extra);
+    d.with_help("an input of " + small + "×" + small + " or " + large + "×" + large +
+                " would be read in full");
+    return;
+  }
+  std::string sizes;
+  for (auto [axis, n, w, unread] : {std::tuple{"height", height, along_h, rows},
+                                    std::tuple{"width", width, along_w, columns}}) {
+    if (unread == 0) continue;
+    std::int64_t extra = w.stride - (n + 2 * w.padding - w.span()) % w.stride;
+    d.note(std::string(axis) + ": " + w.formula(n) + ", windows every " +
+           std::to_string(w.stride) + " spanning " + std::to_string(w.span()));
+    sizes += std::string(sizes.empty() ? "" : "; ") + "a " + axis + " of " +
+             std::to_string(n - unread) + " or " + std::to_string(n + extra);
+  }
+  d.with_help("input sizes read in full: " + sizes);
 }
 
 /// The H×W output of a window layer, or nothing after reporting why there is none.
@@ -61,8 +85,7 @@ std::optional<Pair> spatial_output(const LayerContext &context, const Shape &in,
   if (!h && same) return std::nullopt;
   auto w = output_size(context, "width", in[2], along_w);
   if (!h || !w) return std::nullopt;
-  warn_unread(context, "height", in[1], along_h);
-  warn_unread(context, "width", in[2], along_w);
+  warn_unread(context, in[1], along_h, in[2], along_w);
   return Pair{*h, *w};
 }
 

@@ -32,7 +32,7 @@ std::vector<std::string> generated_names(const Node &node) {
   std::string symbol = symbol_name(node);
   return {symbol,           symbol + "_r",      symbol + "_max",         symbol + "_exp",
           symbol + "_sum",  symbol + "_weight", symbol + "_weight_data", symbol + "_bias",
-          symbol + "_bias_data"};
+          symbol + "_bias_data", symbol + "_weight_packed", symbol + "_bias_packed"};
 }
 
 std::vector<std::string> reserved_names(const std::string &model_name) {

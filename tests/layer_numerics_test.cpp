@@ -128,6 +128,15 @@ INSTANTIATE_TEST_SUITE_P(
         NumericsCase{"linear", "17", "linear(9)"},
         NumericsCase{"linear_no_bias_wide", "40", "linear(33, bias=false)"},
         NumericsCase{"flatten_linear", "3x4x5", "flatten\nlinear(7)"},
+        NumericsCase{"conv_many_channels_relu", "32x9x13", "conv2d(64, kernel=3, padding=1)\nrelu"},
+        NumericsCase{"conv_48_channels_no_activation", "5x7x20", "conv2d(48, kernel=(3, 2), stride=2)"},
+        NumericsCase{"conv_grouped_many_channels", "32x6x6",
+                     "conv2d(32, kernel=3, padding=2, dilation=2, groups=4, bias=false)\nsigmoid"},
+        NumericsCase{"conv_narrower_than_a_tile", "16x3x3", "conv2d(32, kernel=3, padding=1)\ntanh"},
+        NumericsCase{"vgg_block", "3x16x16",
+                     "conv2d(32, kernel=3, padding=1)\nrelu\nconv2d(32, kernel=3, padding=1)\nrelu\n"
+                     "maxpool2d(2)\nflatten\nlinear(40)\nrelu\ndropout\nlinear(5)"},
+        NumericsCase{"linear_relu", "64", "linear(48)\nrelu"},
         NumericsCase{"small_cnn", "2x12x12",
                      "conv2d(4, kernel=3, padding=1)\nrelu\nmaxpool2d(2)\nconv2d(6, kernel=3)\n"
                      "tanh\navgpool2d(2, padding=1)\nflatten\ndropout\nlinear(10)\nsoftmax"}),

@@ -1,0 +1,81 @@
+// Times one cnngen-generated model at one batch size and prints one JSON line. The model's
+// weights are either embedded (CNNGEN_WEIGHT_ARGUMENTS=0) or passed as arguments, filled with
+// random values of PyTorch's shapes read from the .net file.
+//   MODEL_bench MODEL.net --batch N [--seconds S]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "HalideBuffer.h"
+#include "cnngen/error_handler.hpp"
+#include "dsl/front_end.hpp"
+#include CNNGEN_MODEL_HEADER
+
+namespace {
+
+Halide::Runtime::Buffer<float> random_buffer(const cnngen::Shape &shape, int batch, std::mt19937 &rng) {
+  std::vector<int> extents(shape.rbegin(), shape.rend());
+  if (batch > 0) extents.push_back(batch);
+  Halide::Runtime::Buffer<float> buffer(extents);
+  std::uniform_real_distribution<float> uniform(-0.05f, 0.05f);
+  buffer.for_each_value([&](float &v) { v = uniform(rng); });
+  return buffer;
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  if (argc < 4) {
+    std::fprintf(stderr, "usage: %s MODEL.net --batch N [--seconds S]\n", argv[0]);
+    return 2;
+  }
+  int batch = std::atoi(argv[3]);
+  double seconds = argc >= 6 ? std::atof(argv[5]) : 2.0;
+  std::string error;
+  auto source = cnngen::SourceFile::read(argv[1], error);
+  if (!source) {
+    std::fprintf(stderr, "%s: %s\n", argv[1], error.c_str());
+    return 1;
+  }
+  cnngen::Diagnostics diagnostics(*source);
+  auto checked = cnngen::check_model(*source, "", diagnostics);
+  if (!checked.network) return 1;
+  const cnngen::Network &network = *checked.network;
+  cnngen::install_error_handler();
+
+  std::mt19937 rng(1);
+  std::vector<Halide::Runtime::Buffer<float>> buffers;
+  buffers.push_back(random_buffer(network.tensors[network.input].shape, batch, rng));
+  if (CNNGEN_WEIGHT_ARGUMENTS) {
+    for (const cnngen::Node &node : network.nodes) {
+      for (const cnngen::Parameter &p : cnngen::parameters(node)) buffers.push_back(random_buffer(p.shape, 0, rng));
+    }
+  }
+  buffers.push_back(random_buffer(network.tensors[network.output].shape, batch, rng));
+  std::vector<void *> args;
+  for (auto &b : buffers) args.push_back(b.raw_buffer());
+
+  auto call = [&] {
+    if (int status = CNNGEN_MODEL_ARGV(args.data())) {
+      std::fprintf(stderr, "model failed (%d): %s\n", status, cnngen::last_error().c_str());
+      std::exit(1);
+    }
+  };
+  call();  // warm-up: first-touch of memory, thread pool start
+  std::vector<double> times;
+  auto begin = std::chrono::steady_clock::now();
+  while (times.size() < 3 ||
+         std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count() < seconds) {
+    auto start = std::chrono::steady_clock::now();
+    call();
+    times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::sort(times.begin(), times.end());
+  std::printf("{\"engine\": \"cnngen\", \"model\": \"%s\", \"batch\": %d, \"seconds\": %.9f, \"calls\": %zu}\n",
+              network.name.c_str(), batch, times[times.size() / 2], times.size());
+  return 0;
+}
