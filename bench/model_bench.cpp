@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <random>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -75,7 +76,15 @@ int main(int argc, char **argv) {
     times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
   std::sort(times.begin(), times.end());
-  std::printf("{\"engine\": \"cnngen\", \"model\": \"%s\", \"batch\": %d, \"seconds\": %.9f, \"calls\": %zu}\n",
-              network.name.c_str(), batch, times[times.size() / 2], times.size());
+  // VmHWM, the peak resident memory of this process image (ru_maxrss would include the memory of
+  // the process that started it, since Linux keeps it across exec).
+  double peak_mb = 0;
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmHWM:", 0) == 0) peak_mb = std::atof(line.c_str() + 6) / 1024.0;
+  }
+  std::printf("{\"engine\": \"cnngen\", \"model\": \"%s\", \"batch\": %d, \"seconds\": %.9f, "
+              "\"calls\": %zu, \"peak_rss_mb\": %.1f}\n",
+              network.name.c_str(), batch, times[times.size() / 2], times.size(), peak_mb);
   return 0;
 }

@@ -16,7 +16,7 @@ namespace cnngen::testing {
 
 constexpr int kLenetClasses = 10;
 
-/// PyTorch's logits, one row of kLenetClasses per golden image.
+/// PyTorch's outputs, one row per golden image (kLenetClasses logits for LeNet).
 inline std::vector<float> read_golden_logits(const std::string &path) {
   std::ifstream in(path);
   std::vector<float> logits;
@@ -46,8 +46,8 @@ inline void expect_logits_match(const std::vector<float> &actual, const std::vec
     double difference = std::abs(static_cast<double>(actual[i]) - golden[i]);
     worst = std::max(worst, difference);
     EXPECT_LE(difference, 1e-4 * (1.0 + std::abs(golden[i])))
-        << "image " << i / kLenetClasses << " class " << i % kLenetClasses << ": cnngen "
-        << actual[i] << ", PyTorch " << golden[i];
+        << "output " << i << " (image " << i / kLenetClasses << ", class " << i % kLenetClasses
+        << "): cnngen " << actual[i] << ", PyTorch " << golden[i];
   }
   std::cout << "max |cnngen − PyTorch| over " << golden.size() << " logits: " << worst << "\n";
 }

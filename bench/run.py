@@ -1,0 +1,183 @@
+#!/usr/bin/python3
+"""cnngen's benchmark: the generated libraries against PyTorch, ONNX Runtime and OpenVINO on the same
+models, batch sizes and machine, in one run, alternating the engines round by round.
+
+  /usr/bin/python3 bench/run.py [--quick] [--rounds R] [--seconds S]
+
+Needs a built tree (bash tools/build.sh), Debian's python3-torch and python3-matplotlib, and
+onnxruntime and openvino installed with the pip of the `python3` first on PATH (engines that are
+missing are reported and skipped). Writes docs/performance/results.{json,csv} and chart.png.
+Models: D2L's LeNet (trained weights) at batch 1, 64, 256; AlexNet and VGG-11 (random weights,
+the same in every engine) at batch 1 and 8. cnngen's libraries embed their weights, as shipped.
+"""
+import argparse
+import csv
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import warnings
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+warnings.filterwarnings("ignore")
+
+import torch  # noqa: E402
+
+import net_to_torch  # noqa: E402
+import safetensors_io  # noqa: E402
+
+BUILD = os.path.join(ROOT, "build")
+DATA = os.path.join(BUILD, "bench-data")
+OUT = os.path.join(ROOT, "docs", "performance")
+MODELS = [("lenet", [1, 64, 256]), ("alexnet", [1, 8]), ("vgg11", [1, 8])]
+ENGINES = ["cnngen", "torch", "onnxruntime", "openvino"]
+PYPI_PYTHON = shutil.which("python3") or "python3"
+
+
+def run_json(command):
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{result.stderr[-2000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def prepare(model):
+    """Weights, ONNX export, cnngen library and its bench binary; returns facts about the model."""
+    net_path = os.path.join(ROOT, "examples", model, f"{model}.net")
+    name, shape, net = net_to_torch.build(net_path)
+    if model == "lenet":
+        weights = os.path.join(ROOT, "examples", "lenet", "lenet.safetensors")
+    else:
+        torch.manual_seed(0)
+        name, shape, net = net_to_torch.build(net_path)
+        weights = os.path.join(DATA, f"{model}.safetensors")
+        safetensors_io.save({k: v.detach().numpy() for k, v in net.state_dict().items()}, weights)
+    onnx_path = os.path.join(DATA, f"{model}.onnx")
+    net.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in safetensors_io.load(weights).items()})
+    torch.onnx.export(net, torch.zeros((1,) + shape), onnx_path, input_names=["input"],
+                      output_names=["output"], dynamic_axes={"input": {0: "n"}, "output": {0: "n"}})
+    library = os.path.join(DATA, f"{model}.a")
+    start = time.perf_counter()
+    subprocess.run([os.path.join(BUILD, "cnngen"), net_path, "--weights", weights, "-o", library],
+                   check=True, stderr=subprocess.DEVNULL)
+    compile_seconds = time.perf_counter() - start
+    binary = os.path.join(DATA, f"{model}_bench")
+    subprocess.run(["g++", "-O2", "-std=c++17", f"-I{DATA}", "-I/usr/include/halide14",
+                    f"-I{ROOT}/runtime", f"-I{ROOT}", f'-DCNNGEN_MODEL_HEADER="{model}.h"',
+                    f"-DCNNGEN_MODEL_ARGV={name}_argv", "-DCNNGEN_WEIGHT_ARGUMENTS=0",
+                    os.path.join(ROOT, "bench", "model_bench.cpp"),
+                    os.path.join(BUILD, "libcnngen_dsl.a"), library, "-lpthread", "-ldl", "-o", binary],
+                   check=True)
+    summary = subprocess.run([os.path.join(BUILD, "cnngen"), "summary", net_path], capture_output=True,
+                             text=True, check=True).stdout
+    macs = int(re.search(r"multiply-accumulates: ([\d,]+) per image", summary).group(1).replace(",", ""))
+    return {"net": net_path, "weights": weights, "onnx": onnx_path, "binary": binary,
+            "compile_seconds": compile_seconds, "flop_per_image": 2 * macs,
+            "library_bytes": os.path.getsize(library)}
+
+
+def measure(engine, facts, batch, seconds):
+    if engine == "cnngen":
+        return run_json([facts["binary"], facts["net"], "--batch", str(batch), "--seconds", str(seconds)])
+    interpreter = "/usr/bin/python3" if engine == "torch" else PYPI_PYTHON
+    return run_json([interpreter, os.path.join(ROOT, "bench", "engines.py"), engine, facts["net"],
+                     facts["weights"], facts["onnx"], str(batch), str(seconds)])
+
+
+def available(engine):
+    if engine in ("cnngen", "torch"):
+        return True
+    module = {"onnxruntime": "onnxruntime", "openvino": "openvino"}[engine]
+    return subprocess.run([PYPI_PYTHON, "-c", f"import {module}"], capture_output=True).returncode == 0
+
+
+def chart(rows, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    labels = [f"{r['model']}\nbatch {r['batch']}" for r in rows]
+    others = [e for e in ENGINES[1:] if any(r.get(f"{e}_ms") for r in rows)]
+    fig, ax = plt.subplots(figsize=(max(8, len(rows) * 1.3), 4.5))
+    width = 0.8 / len(others)
+    for i, engine in enumerate(others):
+        ratios = [(r[f"{engine}_ms"] / r["cnngen_ms"]) if r.get(f"{engine}_ms") else 0 for r in rows]
+        ax.bar([x + i * width for x in range(len(rows))], ratios, width, label=f"vs {engine}")
+    ax.axhline(1.0, color="black", linewidth=0.8)
+    ax.set_xticks([x + width * (len(others) - 1) / 2 for x in range(len(rows))])
+    ax.set_xticklabels(labels)
+    ax.set_ylabel("cnngen speed-up (their time / cnngen's)")
+    ax.set_title("cnngen against other engines, same machine, same run")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one round, short measurements")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=2.0)
+    args = parser.parse_args()
+    rounds, seconds = (1, 0.5) if args.quick else (args.rounds, args.seconds)
+    os.makedirs(DATA, exist_ok=True)
+    os.makedirs(OUT, exist_ok=True)
+    peak = run_json([os.path.join(BUILD, "bench", "peak_flops")])
+    engines = [e for e in ENGINES if available(e)]
+    for missing in set(ENGINES) - set(engines):
+        print(f"bench: {missing} is not installed for {PYPI_PYTHON}; skipped")
+    facts = {}
+    for model, _ in MODELS:
+        print(f"bench: preparing {model}", flush=True)
+        facts[model] = prepare(model)
+    samples = {}
+    for round_index in range(rounds):
+        for model, batches in MODELS:
+            for batch in batches:
+                order = engines[round_index % len(engines):] + engines[:round_index % len(engines)]
+                for engine in order:
+                    result = measure(engine, facts[model], batch, seconds)
+                    samples.setdefault((model, batch, engine), []).append(result)
+                    print(f"bench: round {round_index + 1} {model} batch {batch} {engine}: "
+                          f"{result['seconds'] * 1e3:.3f} ms", flush=True)
+    rows = []
+    for model, batches in MODELS:
+        for batch in batches:
+            row = {"model": model, "batch": batch, "compile_seconds": round(facts[model]["compile_seconds"], 2),
+                   "library_bytes": facts[model]["library_bytes"]}
+            for engine in engines:
+                results = samples[(model, batch, engine)]
+                times = sorted(r["seconds"] for r in results)
+                row[f"{engine}_ms"] = times[len(times) // 2] * 1e3
+                row[f"{engine}_peak_rss_mb"] = max(r["peak_rss_mb"] for r in results)
+            gflops = facts[model]["flop_per_image"] * batch / (row["cnngen_ms"] / 1e3) / 1e9
+            row["cnngen_gflops"] = gflops
+            row["cnngen_percent_of_peak"] = 100 * gflops / peak["peak_gflops_all"]
+            rows.append(row)
+    header = (f"{'model':8} {'batch':>5} {'cnngen ms':>10} " +
+              " ".join(f"{e + ' ms':>15} {'×':>5}" for e in engines[1:]) +
+              f" {'GFLOP/s':>8} {'% peak':>6} {'compile s':>9} {'RSS MB':>7}")
+    print(f"\npeak: {peak['peak_gflops_all']} GFLOP/s on {peak['threads']} threads "
+          f"({peak['peak_gflops_1']} on one)\n" + header)
+    for r in rows:
+        line = f"{r['model']:8} {r['batch']:>5} {r['cnngen_ms']:>10.3f} "
+        for e in engines[1:]:
+            line += f"{r[e + '_ms']:>15.3f} {r[e + '_ms'] / r['cnngen_ms']:>5.2f} "
+        line += (f"{r['cnngen_gflops']:>8.1f} {r['cnngen_percent_of_peak']:>6.1f} "
+                 f"{r['compile_seconds']:>9.2f} {r['cnngen_peak_rss_mb']:>7.0f}")
+        print(line)
+    with open(os.path.join(OUT, "results.json"), "w") as f:
+        json.dump({"peak": peak, "engines": engines, "rounds": rounds, "rows": rows}, f, indent=1)
+    with open(os.path.join(OUT, "results.csv"), "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
+        writer.writeheader()
+        writer.writerows(rows)
+    chart(rows, os.path.join(OUT, "chart.png"))
+    print(f"\nwrote {OUT}/results.json, results.csv and chart.png")
+
+
+if __name__ == "__main__":
+    main()
