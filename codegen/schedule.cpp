@@ -108,6 +108,13 @@ void schedule_conv_vectorized(const LoweredLayer &layer, Func stored, int channe
       .vectorize(cc, context.vector)
       .unroll(cc)
       .unroll(cx);
+  // With few input channels (a first layer on grey or RGB images) the loop over the kernel taps
+  // is the inner work: unroll it.
+  const Conv2d &op = std::get<Conv2d>(layer.node->op);
+  if (input_channels / op.groups <= 4) {
+    if (op.kernel.w <= 11) conv.update().unroll(r[0]);
+    if (op.kernel.w * op.kernel.h <= 25) conv.update().unroll(r[1]);
+  }
   if (!layer.weights_embedded) {
     // Weights passed at run time arrive in PyTorch's layout: repacked once per call with the
     // output channel innermost.
@@ -118,30 +125,31 @@ void schedule_conv_vectorized(const LoweredLayer &layer, Func stored, int channe
   if (layer.padded) schedule_channels_innermost(*layer.padded, input_channels, context);
 }
 
-/// A linear layer (and its fused activation): vectorized across output features, with the weights
-/// packed output-innermost.
+/// A linear layer (and its fused activation): tiles of output features, each computed for the
+/// whole batch with the features vectorized, so that every weight is read from memory once per
+/// call whatever the batch size. Weights are packed output-innermost.
 void schedule_linear(const LoweredLayer &layer, Func stored, int features, const Context &context) {
   Func linear = layer.func;
   Var f = linear.args()[0], n = linear.args()[1];
+  Var fo("fo"), fi("fi");
   int width = features >= context.vector ? context.vector : 1;
-  if (stored.name() != linear.name()) {
-    stored.compute_root().vectorize(stored.args()[0], context.vector, TailStrategy::GuardWithIf)
-        .parallel(stored.args()[1]);
-    linear.compute_at(stored, stored.args()[1]);
-  } else {
-    linear.compute_root().parallel(n);
-  }
+  int tile = features >= 4 * width ? 4 * width : width;
+  stored.compute_root()
+      .split(stored.args()[0], fo, fi, tile, TailStrategy::GuardWithIf)
+      .reorder(fi, stored.args()[1], fo)
+      .parallel(fo);
+  if (width > 1) stored.vectorize(fi, width);
+  linear.compute_at(stored, fo);
   RVar r = rvars(linear, 0)[0];
-  linear.update().reorder(f, r, n);
-  if (stored.name() == linear.name()) linear.update().parallel(n);
+  linear.update().reorder(f, n, r);
   if (width > 1) {
     linear.vectorize(f, width, TailStrategy::GuardWithIf);
-    linear.update().vectorize(f, width, TailStrategy::GuardWithIf);
+    linear.update().vectorize(f, width, TailStrategy::GuardWithIf).unroll(f);
   }
   if (!layer.weights_embedded) {
     Func weight = layer.weights.weight;  // (in, out) in PyTorch's layout: repack out-innermost
     Var wi = weight.args()[0], wo = weight.args()[1];
-    weight.compute_root().reorder_storage(wo, wi).vectorize(wo, width > 1 ? width : 1).parallel(wi);
+    weight.compute_root().reorder_storage(wo, wi).vectorize(wo, width).parallel(wi);
   }
 }
 
@@ -167,7 +175,8 @@ void schedule_cpu(LoweredNetwork &lowered, const Network &network, const Halide:
                                static_cast<int>(in[0]), context);
       done[i + 1] = fuse;
     } else if (is_linear) {
-      schedule_linear(layer, fuse ? layers[i + 1].func : layer.func, static_cast<int>(shape[0]), context);
+      schedule_linear(layer, fuse ? layers[i + 1].func : layer.func.in(), static_cast<int>(shape[0]),
+                      context);
       done[i + 1] = fuse;
     } else if (shape.size() == 3 && !is_conv && shape[0] % context.vector == 0 &&
                !std::holds_alternative<Softmax>(layer.node->op)) {

@@ -2,12 +2,15 @@
 // it. Reads like the pipeline it runs: parse, check shapes, check weights, lower, schedule, emit.
 #include <cctype>
 #include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
 #include <fstream>
 #include <iostream>
 #include <unistd.h>
 
 #include <Halide.h>
 
+#include "codegen/autoschedule.hpp"
 #include "codegen/emit.hpp"
 #include "codegen/lower.hpp"
 #include "codegen/schedule.hpp"
@@ -21,6 +24,18 @@ namespace {
 using namespace cnngen;
 
 enum ExitCode { kSuccess = 0, kUserError = 1, kUsageError = 2, kInternalError = 3 };
+
+/// Halide prints its warnings (mostly about autoscheduler choices) and, without exceptions,
+/// aborts on errors. cnngen shows users its own diagnostics only: Halide's warnings are dropped
+/// unless CNNGEN_HALIDE_WARNINGS is set, and its errors become exceptions, reported as internal
+/// errors.
+class HalideReporter : public Halide::CompileTimeErrorReporter {
+ public:
+  void warning(const char *message) override {
+    if (std::getenv("CNNGEN_HALIDE_WARNINGS")) std::cerr << "halide: " << message;
+  }
+  void error(const char *message) override { throw std::runtime_error(message); }
+};
 
 void render(const Diagnostics &diagnostics, const Options &options) {
   if (options.diagnostics_format == DiagnosticsFormat::json) {
@@ -72,7 +87,11 @@ int compile(const Options &options, const SourceFile &source, const Network &net
   try {
     LoweredNetwork lowered =
         lower(network, checked.weights ? &*checked.weights : nullptr, request.function_name);
-    schedule_cpu(lowered, network, request.target);
+    if (is_autoscheduler(options.schedule)) {
+      autoschedule(lowered, network, request.target, options.schedule, static_cast<int>(options.batch));
+    } else {
+      schedule_cpu(lowered, network, request.target);
+    }
     emit_library(lowered, network, request);
   } catch (const OutputFileError &e) {
     remove_outputs(request);
@@ -139,6 +158,8 @@ int main(int argc, char **argv) {
               << "note: examples: host, x86-64-linux-avx2, arm-64-linux, host-cuda\n";
     return kUsageError;
   }
+  static HalideReporter reporter;
+  Halide::set_custom_compile_time_error_reporter(&reporter);
   try {
     return run(*options);
   } catch (const std::exception &e) {

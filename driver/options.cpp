@@ -22,7 +22,9 @@ constexpr const char *kUsage =
     "  -o OUT         output file (compile: default MODEL_NAME.a, with the header beside it)\n"
     "  --target T     Halide target string (default: host)\n"
     "  --name F       name of the generated C function (default: the model's name)\n"
-    "  --batch N      batch size for summary (default: 1)\n"
+    "  --batch N      batch size for summary, and the one autoschedulers plan for (default: 1)\n"
+    "  --schedule=manual|adams2019|mullapudi2016   cnngen's schedules (default) or one of Halide's\n"
+    "                 autoschedulers\n"
     "  --color=auto|always|never             colour diagnostics (default: auto, on a terminal)\n"
     "  --diagnostics-format=text|json        diagnostics as text or as JSON (docs/diagnostics.md)\n"
     "Exit status: 0 success, 1 error in the model, weights or output path, 2 bad command line,\n"
@@ -91,6 +93,11 @@ std::optional<Options> parse_options(int argc, char **argv, std::ostream &out,
       if (used != text.size() || batch < 1 || batch > (1 << 20))
         return fail("--batch needs a number from 1 to 1048576, not '" + text + "'");
       options.batch = batch;
+    } else if (arg.substr(0, 11) == "--schedule=") {
+      options.schedule = std::string(arg.substr(11));
+      if (options.schedule != "manual" && options.schedule != "adams2019" &&
+          options.schedule != "mullapudi2016")
+        return fail("--schedule takes manual, adams2019 or mullapudi2016, not '" + options.schedule + "'");
     } else if (arg.substr(0, 8) == "--color=") {
       std::string_view mode = arg.substr(8);
       if (mode == "auto") options.color = ColorMode::automatic;

@@ -19,7 +19,8 @@ struct Options {
   std::string output_path;     // compile: the .a (the .h goes beside it); dot: the .dot file
   std::string target = "host";
   std::string function_name;   // empty: the model's name
-  std::int64_t batch = 1;      // summary
+  std::int64_t batch = 1;      // summary; compile: the batch the autoschedulers plan for
+  std::string schedule = "manual";  // compile: manual, adams2019 or mullapudi2016
   ColorMode color = ColorMode::automatic;
   DiagnosticsFormat diagnostics_format = DiagnosticsFormat::text;
 };

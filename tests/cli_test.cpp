@@ -85,6 +85,14 @@ TEST_F(Cli, WeightsBecomeDocumentedArguments) {
   EXPECT_NE(header.find("linear_11_bias  state_dict['11.bias']  10"), std::string::npos);
 }
 
+// --schedule=adams2019 compiles with Halide's autoscheduler instead of cnngen's schedule.
+TEST_F(Cli, AutoscheduledCompile) {
+  CommandResult run = cnngen(kLenet + " --weights " + kWeights + " --schedule=adams2019 --batch 16 -o " +
+                             path("lenet.a"));
+  ASSERT_EQ(run.status, 0) << run.output;
+  EXPECT_EQ(files(), (std::vector<std::string>{"lenet.a", "lenet.h"}));
+}
+
 // A model error exits with 1, prints a located diagnostic and removes earlier outputs.
 TEST_F(Cli, ModelErrorLeavesNoStaleOutput) {
   std::ofstream(path("bad.net")) << "model bad\ninput 1x4x4\nconv2d(2, kernel=5)\n";
@@ -150,6 +158,7 @@ INSTANTIATE_TEST_SUITE_P(
                       UsageCase{"UnknownTarget", "a.net --target x86-99-nowhere", "is not a Halide target string"},
                       UsageCase{"BatchZero", "summary a.net --batch 0", "--batch needs a number from 1"},
                       UsageCase{"BatchNotANumber", "summary a.net --batch 3x", "--batch needs a number from 1"},
+                      UsageCase{"UnknownSchedule", "a.net --schedule=fast", "--schedule takes manual, adams2019 or mullapudi2016"},
                       UsageCase{"UnknownColorMode", "check a.net --color=sometimes", "--color takes auto, always or never"},
                       UsageCase{"UnknownDiagnosticsFormat", "check a.net --diagnostics-format=xml", "takes text or json"}),
     [](const ::testing::TestParamInfo<UsageCase> &info) { return std::string(info.param.name); });

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "check_source.hpp"
+#include "codegen/autoschedule.hpp"
 #include "codegen/lower.hpp"
 #include "codegen/schedule.hpp"
 #include "reference_forward.hpp"
@@ -46,8 +47,9 @@ Halide::Buffer<float> halide_buffer(const Shape &shape, int batch) {
 
 class LayerNumerics : public ::testing::TestWithParam<NumericsCase> {};
 
-TEST_P(LayerNumerics, MatchesNaiveReference) {
-  const NumericsCase &c = GetParam();
+/// Lowers `c`, schedules it with `schedule` ("manual" or an autoscheduler), JIT-compiles it and
+/// compares it with the reference at batch sizes 1 and 3, weights embedded and as arguments.
+void expect_matches_reference(const NumericsCase &c, const std::string &schedule) {
   std::string diagnostics;
   auto network = check_source(std::string("model t\ninput ") + c.input + "\n" + c.layers + "\n",
                               &diagnostics);
@@ -59,7 +61,9 @@ TEST_P(LayerNumerics, MatchesNaiveReference) {
 
   for (bool embedded : {true, false}) {
     LoweredNetwork lowered = lower(*network, embedded ? &weights : nullptr, "t");
-    schedule_cpu(lowered, *network, Halide::get_jit_target_from_environment());
+    Halide::Target target = Halide::get_jit_target_from_environment();
+    if (schedule == "manual") schedule_cpu(lowered, *network, target);
+    else autoschedule(lowered, *network, target, schedule, 3);
     Halide::Pipeline pipeline(lowered.output);
     for (WeightArgument &w : lowered.weight_arguments) {
       Halide::Buffer<float> buffer = halide_buffer(w.parameter.shape, 0);
@@ -92,6 +96,19 @@ TEST_P(LayerNumerics, MatchesNaiveReference) {
       EXPECT_EQ(mismatches, 0);
     }
   }
+}
+
+TEST_P(LayerNumerics, MatchesNaiveReference) { expect_matches_reference(GetParam(), "manual"); }
+
+// Halide's autoschedulers (--schedule) schedule the same algorithm; the results must not change.
+TEST(Autoschedulers, Adams2019MatchesNaiveReference) {
+  expect_matches_reference({"cnn", "3x12x12", "conv2d(16, kernel=3, padding=1)\nrelu\nmaxpool2d(2)\n"
+                                              "flatten\nlinear(10)\nsoftmax"}, "adams2019");
+}
+
+TEST(Autoschedulers, Mullapudi2016MatchesNaiveReference) {
+  expect_matches_reference({"cnn", "3x12x12", "conv2d(16, kernel=3, padding=1)\nrelu\navgpool2d(2)\n"
+                                              "flatten\nlinear(10)\nsigmoid"}, "mullapudi2016");
 }
 
 INSTANTIATE_TEST_SUITE_P(
