@@ -83,7 +83,7 @@ const auto dims_def = integer >> *('x' > integer);
 const auto input_decl_def = keyword("input") > dims;
 const auto statement_def = model_decl | input_decl | layer;
 const auto end_of_statement_def = +x3::eol | x3::eoi;
-const auto model_def = *x3::eol >> *((!x3::eoi) > statement > end_of_statement) > x3::eoi;
+const auto model_def = (*x3::eol >> *((!x3::eoi) > statement > end_of_statement)) > x3::eoi;
 
 BOOST_SPIRIT_DEFINE(word, identifier, integer, integers, tuple, value, argument, layer, model_decl, dims, input_decl,
                     statement, end_of_statement, model)
