@@ -10,6 +10,8 @@
 
 #include <map>
 
+#include "dsl/summary.hpp"
+
 namespace cnngen {
 namespace {
 
@@ -21,6 +23,9 @@ using Halide::VarOrRVar;
 
 struct Context {
   int vector = 8;  // floats per vector register
+  // A network too small to share one image among threads (LeNet: 0.4 M multiply-adds): starting
+  // threads for every layer would cost more than the layer, so only images run in parallel.
+  bool per_image_threads = false;
 };
 
 std::vector<RVar> rvars(const Func &func, int update) {
@@ -40,7 +45,8 @@ void schedule_generic(Func func, int innermost_extent, const Context &context) {
     stage.reorder(order);
     if (args.size() == 4) {
       Var fused(func.name() + "_cn");
-      stage.fuse(args[2], args[3], fused).parallel(fused);
+      stage.fuse(args[2], args[3], fused);
+      context.per_image_threads ? stage.parallel(fused, 16, TailStrategy::GuardWithIf) : stage.parallel(fused);
     } else {
       stage.parallel(args.back());
     }
@@ -66,7 +72,8 @@ void schedule_channels_innermost(Func func, int channels, const Context &context
   auto place = [&](auto &&stage, std::vector<VarOrRVar> order) {
     stage.reorder(order);
     if (width > 1) stage.vectorize(c, width, TailStrategy::GuardWithIf);
-    if (root) stage.fuse(y, n, Var(func.name() + "_yn")).parallel(Var(func.name() + "_yn"));
+    if (root && context.per_image_threads) stage.parallel(n);
+    else if (root) stage.fuse(y, n, Var(func.name() + "_yn")).parallel(Var(func.name() + "_yn"));
   };
   place(func, {c, x, y, n});
   for (int i = 0; i < func.num_update_definitions(); ++i) {
@@ -80,8 +87,8 @@ void schedule_channels_innermost(Func func, int channels, const Context &context
 /// A convolution whose output channels fill whole vectors: `stored` (the fused activation, or a
 /// wrapper of the convolution) is tiled into vectors of channels × a few columns, and the
 /// convolution is computed per tile in registers.
-void schedule_conv_vectorized(const LoweredLayer &layer, Func stored, int channels, int width,
-                              int input_channels, const Context &context) {
+void schedule_conv_vectorized(const LoweredLayer &layer, Func stored, int channels, int height,
+                              int width, int input_channels, const Context &context) {
   Func conv = layer.func;
   Var x = stored.args()[0], y = stored.args()[1], c = stored.args()[2], n = stored.args()[3];
   Var co("co"), ci("ci"), xo("xo"), xi("xi");
@@ -95,8 +102,9 @@ void schedule_conv_vectorized(const LoweredLayer &layer, Func stored, int channe
       .vectorize(ci, context.vector)
       .unroll(ci)
       .unroll(xi)
-      .fuse(y, n, Var("yn"))
-      .parallel(Var("yn"));
+      .fuse(y, n, Var("yn"));
+  if (context.per_image_threads) stored.parallel(Var("yn"), height, TailStrategy::GuardWithIf);
+  else stored.parallel(Var("yn"));
   std::vector<RVar> r = rvars(conv, 0);  // kx, ky, ci
   Var cx = conv.args()[0], cy = conv.args()[1], cc = conv.args()[2], cn = conv.args()[3];
   // The tile's accumulators are stored channel-innermost too: each vector is one register, with
@@ -136,8 +144,8 @@ void schedule_linear(const LoweredLayer &layer, Func stored, int features, const
   int tile = features >= 4 * width ? 4 * width : width;
   stored.compute_root()
       .split(stored.args()[0], fo, fi, tile, TailStrategy::GuardWithIf)
-      .reorder(fi, stored.args()[1], fo)
-      .parallel(fo);
+      .reorder(fi, stored.args()[1], fo);
+  if (!context.per_image_threads) stored.parallel(fo);
   if (width > 1) stored.vectorize(fi, width);
   linear.compute_at(stored, fo);
   RVar r = rvars(linear, 0)[0];
@@ -156,7 +164,11 @@ void schedule_linear(const LoweredLayer &layer, Func stored, int features, const
 }  // namespace
 
 void schedule_cpu(LoweredNetwork &lowered, const Network &network, const Halide::Target &target) {
-  Context context{target.natural_vector_size(Halide::Float(32))};
+  Context context;
+  context.vector = target.natural_vector_size(Halide::Float(32));
+  std::int64_t macs = 0;
+  for (const LayerCost &cost : layer_costs(network)) macs += cost.macs;
+  context.per_image_threads = macs < 10'000'000;
   std::vector<LoweredLayer> &layers = lowered.layers;
   std::vector<bool> done(layers.size(), false);
   for (std::size_t i = 0; i < layers.size(); ++i) {
@@ -171,8 +183,8 @@ void schedule_cpu(LoweredNetwork &lowered, const Network &network, const Halide:
     if (is_conv && shape[0] % context.vector == 0) {
       Func stored = fuse ? layers[i + 1].func : layer.func.in();
       const Shape &in = network.tensors[static_cast<std::size_t>(layer.node->inputs[0])].shape;
-      schedule_conv_vectorized(layer, stored, static_cast<int>(shape[0]), static_cast<int>(shape[2]),
-                               static_cast<int>(in[0]), context);
+      schedule_conv_vectorized(layer, stored, static_cast<int>(shape[0]), static_cast<int>(shape[1]),
+                               static_cast<int>(shape[2]), static_cast<int>(in[0]), context);
       done[i + 1] = fuse;
     } else if (is_linear) {
       schedule_linear(layer, fuse ? layers[i + 1].func : layer.func.in(), static_cast<int>(shape[0]),
