@@ -145,7 +145,12 @@ void schedule_linear(const LoweredLayer &layer, Func stored, int features, const
   stored.compute_root()
       .split(stored.args()[0], fo, fi, tile, TailStrategy::GuardWithIf)
       .reorder(fi, stored.args()[1], fo);
-  if (!context.per_image_threads) stored.parallel(fo);
+  if (context.per_image_threads) {
+    // Small layers: whole images per thread; the weights stay in cache between images.
+    stored.reorder(fi, fo, stored.args()[1]).parallel(stored.args()[1], 8, TailStrategy::GuardWithIf);
+  } else {
+    stored.parallel(fo);
+  }
   if (width > 1) stored.vectorize(fi, width);
   linear.compute_at(stored, fo);
   RVar r = rvars(linear, 0)[0];
