@@ -1,8 +1,11 @@
 // Autoscheduling through Halide's plugins; see autoschedule.hpp.
 #include "codegen/autoschedule.hpp"
 
+#include <cstdlib>
+#include <fcntl.h>
 #include <fstream>
 #include <thread>
+#include <unistd.h>
 
 namespace cnngen {
 namespace {
@@ -30,6 +33,29 @@ void estimate(Halide::OutputImageParam param, const Shape &shape, int batch) {
   param.set_estimates(region);
 }
 
+/// Adams2019 reports its search passes on standard error; cnngen's users see only cnngen's own
+/// messages (CNNGEN_HALIDE_WARNINGS=1 lets Halide's through).
+class QuietStderr {
+ public:
+  QuietStderr() {
+    if (std::getenv("CNNGEN_HALIDE_WARNINGS")) return;
+    saved_ = ::dup(STDERR_FILENO);
+    int null = ::open("/dev/null", O_WRONLY);
+    if (saved_ >= 0 && null >= 0) ::dup2(null, STDERR_FILENO);
+    if (null >= 0) ::close(null);
+  }
+  ~QuietStderr() {
+    if (saved_ < 0) return;
+    ::dup2(saved_, STDERR_FILENO);
+    ::close(saved_);
+  }
+  QuietStderr(const QuietStderr &) = delete;
+  QuietStderr &operator=(const QuietStderr &) = delete;
+
+ private:
+  int saved_ = -1;
+};
+
 }  // namespace
 
 bool is_autoscheduler(const std::string &name) {
@@ -54,6 +80,7 @@ void autoschedule(LoweredNetwork &lowered, const Network &network, const Halide:
   int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   Halide::MachineParams machine(cores, last_level_cache_bytes(), 40);
   Halide::Pipeline pipeline(lowered.output);
+  QuietStderr quiet;
   pipeline.auto_schedule(name == "adams2019" ? "Adams2019" : "Mullapudi2016", target, machine);
 }
 

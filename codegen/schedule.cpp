@@ -166,6 +166,31 @@ void schedule_linear(const LoweredLayer &layer, Func stored, int features, const
   }
 }
 
+/// A convolution with too few output channels to fill a vector (LeNet's first: 6), and its fused
+/// activation `stored`: vectorized across columns, computed per channel and image inside the
+/// activation's loop, four rows at a time so that four accumulators per column vector stay in
+/// registers, with the taps of small kernels unrolled.
+void schedule_conv_columns(LoweredLayer &layer, Func stored, const Shape &shape,
+                           const Context &context) {
+  schedule_generic(stored, static_cast<int>(shape[2]), context);
+  Func conv = layer.func;
+  Var x = conv.args()[0], y = conv.args()[1];
+  std::vector<RVar> r = rvars(conv, 0);
+  conv.compute_at(stored, Var(stored.name() + "_cn"));
+  Var yo("yo"), yi("yi");
+  conv.update()
+      .split(y, yo, yi, std::min<int>(4, static_cast<int>(shape[1])), TailStrategy::GuardWithIf)
+      .reorder(x, yi, r[0], r[1], r[2], yo)
+      .unroll(yi);
+  if (std::get<Conv2d>(layer.node->op).kernel.w <= 5) conv.update().unroll(r[0]);
+  if (shape[2] >= context.vector) {
+    conv.vectorize(x, context.vector, TailStrategy::GuardWithIf);
+    conv.update().vectorize(x, context.vector, TailStrategy::GuardWithIf);
+  }
+  if (layer.padded) schedule_generic(*layer.padded, static_cast<int>(shape[2]), context);
+  if (!layer.weights_embedded) layer.weights.weight.compute_root();
+}
+
 }  // namespace
 
 void schedule_cpu(LoweredNetwork &lowered, const Network &network, const Halide::Target &target) {
@@ -182,9 +207,10 @@ void schedule_cpu(LoweredNetwork &lowered, const Network &network, const Halide:
     const Shape &shape = network.tensors[static_cast<std::size_t>(layer.node->output)].shape;
     bool is_conv = std::holds_alternative<Conv2d>(layer.node->op);
     bool is_linear = std::holds_alternative<Linear>(layer.node->op);
-    // The activation right after a convolution or linear layer is fused into it.
+    // The activation that reads a convolution or linear layer right after it is fused into it.
     bool fuse = (is_conv || is_linear) && i + 1 < layers.size() &&
-                std::holds_alternative<Activation>(layers[i + 1].node->op);
+                std::holds_alternative<Activation>(layers[i + 1].node->op) &&
+                layers[i + 1].node->inputs[0] == layer.node->output;
     if (is_conv && shape[0] % context.vector == 0) {
       Func stored = fuse ? layers[i + 1].func : layer.func.in();
       const Shape &in = network.tensors[static_cast<std::size_t>(layer.node->inputs[0])].shape;
@@ -199,30 +225,7 @@ void schedule_cpu(LoweredNetwork &lowered, const Network &network, const Halide:
                !std::holds_alternative<Softmax>(layer.node->op)) {
       schedule_channels_innermost(layer.func, static_cast<int>(shape[0]), context);
     } else if (is_conv && fuse) {
-      // Few output channels: vectorized across columns, computed per channel and image inside
-      // the activation's loop.
-      Func stored = layers[i + 1].func;
-      schedule_generic(stored, static_cast<int>(shape[2]), context);
-      Func conv = layer.func;
-      Var x = conv.args()[0], y = conv.args()[1];
-      std::vector<RVar> r = rvars(conv, 0);
-      conv.compute_at(stored, Var(stored.name() + "_cn"));
-      // Four rows at a time keep four accumulators per column vector in registers; the taps of
-      // small kernels are unrolled.
-      Var yo("yo"), yi("yi");
-      conv.update().split(y, yo, yi, std::min<int>(4, static_cast<int>(shape[1])), TailStrategy::GuardWithIf)
-          .reorder(x, yi, r[0], r[1], r[2], yo)
-          .unroll(yi);
-      if (layer.node && std::get<Conv2d>(layer.node->op).kernel.w <= 5) conv.update().unroll(r[0]);
-      if (shape[2] >= context.vector) {
-        conv.vectorize(x, context.vector, TailStrategy::GuardWithIf);
-        conv.update().vectorize(x, context.vector, TailStrategy::GuardWithIf);
-      }
-      if (layer.padded) {
-        Func padded = *layer.padded;
-        schedule_generic(padded, static_cast<int>(shape[2]), context);
-      }
-      if (!layer.weights_embedded) layer.weights.weight.compute_root();
+      schedule_conv_columns(layer, layers[i + 1].func, shape, context);
       done[i + 1] = true;
     } else if (!std::holds_alternative<Flatten>(layer.node->op)) {
       schedule_generic(layer.func, static_cast<int>(shape.back()), context);
