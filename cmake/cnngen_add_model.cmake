@@ -1,7 +1,8 @@
 # cnngen_add_model(<target> MODEL <file.net> [WEIGHTS <file.safetensors>] [TARGET <halide target>]
 #                  [FUNCTION <name>])
 # Runs cnngen at build time and defines <target>, a static library to link: it carries the
-# Halide runtime and brings the generated header <target>.h into the include path. It is rebuilt
+# Halide runtime and brings the generated headers <target>.h (C) and <target>.hpp (C++) into the
+# include path. It is rebuilt
 # when the model, the weights or cnngen change.
 function(cnngen_add_model target)
   cmake_parse_arguments(ARG "" "MODEL;WEIGHTS;TARGET;FUNCTION" "" ${ARGN})
@@ -25,7 +26,7 @@ function(cnngen_add_model target)
   if(ARG_FUNCTION)
     list(APPEND command --name "${ARG_FUNCTION}")
   endif()
-  add_custom_command(OUTPUT "${library}" "${dir}/${target}.h"
+  add_custom_command(OUTPUT "${library}" "${dir}/${target}.h" "${dir}/${target}.hpp"
                      COMMAND ${command}
                      DEPENDS ${depends}
                      COMMENT "cnngen: compiling ${ARG_MODEL}"

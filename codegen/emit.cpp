@@ -1,6 +1,8 @@
 // AOT compilation to temporary files, the header's documentation block, and the final renames.
 #include "codegen/emit.hpp"
 
+#include "codegen/cpp_wrapper.hpp"
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -88,7 +90,8 @@ void emit_library(const LoweredNetwork &lowered, const Network &network,
   std::string library = request.library_path + suffix + ".a";
   std::string halide_header = request.header_path + suffix + ".halide.h";
   std::string header = request.header_path + suffix + ".h";
-  temporaries.paths = {library, halide_header, header};
+  std::string cpp_header = request.cpp_header_path + suffix + ".hpp";
+  temporaries.paths = {library, halide_header, header, cpp_header};
   if (!std::ofstream(library)) {
     throw OutputFileError("cannot write " + request.library_path + ": " + std::strerror(errno));
   }
@@ -104,10 +107,18 @@ void emit_library(const LoweredNetwork &lowered, const Network &network,
         << rename_include_guard(read_file(halide_header), request.function_name);
     if (!out) throw OutputFileError("cannot write " + header);
   }
+  {
+    std::string c_header_name = request.header_path.substr(request.header_path.rfind('/') + 1);
+    std::ofstream out(cpp_header, std::ios::binary);
+    out << cpp_wrapper(lowered, network, request.function_name, c_header_name);
+    if (!out) throw OutputFileError("cannot write " + cpp_header);
+  }
   if (std::rename(library.c_str(), request.library_path.c_str()) != 0)
     throw OutputFileError("cannot write " + request.library_path + ": " + std::strerror(errno));
-  if (std::rename(header.c_str(), request.header_path.c_str()) != 0) {
+  if (std::rename(header.c_str(), request.header_path.c_str()) != 0 ||
+      std::rename(cpp_header.c_str(), request.cpp_header_path.c_str()) != 0) {
     std::remove(request.library_path.c_str());
+    std::remove(request.header_path.c_str());
     throw OutputFileError("cannot write " + request.header_path + ": " + std::strerror(errno));
   }
 }

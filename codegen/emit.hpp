@@ -1,6 +1,6 @@
 // Ahead-of-time emission: compiles a scheduled pipeline into a static library (carrying the Halide
-// runtime) and a documented C header, atomically: nothing appears at the output paths unless both
-// files were written in full.
+// runtime), a documented C header and a C++ header, atomically: nothing appears at the output paths
+// unless all three were written in full.
 #pragma once
 
 #include <stdexcept>
@@ -17,6 +17,7 @@ struct EmitRequest {
   std::string source_name;  // the .net file, named in the header
   std::string library_path;  // …/lenet.a
   std::string header_path;   // …/lenet.h
+  std::string cpp_header_path;  // …/lenet.hpp
   Halide::Target target;
 };
 

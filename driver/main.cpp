@@ -49,8 +49,9 @@ void render(const Diagnostics &diagnostics, const Options &options) {
 
 /// Removes what an earlier run left at the output paths, so a failed run leaves nothing stale.
 void remove_outputs(const EmitRequest &request) {
-  std::remove(request.library_path.c_str());
-  std::remove(request.header_path.c_str());
+  for (const std::string *path : {&request.library_path, &request.header_path, &request.cpp_header_path}) {
+    if (!path->empty()) std::remove(path->c_str());
+  }
 }
 
 /// Halide names its Funcs after the layers, so its message tells which layer failed.
@@ -83,6 +84,7 @@ int compile(const Options &options, const SourceFile &source, const Network &net
   request.source_name = options.model_path;
   request.library_path = options.output_path.empty() ? network.name + ".a" : options.output_path;
   request.header_path = request.library_path.substr(0, request.library_path.size() - 2) + ".h";
+  request.cpp_header_path = request.header_path + "pp";
   request.target = Halide::Target(options.target);
   try {
     LoweredNetwork lowered =
@@ -133,6 +135,7 @@ int run(const Options &options) {
       EmitRequest stale;
       stale.library_path = options.output_path;
       stale.header_path = options.output_path.substr(0, options.output_path.size() - 2) + ".h";
+      stale.cpp_header_path = stale.header_path + "pp";
       remove_outputs(stale);
     }
     return kUserError;

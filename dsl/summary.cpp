@@ -95,14 +95,27 @@ std::vector<LayerCost> layer_costs(const Network &network) {
   return costs;
 }
 
+std::int64_t peak_working_bytes(const Network &network, std::int64_t batch, const Node **layer) {
+  std::int64_t peak = 0;
+  for (const Node &node : network.nodes) {
+    std::int64_t working =
+        (element_count(network.tensors[static_cast<std::size_t>(node.inputs[0])].shape) +
+         element_count(network.tensors[static_cast<std::size_t>(node.output)].shape)) * 4 * batch;
+    if (working > peak) {
+      peak = working;
+      if (layer) *layer = &node;
+    }
+  }
+  return peak;
+}
+
 void print_summary(const Network &network, std::int64_t batch, std::ostream &out) {
   const Shape &input = network.tensors[static_cast<std::size_t>(network.input)].shape;
   out << "model " << network.name << ": input " << describe(input) << ", batch " << batch << "\n\n";
   std::vector<LayerCost> costs = layer_costs(network);
   std::vector<std::vector<std::string>> rows{
       {"#", "layer", "kind", "output", "parameters", "MACs", "activations", "receptive field"}};
-  std::int64_t parameters = 0, macs = 0, peak = 0;
-  std::string peak_layer;
+  std::int64_t parameters = 0, macs = 0;
   for (std::size_t i = 0; i < network.nodes.size(); ++i) {
     const Node &node = network.nodes[i];
     const LayerCost &c = costs[i];
@@ -112,21 +125,16 @@ void print_summary(const Network &network, std::int64_t batch, std::ostream &out
                     bytes(c.output_bytes * batch), c.receptive_field});
     parameters += c.parameters;
     macs += c.macs;
-    std::int64_t working =
-        (element_count(network.tensors[static_cast<std::size_t>(node.inputs[0])].shape) * 4 +
-         c.output_bytes) * batch;
-    if (working > peak) {
-      peak = working;
-      peak_layer = describe(node);
-    }
   }
+  const Node *peak_layer = nullptr;
+  std::int64_t peak = peak_working_bytes(network, batch, &peak_layer);
   rows.push_back({"", "total", "", "", grouped(parameters), grouped(macs * batch), "", ""});
   print_table(rows, out);
   out << "\nparameters: " << grouped(parameters) << " (" << bytes(parameters * 4) << " as float32)\n"
       << "multiply-accumulates: " << grouped(macs) << " per image, " << grouped(macs * batch)
       << " for the batch (" << grouped(2 * macs * batch) << " FLOP)\n"
       << "peak working memory: " << bytes(peak) << " at batch " << batch << " (input and output of "
-      << peak_layer << ")\n";
+      << (peak_layer ? describe(*peak_layer) : "the input") << ")\n";
 
   bool heading = false;
   for (const Node &node : network.nodes) {

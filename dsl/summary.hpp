@@ -22,6 +22,12 @@ struct LayerCost {
 /// One entry per node, in order.
 std::vector<LayerCost> layer_costs(const Network &network);
 
+/// The peak working memory of one inference at `batch` images, counted as the largest input plus
+/// output of any one layer (what a layer-at-a-time evaluation holds at once); `layer` receives
+/// the node where it occurs, if any.
+std::int64_t peak_working_bytes(const Network &network, std::int64_t batch,
+                                const Node **layer = nullptr);
+
 /// Writes the summary table for `batch` images, the totals (including the peak working memory of
 /// one inference, counted as the largest input plus output of any one layer) and, for each
 /// convolution and pooling layer, D2L's formula with its numbers.

@@ -59,11 +59,11 @@ class Cli : public ::testing::Test {
 const std::string kLenet = "../examples/lenet/lenet.net";
 const std::string kWeights = "../examples/lenet/lenet.safetensors";
 
-// A successful compile writes exactly the library and its header, named after the model.
+// A successful compile writes exactly the library and its C and C++ headers.
 TEST_F(Cli, CompileWritesLibraryAndHeader) {
   CommandResult run = cnngen(kLenet + " --weights " + kWeights + " -o " + path("lenet.a"));
   ASSERT_EQ(run.status, 0) << run.output;
-  EXPECT_EQ(files(), (std::vector<std::string>{"lenet.a", "lenet.h"}));
+  EXPECT_EQ(files(), (std::vector<std::string>{"lenet.a", "lenet.h", "lenet.hpp"}));
   std::string header = read_text(path("lenet.h"));
   EXPECT_NE(header.find("int lenet(struct halide_buffer_t *_input_buffer, struct halide_buffer_t "
                         "*_lenet_output_buffer)"),
@@ -90,7 +90,7 @@ TEST_F(Cli, AutoscheduledCompile) {
   CommandResult run = cnngen(kLenet + " --weights " + kWeights + " --schedule=adams2019 --batch 16 -o " +
                              path("lenet.a"));
   ASSERT_EQ(run.status, 0) << run.output;
-  EXPECT_EQ(files(), (std::vector<std::string>{"lenet.a", "lenet.h"}));
+  EXPECT_EQ(files(), (std::vector<std::string>{"lenet.a", "lenet.h", "lenet.hpp"}));
 }
 
 // A model error exits with 1, prints a located diagnostic and removes earlier outputs.
@@ -98,6 +98,7 @@ TEST_F(Cli, ModelErrorLeavesNoStaleOutput) {
   std::ofstream(path("bad.net")) << "model bad\ninput 1x4x4\nconv2d(2, kernel=5)\n";
   std::ofstream(path("bad.a")) << "stale";
   std::ofstream(path("bad.h")) << "stale";
+  std::ofstream(path("bad.hpp")) << "stale";
   CommandResult run = cnngen(path("bad.net") + " -o " + path("bad.a"));
   EXPECT_EQ(run.status, 1);
   EXPECT_NE(run.output.find("bad.net:3:1: error: conv2d window is larger"), std::string::npos)

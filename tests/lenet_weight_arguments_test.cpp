@@ -1,6 +1,7 @@
 // LeNet compiled without --weights: the weights become buffer arguments in layer order. Passing
 // the trained tensors read from lenet.safetensors must give PyTorch's logits.
 #include "lenet_weight_arguments.h"
+#include "lenet_weight_arguments.hpp"
 
 #include <gtest/gtest.h>
 
@@ -35,6 +36,26 @@ TEST(LenetWeightArguments, TrainedWeightsPassedAtRunTimeMatchPyTorch) {
                                       buffer("11.bias"), output);
   ASSERT_EQ(status, 0);
   expect_logits_match(logits, golden);
+}
+
+// The C++ header's typed call takes the weights as plain arrays in state_dict order.
+TEST(LenetWeightArguments, CppHeaderInferTakesWeights) {
+  SourceFile none("none", "");
+  Diagnostics diagnostics(none);
+  auto weights = read_safetensors("../examples/lenet/lenet.safetensors", diagnostics);
+  ASSERT_TRUE(weights);
+  static_assert(lenet_weight_arguments_model::kWeightCount == 10);
+  EXPECT_EQ(lenet_weight_arguments_model::kWeightBytes, 0u);
+  const float *arrays[10];
+  const char *names[10] = {"0.weight", "0.bias", "3.weight", "3.bias", "7.weight",
+                           "7.bias",   "9.weight", "9.bias", "11.weight", "11.bias"};
+  for (int i = 0; i < 10; ++i) arrays[i] = weights->at(names[i]).data.data();
+  IdxFile images = read_golden_idx("golden/lenet_images.idx");
+  std::vector<float> pixels = unit_floats(images);
+  std::vector<float> logits(static_cast<std::size_t>(images.dims[0]) * kLenetClasses);
+  auto status = lenet_weight_arguments_model::infer(pixels.data(), images.dims[0], logits.data(), arrays);
+  ASSERT_TRUE(status) << status.name();
+  expect_logits_match(logits, read_golden_logits("golden/lenet_logits.txt"));
 }
 
 // A weight of the wrong shape is refused with an error code, not read out of bounds.
