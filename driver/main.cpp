@@ -47,6 +47,13 @@ void render(const Diagnostics &diagnostics, const Options &options) {
   diagnostics.render(std::cerr, color);
 }
 
+/// Sets the three output paths from the library's: lenet.a → lenet.h and lenet.hpp beside it.
+void set_output_paths(EmitRequest &request, const std::string &library) {
+  request.library_path = library;
+  request.header_path = library.substr(0, library.size() - 2) + ".h";
+  request.cpp_header_path = request.header_path + "pp";
+}
+
 /// Removes what an earlier run left at the output paths, so a failed run leaves nothing stale.
 void remove_outputs(const EmitRequest &request) {
   for (const std::string *path : {&request.library_path, &request.header_path, &request.cpp_header_path}) {
@@ -82,9 +89,7 @@ int compile(const Options &options, const SourceFile &source, const Network &net
   EmitRequest request;
   request.function_name = options.function_name.empty() ? network.name : options.function_name;
   request.source_name = options.model_path;
-  request.library_path = options.output_path.empty() ? network.name + ".a" : options.output_path;
-  request.header_path = request.library_path.substr(0, request.library_path.size() - 2) + ".h";
-  request.cpp_header_path = request.header_path + "pp";
+  set_output_paths(request, options.output_path.empty() ? network.name + ".a" : options.output_path);
   request.target = Halide::Target(options.target);
   try {
     LoweredNetwork lowered =
@@ -133,9 +138,7 @@ int run(const Options &options) {
   if (diagnostics.has_errors()) {
     if (options.command == Command::compile && !options.output_path.empty()) {
       EmitRequest stale;
-      stale.library_path = options.output_path;
-      stale.header_path = options.output_path.substr(0, options.output_path.size() - 2) + ".h";
-      stale.cpp_header_path = stale.header_path + "pp";
+      set_output_paths(stale, options.output_path);
       remove_outputs(stale);
     }
     return kUserError;

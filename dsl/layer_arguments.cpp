@@ -106,6 +106,11 @@ SourceRange LayerArguments::where(std::string_view name) const {
   return argument ? argument->value.range : layer_.range;
 }
 
+void LayerArguments::report_missing(std::string_view name) {
+  diagnostics_.error(layer_.range, layer_.kind.name + " needs argument " + quoted(name))
+      .with_help("write " + layer_.kind.name + "(" + std::string(name) + "=…)");
+}
+
 void LayerArguments::type_error(std::string_view name, const ast::Value &value,
                                 const char *expected) {
   diagnostics_.error(value.range, layer_.kind.name + " argument " + quoted(name) + " must be " +
@@ -134,10 +139,7 @@ std::optional<std::int64_t> LayerArguments::integer(std::string_view name,
                                                     std::int64_t min) {
   const ast::Argument *argument = find(name);
   if (!argument) {
-    if (!fallback) {
-      diagnostics_.error(layer_.range, layer_.kind.name + " needs argument " + quoted(name))
-          .with_help("write " + layer_.kind.name + "(" + std::string(name) + "=…)");
-    }
+    if (!fallback) report_missing(name);
     return fallback;
   }
   const auto *v = boost::get<std::int64_t>(&argument->value.get());
@@ -153,10 +155,7 @@ std::optional<Pair> LayerArguments::pair(std::string_view name, std::optional<Pa
                                          std::int64_t min) {
   const ast::Argument *argument = find(name);
   if (!argument) {
-    if (!fallback) {
-      diagnostics_.error(layer_.range, layer_.kind.name + " needs argument " + quoted(name))
-          .with_help("write " + layer_.kind.name + "(" + std::string(name) + "=…)");
-    }
+    if (!fallback) report_missing(name);
     return fallback;
   }
   const ast::Value &value = argument->value;

@@ -41,6 +41,8 @@ class LayerArguments {
   const ast::Argument *find(std::string_view name) const;
   bool check_range(std::string_view name, const ast::Value &value, std::int64_t v, std::int64_t min);
   void type_error(std::string_view name, const ast::Value &value, const char *expected);
+  /// A required argument that the layer line does not give.
+  void report_missing(std::string_view name);
 
   const ast::Layer &layer_;
   Diagnostics &diagnostics_;

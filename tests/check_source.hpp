@@ -11,6 +11,13 @@
 
 namespace cnngen::testing {
 
+/// Everything `diagnostics` holds, rendered as the command line prints it (no colour).
+inline std::string rendered(const Diagnostics &diagnostics) {
+  std::ostringstream out;
+  diagnostics.render(out);
+  return out.str();
+}
+
 /// The checked network of `text`, or nothing; `rendered` receives the rendered diagnostics.
 inline std::optional<Network> check_source(const std::string &text, std::string *rendered = nullptr,
                                            const std::string &name = "test.net") {
@@ -18,11 +25,7 @@ inline std::optional<Network> check_source(const std::string &text, std::string 
   Diagnostics diagnostics(source);
   std::optional<Network> network;
   if (auto model = parse(source, diagnostics)) network = infer_shapes(*model, diagnostics);
-  if (rendered) {
-    std::ostringstream out;
-    diagnostics.render(out);
-    *rendered = out.str();
-  }
+  if (rendered) *rendered = cnngen::testing::rendered(diagnostics);
   return network;
 }
 

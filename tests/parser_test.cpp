@@ -19,11 +19,8 @@ struct Parsed {
 Parsed parse_text(const std::string &text) {
   SourceFile source("test.net", text);
   Diagnostics diagnostics(source);
-  Parsed parsed{parse(source, diagnostics), ""};
-  std::ostringstream out;
-  diagnostics.render(out);
-  parsed.rendered = out.str();
-  return parsed;
+  std::optional<ast::Model> model = parse(source, diagnostics);
+  return {std::move(model), cnngen::testing::rendered(diagnostics)};
 }
 
 /// The statements of `text`, which must parse.

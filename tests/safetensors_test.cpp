@@ -46,11 +46,8 @@ Read read_bytes(const std::string &name, const std::string &bytes) {
   std::string path = write_temp(name, bytes);
   SourceFile source("test.net", "");
   Diagnostics diagnostics(source);
-  Read result{read_safetensors(path, diagnostics), ""};
-  std::ostringstream out;
-  diagnostics.render(out);
-  result.rendered = out.str();
-  return result;
+  std::optional<TensorFile> tensors = read_safetensors(path, diagnostics);
+  return {std::move(tensors), cnngen::testing::rendered(diagnostics)};
 }
 
 // Two tensors come back with their names, shapes and bit-exact values.
@@ -100,9 +97,7 @@ TEST(ReadSafetensors, MissingFile) {
   SourceFile source("test.net", "");
   Diagnostics diagnostics(source);
   EXPECT_FALSE(read_safetensors(path, diagnostics));
-  std::ostringstream out;
-  diagnostics.render(out);
-  EXPECT_EQ(out.str(), path + ": error: cannot open the weights file: No such file or directory\n");
+  EXPECT_EQ(cnngen::testing::rendered(diagnostics), path + ": error: cannot open the weights file: No such file or directory\n");
 }
 
 struct BadFile {
@@ -228,11 +223,7 @@ struct Checked {
     return network && check_weights(*network, weights, "w.safetensors", diagnostics);
   }
 
-  std::string rendered() const {
-    std::ostringstream out;
-    diagnostics.render(out);
-    return out.str();
-  }
+  std::string rendered() const { return cnngen::testing::rendered(diagnostics); }
 
   SourceFile source;
   Diagnostics diagnostics;
