@@ -2,7 +2,7 @@
 """cnngen's benchmark: the generated libraries against PyTorch, ONNX Runtime and OpenVINO on the same
 models, batch sizes and machine, in one run, alternating the engines round by round.
 
-  /usr/bin/python3 bench/run.py [--quick] [--rounds R] [--seconds S]
+  /usr/bin/python3 bench/run.py [--quick] [--rounds R] [--seconds S] [--models lenet,vgg11]
 
 Needs a built tree (bash tools/build.sh), Debian's python3-torch and python3-matplotlib, and
 onnxruntime and openvino installed with the pip of the `python3` first on PATH (engines that are
@@ -121,7 +121,10 @@ def main():
     parser.add_argument("--quick", action="store_true", help="one round, short measurements")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=2.0)
+    parser.add_argument("--models", help="comma-separated subset of the models; the table is printed "
+                        "but docs/performance is left as it is")
     args = parser.parse_args()
+    models = [m for m in MODELS if not args.models or m[0] in args.models.split(",")]
     rounds, seconds = (1, 0.5) if args.quick else (args.rounds, args.seconds)
     os.makedirs(DATA, exist_ok=True)
     os.makedirs(OUT, exist_ok=True)
@@ -130,12 +133,12 @@ def main():
     for missing in set(ENGINES) - set(engines):
         print(f"bench: {missing} is not installed for {PYPI_PYTHON}; skipped")
     facts = {}
-    for model, _ in MODELS:
+    for model, _ in models:
         print(f"bench: preparing {model}", flush=True)
         facts[model] = prepare(model)
     samples = {}
     for round_index in range(rounds):
-        for model, batches in MODELS:
+        for model, batches in models:
             for batch in batches:
                 order = engines[round_index % len(engines):] + engines[:round_index % len(engines)]
                 for engine in order:
@@ -144,7 +147,7 @@ def main():
                     print(f"bench: round {round_index + 1} {model} batch {batch} {engine}: "
                           f"{result['seconds'] * 1e3:.3f} ms", flush=True)
     rows = []
-    for model, batches in MODELS:
+    for model, batches in models:
         for batch in batches:
             row = {"model": model, "batch": batch, "compile_seconds": round(facts[model]["compile_seconds"], 2),
                    "library_bytes": facts[model]["library_bytes"]}
@@ -169,6 +172,8 @@ def main():
         line += (f"{r['cnngen_gflops']:>8.1f} {r['cnngen_percent_of_peak']:>6.1f} "
                  f"{r['compile_seconds']:>9.2f} {r['cnngen_peak_rss_mb']:>7.0f}")
         print(line)
+    if args.models:
+        return
     with open(os.path.join(OUT, "results.json"), "w") as f:
         json.dump({"peak": peak, "engines": engines, "rounds": rounds, "rows": rows}, f, indent=1)
     with open(os.path.join(OUT, "results.csv"), "w", newline="") as f:

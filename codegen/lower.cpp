@@ -88,35 +88,27 @@ std::vector<Halide::Argument> LoweredNetwork::arguments() const {
   return args;
 }
 
-LoweredNetwork lower(const Network &network, const TensorFile *weights,
-                     const std::string &function_name) {
-  LoweredNetwork lowered;
-  const Shape &input_shape = network.tensors[static_cast<std::size_t>(network.input)].shape;
-  lowered.input = Halide::ImageParam(Halide::Float(32), static_cast<int>(input_shape.size()) + 1,
-                                     "input");
-  std::vector<int> input_extents = halide_extents(input_shape);
-  constrain(lowered.input, input_extents);
-  lowered.input.dim(static_cast<int>(input_extents.size())).set_min(0);
+namespace {
 
+/// The layers of `network` as Funcs named symbol_name(node) + `suffix`, reading `input` and the
+/// weights lowered once for all copies; returns them and sets `output` to the last tensor's Func.
+std::vector<LoweredLayer> lower_nodes(const Network &network, const Halide::Func &input,
+                                      const std::map<const Node *, LayerWeights> &weights,
+                                      bool embedded, const std::string &suffix,
+                                      Halide::Func &output) {
   std::map<int, Value> values;  // tensor index → its Func
-  // Funcs over named Vars (x, y, c, n or f, n), not the ImageParam's implicit ones, so that layers
-  // can reuse their input's Vars.
-  std::vector<Halide::Var> vars;
-  if (input_shape.size() == 3) vars = {Halide::Var("x"), Halide::Var("y"), Halide::Var("c"), Halide::Var("n")};
-  else vars = {Halide::Var("f"), Halide::Var("n")};
-  Halide::Func input("input_values");
-  input(vars) = lowered.input(std::vector<Halide::Expr>(vars.begin(), vars.end()));
-  values[network.input] = {input, input_shape};
+  values[network.input] = {input, network.tensors[static_cast<std::size_t>(network.input)].shape};
+  std::vector<LoweredLayer> layers;
   for (const Node &node : network.nodes) {
     const Value &in = values.at(node.inputs.at(0));
     const Shape &shape = network.tensors[static_cast<std::size_t>(node.output)].shape;
-    std::string name = symbol_name(node);
+    std::string name = symbol_name(node) + suffix;
     Halide::Func func;
     std::vector<Halide::Func> internals;
     LayerWeights layer_params;
+    if (auto found = weights.find(&node); found != weights.end()) layer_params = found->second;
     std::optional<Halide::Func> padded;
     if (const auto *conv = std::get_if<Conv2d>(&node.op)) {
-      layer_params = layer_weights(node, weights, lowered.weight_arguments);
       func = lower_conv2d(*conv, in, layer_params, name, padded);
     } else if (const auto *pool = std::get_if<Pool2d>(&node.op)) {
       func = lower_pool2d(*pool, in, name);
@@ -127,18 +119,58 @@ LoweredNetwork lower(const Network &network, const TensorFile *weights,
     } else if (std::holds_alternative<Flatten>(node.op)) {
       func = lower_flatten(in, name);
     } else if (const auto *linear = std::get_if<Linear>(&node.op)) {
-      layer_params = layer_weights(node, weights, lowered.weight_arguments);
       func = lower_linear(*linear, in, layer_params, name);
     }
-    lowered.layers.push_back({&node, func, internals, padded, layer_params, weights != nullptr});
+    layers.push_back({&node, func, internals, padded, layer_params, embedded});
     values[node.output] = {func.defined() ? func : in.func, shape};
   }
+  output = values.at(network.output).func;
+  return layers;
+}
 
-  const Value &last = values.at(network.output);
-  std::vector<Halide::Var> args = last.func.args();
+}  // namespace
+
+LoweredNetwork lower(const Network &network, const TensorFile *weights,
+                     const std::string &function_name, int batch_vector) {
+  LoweredNetwork lowered;
+  const Shape &input_shape = network.tensors[static_cast<std::size_t>(network.input)].shape;
+  lowered.input = Halide::ImageParam(Halide::Float(32), static_cast<int>(input_shape.size()) + 1,
+                                     "input");
+  std::vector<int> input_extents = halide_extents(input_shape);
+  constrain(lowered.input, input_extents);
+  lowered.input.dim(static_cast<int>(input_extents.size())).set_min(0);
+
+  // Funcs over named Vars (x, y, c, n or f, n), not the ImageParam's implicit ones, so that layers
+  // can reuse their input's Vars.
+  std::vector<Halide::Var> vars;
+  if (input_shape.size() == 3) vars = {Halide::Var("x"), Halide::Var("y"), Halide::Var("c"), Halide::Var("n")};
+  else vars = {Halide::Var("f"), Halide::Var("n")};
+  Halide::Func input("input_values");
+  input(vars) = lowered.input(std::vector<Halide::Expr>(vars.begin(), vars.end()));
+
+  std::map<const Node *, LayerWeights> layer_params;
+  for (const Node &node : network.nodes) {
+    if (std::holds_alternative<Conv2d>(node.op) || std::holds_alternative<Linear>(node.op))
+      layer_params[&node] = layer_weights(node, weights, lowered.weight_arguments);
+  }
+  Halide::Func last;
+  lowered.layers = lower_nodes(network, input, layer_params, weights != nullptr, "", last);
+  std::vector<Halide::Var> args = last.args();
   std::vector<Halide::Expr> at(args.begin(), args.end());
+  Halide::Expr value = last(at);
+  if (batch_vector > 0) {
+    Halide::Func batched_input("input_values" + std::string(kBatchedSuffix));
+    batched_input(vars) = lowered.input(std::vector<Halide::Expr>(vars.begin(), vars.end()));
+    Halide::Func batched_last;
+    lowered.batched_layers =
+        lower_nodes(network, batched_input, layer_params, weights != nullptr, kBatchedSuffix, batched_last);
+    lowered.batched_input = batched_input;
+    lowered.batch_vector = batch_vector;
+    lowered.batched_condition = lowered.input.dim(static_cast<int>(input_extents.size())).extent() >= batch_vector;
+    value = Halide::select(lowered.batched_condition, batched_last(at), value);
+  }
   lowered.output = Halide::Func(function_name + "_output");
-  lowered.output(args) = last.func(at);
+  lowered.output(args) = value;
   std::vector<int> output_extents =
       halide_extents(network.tensors[static_cast<std::size_t>(network.output)].shape);
   constrain(lowered.output.output_buffer(), output_extents);

@@ -37,14 +37,23 @@ struct LoweredNetwork {
   std::vector<LoweredLayer> layers;
   std::vector<WeightArgument> weight_arguments;  // in layer order, weight before bias
 
+  // With a batch-vectorized variant (lower()'s batch_vector > 0): a second copy of the layers,
+  // sharing the weights, that the output reads when batched_condition holds (at least
+  // batch_vector images); the schedule specializes the output on it.
+  std::vector<LoweredLayer> batched_layers;
+  Halide::Func batched_input;
+  Halide::Expr batched_condition;
+  int batch_vector = 0;
+
   /// The pipeline's arguments in the order of the generated C function, after the output.
   std::vector<Halide::Argument> arguments() const;
 };
 
 /// With `weights`, every parameter is embedded as a constant buffer; without, each becomes an
-/// ImageParam argument (in layer order) expecting PyTorch's contiguous layout.
+/// ImageParam argument (in layer order) expecting PyTorch's contiguous layout. With
+/// `batch_vector` > 0 the network is lowered twice (see LoweredNetwork::batched_layers).
 LoweredNetwork lower(const Network &network, const TensorFile *weights,
-                     const std::string &function_name);
+                     const std::string &function_name, int batch_vector = 0);
 
 /// Halide dimension order of a PyTorch shape with a batch dimension added last: {C, H, W} gives
 /// extents W, H, C and then the batch.

@@ -10,6 +10,7 @@
 
 #include <map>
 
+#include "codegen/schedule_batched.hpp"
 #include "dsl/summary.hpp"
 
 namespace cnngen {
@@ -236,6 +237,8 @@ void schedule_cpu(LoweredNetwork &lowered, const Network &network, const Halide:
                                                         : layer.func.args().back());
     }
   }
+  // The batched copy's specialization takes the output's schedule as it is when made: make it first.
+  if (lowered.batch_vector > 0) schedule_batched(lowered, network);
   const Shape &out_shape = network.tensors[static_cast<std::size_t>(network.output)].shape;
   schedule_generic(lowered.output, static_cast<int>(out_shape.back()), context);
 }

@@ -14,6 +14,7 @@
 #include "codegen/emit.hpp"
 #include "codegen/lower.hpp"
 #include "codegen/schedule.hpp"
+#include "codegen/schedule_batched.hpp"
 #include "driver/options.hpp"
 #include "dsl/dot.hpp"
 #include "dsl/front_end.hpp"
@@ -92,8 +93,9 @@ int compile(const Options &options, const SourceFile &source, const Network &net
   set_output_paths(request, options.output_path.empty() ? network.name + ".a" : options.output_path);
   request.target = Halide::Target(options.target);
   try {
-    LoweredNetwork lowered =
-        lower(network, checked.weights ? &*checked.weights : nullptr, request.function_name);
+    int batch_vector = is_autoscheduler(options.schedule) ? 0 : batch_vector_width(network, request.target);
+    LoweredNetwork lowered = lower(network, checked.weights ? &*checked.weights : nullptr,
+                                   request.function_name, batch_vector);
     if (is_autoscheduler(options.schedule)) {
       autoschedule(lowered, network, request.target, options.schedule, static_cast<int>(options.batch));
     } else {

@@ -29,10 +29,16 @@ std::string symbol_name(const Node &node) {
 }
 
 std::vector<std::string> generated_names(const Node &node) {
-  std::string symbol = symbol_name(node);
-  return {symbol,           symbol + "_r",      symbol + "_max",         symbol + "_exp",
-          symbol + "_sum",  symbol + "_weight", symbol + "_weight_data", symbol + "_bias",
-          symbol + "_bias_data", symbol + "_weight_packed", symbol + "_bias_packed"};
+  const std::string symbol = symbol_name(node);
+  std::vector<std::string> names;
+  for (const std::string &stage : {symbol, symbol + kBatchedSuffix}) {
+    for (const char *suffix : {"", "_r", "_padded", "_max", "_exp", "_sum"}) names.push_back(stage + suffix);
+  }
+  for (const char *suffix : {"_weight", "_weight_data", "_bias", "_bias_data", "_weight_packed",
+                             "_bias_packed"}) {
+    names.push_back(symbol + suffix);
+  }
+  return names;
 }
 
 std::vector<std::string> reserved_names(const std::string &model_name) {

@@ -103,6 +103,9 @@ std::string symbol_name(const Node &node);
 /// and weights (lower.cpp and lower_layers.cpp use exactly these suffixes); shape inference
 /// rejects user names that would make two of them collide.
 std::vector<std::string> generated_names(const Node &node);
+/// Appended to symbol_name(node) for the layer's second copy in libraries that carry a
+/// batch-vectorized variant of the network (codegen/schedule_batched.hpp).
+inline constexpr const char *kBatchedSuffix = "_batched";
 /// Names code generation uses for the model as a whole.
 std::vector<std::string> reserved_names(const std::string &model_name);
 /// "conv2d 'c1'" or "conv2d (layer 0)", for messages.

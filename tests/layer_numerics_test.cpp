@@ -9,6 +9,7 @@
 #include "codegen/autoschedule.hpp"
 #include "codegen/lower.hpp"
 #include "codegen/schedule.hpp"
+#include "codegen/schedule_batched.hpp"
 #include "reference_forward.hpp"
 
 namespace cnngen::testing {
@@ -48,7 +49,8 @@ Halide::Buffer<float> halide_buffer(const Shape &shape, int batch) {
 class LayerNumerics : public ::testing::TestWithParam<NumericsCase> {};
 
 /// Lowers `c`, schedules it with `schedule` ("manual" or an autoscheduler), JIT-compiles it and
-/// compares it with the reference at batch sizes 1 and 3, weights embedded and as arguments.
+/// compares it with the reference at batch sizes 1 and 3 (and 2 blocks + 1 when the network has a
+/// batch-vectorized copy), weights embedded and as arguments.
 void expect_matches_reference(const NumericsCase &c, const std::string &schedule) {
   std::string diagnostics;
   auto network = check_source(std::string("model t\ninput ") + c.input + "\n" + c.layers + "\n",
@@ -60,8 +62,11 @@ void expect_matches_reference(const NumericsCase &c, const std::string &schedule
   const Shape &out_shape = network->tensors[static_cast<std::size_t>(network->output)].shape;
 
   for (bool embedded : {true, false}) {
-    LoweredNetwork lowered = lower(*network, embedded ? &weights : nullptr, "t");
     Halide::Target target = Halide::get_jit_target_from_environment();
+    // The manual schedule of a small network also carries the batch-vectorized copy, which
+    // batches of at least one vector of images take: 2 blocks + 1 image tests its shifted tail.
+    int batch_vector = schedule == "manual" ? batch_vector_width(*network, target) : 0;
+    LoweredNetwork lowered = lower(*network, embedded ? &weights : nullptr, "t", batch_vector);
     if (schedule == "manual") schedule_cpu(lowered, *network, target);
     else autoschedule(lowered, *network, target, schedule, 3);
     Halide::Pipeline pipeline(lowered.output);
@@ -71,7 +76,9 @@ void expect_matches_reference(const NumericsCase &c, const std::string &schedule
       std::copy(data.begin(), data.end(), buffer.data());
       w.param.set(buffer);
     }
-    for (int batch : {1, 3}) {
+    std::vector<int> batches{1, 3};
+    if (batch_vector > 0) batches.push_back(2 * batch_vector + 1);
+    for (int batch : batches) {
       SCOPED_TRACE(std::string(embedded ? "embedded" : "argument") + " weights, batch " +
                    std::to_string(batch));
       std::vector<float> input =

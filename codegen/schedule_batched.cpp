@@ -1,0 +1,171 @@
+// Batch-vectorized CPU schedule; see schedule_batched.hpp.
+//
+// Inside the output's loop over blocks of images (parallel), every layer of the batched copy is
+// computed for the whole block before the next, stored (n, c, x, y) with n innermost, so that one
+// vector is one value of every image of the block. A convolution multiplies a broadcast weight by
+// such vectors into a register tile of output channels × columns; a linear layer, a broadcast
+// weight by a vector of inputs into a tile of output features.
+#include "codegen/schedule_batched.hpp"
+
+#include "dsl/summary.hpp"
+
+namespace cnngen {
+namespace {
+
+using Halide::Func;
+using Halide::RVar;
+using Halide::TailStrategy;
+using Halide::Var;
+using Halide::VarOrRVar;
+
+constexpr int kAccumulators = 24;  // vector registers kept for a tile's sums (of 32 with AVX-512)
+
+struct Block {
+  Func output;
+  Var images;  // the output's loop over blocks: every stage is computed inside it
+  int vector;
+};
+
+std::vector<RVar> rvars(const Func &func, int update) {
+  std::vector<RVar> out;
+  for (const auto &r : func.function().update(update).schedule().rvars()) out.emplace_back(r.var);
+  return out;
+}
+
+/// Storage and loop order with the image (the last argument) first, then the others in order.
+std::vector<Var> images_first(const Func &func) {
+  std::vector<Var> args = func.args();
+  std::vector<Var> order{args.back()};
+  order.insert(order.end(), args.begin(), args.end() - 1);
+  return order;
+}
+
+/// `func` computed per block, vectorized across the block's images, its reductions inside.
+void schedule_in_block(Func func, const Block &block) {
+  std::vector<Var> order = images_first(func);
+  Var n = order.front();
+  func.compute_at(block.output, block.images);
+  if (order.size() > 1) {
+    func.reorder_storage(order).reorder(std::vector<VarOrRVar>(order.begin(), order.end()));
+  }
+  func.vectorize(n, block.vector);
+  for (int i = 0; i < func.num_update_definitions(); ++i) {
+    std::vector<VarOrRVar> update_order{n};
+    for (const RVar &r : rvars(func, i)) update_order.emplace_back(r);
+    update_order.insert(update_order.end(), order.begin() + 1, order.end());
+    func.update(i).reorder(update_order).vectorize(n, block.vector);
+  }
+}
+
+/// The largest divisor of `extent` no greater than `limit`.
+int divisor_at_most(int extent, int limit) {
+  for (int d = std::min(extent, limit); d > 1; --d) {
+    if (extent % d == 0) return d;
+  }
+  return 1;
+}
+
+/// A tile of channels × columns, both dividing their extents, with as many sums as fit.
+std::pair<int, int> conv_tile(int channels, int width) {
+  std::pair<int, int> best{1, 1};
+  for (int c = 1; c <= std::min(channels, kAccumulators); ++c) {
+    if (channels % c != 0) continue;
+    int x = divisor_at_most(width, kAccumulators / c);
+    if (c * x > best.first * best.second) best = {c, x};
+  }
+  return best;
+}
+
+/// A convolution and the stage that stores it (its fused activation, or a wrapper).
+void schedule_conv(const LoweredLayer &layer, Func stored, const Shape &shape, const Block &block) {
+  Var x = stored.args()[0], y = stored.args()[1], c = stored.args()[2], n = stored.args()[3];
+  Var co("co"), ci("ci"), xo("xo"), xi("xi");
+  auto [channel_tile, column_tile] = conv_tile(static_cast<int>(shape[0]), static_cast<int>(shape[2]));
+  stored.compute_at(block.output, block.images)
+      .reorder_storage(n, c, x, y)
+      .split(c, co, ci, channel_tile)
+      .split(x, xo, xi, column_tile)
+      .reorder(n, ci, xi, co, xo, y)
+      .vectorize(n, block.vector)
+      .unroll(ci)
+      .unroll(xi);
+  Func conv = layer.func;
+  Var cx = conv.args()[0], cy = conv.args()[1], cc = conv.args()[2], cn = conv.args()[3];
+  std::vector<RVar> r = rvars(conv, 0);  // kx, ky, ci
+  conv.compute_at(stored, co).reorder_storage(cn, cc, cx, cy).vectorize(cn, block.vector)
+      .unroll(cc).unroll(cx);
+  conv.update().reorder(cn, cc, cx, r[0], r[1], r[2], cy).vectorize(cn, block.vector)
+      .unroll(cc).unroll(cx);
+  const Conv2d &op = std::get<Conv2d>(layer.node->op);
+  if (op.kernel.w <= 7) conv.update().unroll(r[0]);
+  if (layer.padded) schedule_in_block(*layer.padded, block);
+}
+
+/// A linear layer and the stage that stores it: tiles of output features × the block's images.
+void schedule_linear(const LoweredLayer &layer, Func stored, int features, const Block &block) {
+  Var f = stored.args()[0], n = stored.args()[1];
+  Var fo("fo"), fi("fi");
+  int tile = divisor_at_most(features, 12);
+  stored.compute_at(block.output, block.images)
+      .reorder_storage(n, f)
+      .split(f, fo, fi, tile)
+      .reorder(n, fi, fo)
+      .vectorize(n, block.vector)
+      .unroll(fi);
+  Func linear = layer.func;
+  Var lf = linear.args()[0], ln = linear.args()[1];
+  linear.compute_at(stored, fo).reorder_storage(ln, lf).vectorize(ln, block.vector).unroll(lf);
+  linear.update().reorder(ln, lf, rvars(linear, 0)[0]).vectorize(ln, block.vector).unroll(lf);
+}
+
+}  // namespace
+
+int batch_vector_width(const Network &network, const Halide::Target &target) {
+  const Shape &input = network.tensors[static_cast<std::size_t>(network.input)].shape;
+  if (input.size() != 3 || target.has_gpu_feature()) return 0;
+  std::int64_t macs = 0;
+  for (const LayerCost &cost : layer_costs(network)) macs += cost.macs;
+  // Larger networks have channels enough to vectorize across them, and images too large for a
+  // block of them to stay in cache.
+  return macs < 10'000'000 ? target.natural_vector_size(Halide::Float(32)) : 0;
+}
+
+void schedule_batched(LoweredNetwork &lowered, const Network &network) {
+  Block block{lowered.output, Var("images"), lowered.batch_vector};
+  std::vector<Var> args = lowered.output.args();
+  Var n = args.back(), ni("ni");
+  std::vector<VarOrRVar> order(args.begin(), args.end() - 1);
+  order.push_back(ni);
+  order.push_back(block.images);
+  // The last block is shifted to end at the batch's end (the condition guarantees one block).
+  lowered.output.specialize(lowered.batched_condition)
+      .split(n, block.images, ni, block.vector, TailStrategy::ShiftInwards)
+      .reorder(order)
+      .parallel(block.images);
+
+  std::vector<LoweredLayer> &layers = lowered.batched_layers;
+  if (layers.empty() || !layers.front().padded) schedule_in_block(lowered.batched_input, block);
+  std::vector<bool> done(layers.size(), false);
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    LoweredLayer &layer = layers[i];
+    if (done[i] || !layer.func.defined() || std::holds_alternative<Flatten>(layer.node->op)) continue;
+    const Shape &shape = network.tensors[static_cast<std::size_t>(layer.node->output)].shape;
+    bool is_conv = std::holds_alternative<Conv2d>(layer.node->op);
+    bool is_linear = std::holds_alternative<Linear>(layer.node->op);
+    bool fuse = (is_conv || is_linear) && i + 1 < layers.size() &&
+                std::holds_alternative<Activation>(layers[i + 1].node->op) &&
+                layers[i + 1].node->inputs[0] == layer.node->output;
+    Func stored = fuse ? layers[i + 1].func : layer.func.in();
+    if (fuse) done[i + 1] = true;
+    if (is_conv) {
+      schedule_conv(layer, stored, shape, block);
+    } else if (is_linear) {
+      schedule_linear(layer, stored, static_cast<int>(shape[0]), block);
+    } else {
+      schedule_in_block(layer.func, block);
+    }
+    for (Func &internal : layer.internals) schedule_in_block(internal, block);
+  }
+}
+
+}  // namespace cnngen
