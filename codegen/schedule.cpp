@@ -146,14 +146,16 @@ void schedule_linear(const LoweredLayer &layer, Func stored, int features, const
   stored.compute_root()
       .split(stored.args()[0], fo, fi, tile, TailStrategy::GuardWithIf)
       .reorder(fi, stored.args()[1], fo);
+  Var tiles = fo;
   if (context.per_image_threads) {
-    // Small layers: whole images per thread; the weights stay in cache between images.
-    stored.reorder(fi, fo, stored.args()[1]).parallel(stored.args()[1], 8, TailStrategy::GuardWithIf);
-  } else {
-    stored.parallel(fo);
+    // Small layers and batches (larger ones take the batched copy): tiles of every image spread
+    // over the threads, so that each core streams its part of the weights.
+    tiles = Var(stored.name() + "_tiles");
+    stored.reorder(fi, fo, stored.args()[1]).fuse(fo, stored.args()[1], tiles);
   }
+  stored.parallel(tiles);
   if (width > 1) stored.vectorize(fi, width);
-  linear.compute_at(stored, fo);
+  linear.compute_at(stored, tiles);
   RVar r = rvars(linear, 0)[0];
   linear.update().reorder(f, n, r);
   if (width > 1) {
@@ -185,8 +187,9 @@ void schedule_conv_columns(LoweredLayer &layer, Func stored, const Shape &shape,
       .unroll(yi);
   if (std::get<Conv2d>(layer.node->op).kernel.w <= 5) conv.update().unroll(r[0]);
   if (shape[2] >= context.vector) {
-    conv.vectorize(x, context.vector, TailStrategy::GuardWithIf);
-    conv.update().vectorize(x, context.vector, TailStrategy::GuardWithIf);
+    // Rows rounded up to whole vectors: the few extra columns cost less than a scalar tail.
+    conv.vectorize(x, context.vector, TailStrategy::RoundUp);
+    conv.update().vectorize(x, context.vector, TailStrategy::RoundUp);
   }
   if (layer.padded) schedule_generic(*layer.padded, static_cast<int>(shape[2]), context);
   if (!layer.weights_embedded) layer.weights.weight.compute_root();
