@@ -99,14 +99,16 @@ std::string cpp_wrapper(const LoweredNetwork &lowered, const Network &network,
     << "  std::vector<int> in_reversed(in_extents.rbegin(), in_extents.rend());\n"
     << "  std::vector<int> out_reversed(out_extents.rbegin(), out_extents.rend());\n"
     << "  Halide::Runtime::Buffer<const float> input(images, in_reversed);\n"
-    << "  Halide::Runtime::Buffer<float> output(outputs, out_reversed);\n";
+    << "  Halide::Runtime::Buffer<float> output(outputs, out_reversed);\n"
+    << "  // Host memory the caller wrote: a GPU library copies what is marked dirty to the device.\n"
+    << "  input.set_host_dirty();\n";
   if (!lowered.weight_arguments.empty()) {
     for (std::size_t i = 0; i < lowered.weight_arguments.size(); ++i) {
       const Shape &s = lowered.weight_arguments[i].parameter.shape;
       std::vector<int> e(s.rbegin(), s.rend());
       h << "  Halide::Runtime::Buffer<const float> w" << i << "(weights[" << i << "], std::vector<int>{";
       for (std::size_t d = 0; d < e.size(); ++d) h << (d ? ", " : "") << e[d];
-      h << "});\n";
+      h << "});\n  w" << i << ".set_host_dirty();\n";
       weight_arguments += ", w" + std::to_string(i);
     }
   }

@@ -121,7 +121,7 @@ std::vector<LoweredLayer> lower_nodes(const Network &network, const Halide::Func
     } else if (const auto *linear = std::get_if<Linear>(&node.op)) {
       func = lower_linear(*linear, in, layer_params, name);
     }
-    layers.push_back({&node, func, internals, padded, layer_params, embedded});
+    layers.push_back({&node, func, in.func, internals, padded, layer_params, embedded});
     values[node.output] = {func.defined() ? func : in.func, shape};
   }
   output = values.at(network.output).func;

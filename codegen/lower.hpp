@@ -18,6 +18,7 @@ namespace cnngen {
 struct LoweredLayer {
   const Node *node;
   Halide::Func func;                     // undefined for the identity at inference (dropout)
+  Halide::Func input;                    // the Func of the tensor it reads
   std::vector<Halide::Func> internals;   // stages inside the layer that the schedule places
   std::optional<Halide::Func> padded;    // conv2d: its zero-padded input, when it has padding
   LayerWeights weights;                  // conv2d and linear

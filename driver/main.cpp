@@ -15,6 +15,7 @@
 #include "codegen/lower.hpp"
 #include "codegen/schedule.hpp"
 #include "codegen/schedule_batched.hpp"
+#include "codegen/schedule_gpu.hpp"
 #include "driver/options.hpp"
 #include "dsl/dot.hpp"
 #include "dsl/front_end.hpp"
@@ -98,6 +99,8 @@ int compile(const Options &options, const SourceFile &source, const Network &net
                                    request.function_name, batch_vector);
     if (is_autoscheduler(options.schedule)) {
       autoschedule(lowered, network, request.target, options.schedule, static_cast<int>(options.batch));
+    } else if (request.target.has_gpu_feature()) {
+      schedule_gpu(lowered, network, request.target);
     } else {
       schedule_cpu(lowered, network, request.target);
     }
