@@ -1,0 +1,15 @@
+# `cmake --install`: the cnngen executable, the runtime helper headers and the CMake package that
+# lets a project write find_package(cnngen) and cnngen_add_model() (cmake/cnngenConfig.cmake).
+include(GNUInstallDirs)
+include(CMakePackageConfigHelpers)
+
+set(CNNGEN_PACKAGE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/cnngen)
+install(TARGETS cnngen cnngen_runtime EXPORT cnngenTargets
+        RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(DIRECTORY runtime/cnngen DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(EXPORT cnngenTargets NAMESPACE cnngen:: DESTINATION ${CNNGEN_PACKAGE_DIR})
+write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/cnngenConfigVersion.cmake
+                                 COMPATIBILITY SameMinorVersion)
+install(FILES cmake/cnngenConfig.cmake cmake/cnngen_add_model.cmake
+              ${CMAKE_CURRENT_BINARY_DIR}/cnngenConfigVersion.cmake
+        DESTINATION ${CNNGEN_PACKAGE_DIR})
