@@ -1,8 +1,10 @@
 // Ahead-of-time emission: compiles a scheduled pipeline into a static library (carrying the Halide
-// runtime), a documented C header and a C++ header, atomically: nothing appears at the output paths
-// unless all three were written in full.
+// runtime unless the target says no_runtime), a documented C header and a C++ header, atomically:
+// nothing appears at the output paths unless all three were written in full. Also the standalone
+// runtime that libraries built with no_runtime share.
 #pragma once
 
+#include <functional>
 #include <stdexcept>
 #include <string>
 
@@ -18,8 +20,12 @@ struct EmitRequest {
   std::string library_path;  // …/lenet.a
   std::string header_path;   // …/lenet.h
   std::string cpp_header_path;  // …/lenet.hpp
-  Halide::Target target;
+  std::vector<Halide::Target> targets;  // several: one library that picks the first the CPU runs
 };
+
+/// Lowers and schedules the network for one target. Emission calls it once per target, since the
+/// schedules depend on the target (its vector width).
+using PipelineBuilder = std::function<LoweredNetwork(const Halide::Target &)>;
 
 /// The output files cannot be written (a missing directory, no permission, a full disk): the
 /// user's to fix, unlike a Halide::Error, which means cnngen generated something wrong.
@@ -27,9 +33,12 @@ struct OutputFileError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// Compiles `lowered` as described by `request`. Throws OutputFileError or Halide::Error after
-/// removing every temporary file; the output paths are then untouched.
-void emit_library(const LoweredNetwork &lowered, const Network &network,
-                  const EmitRequest &request);
+/// Compiles the pipelines that `build` makes as described by `request`; with several targets, the
+/// library dispatches at run time to the first one the CPU supports. Throws OutputFileError or
+/// Halide::Error after removing every temporary file; the output paths are then untouched.
+void emit_library(const PipelineBuilder &build, const Network &network, const EmitRequest &request);
+
+/// Writes the Halide runtime for `target` alone to the static library `path`, atomically.
+void emit_runtime(const std::string &path, const Halide::Target &target);
 
 }  // namespace cnngen

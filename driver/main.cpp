@@ -1,5 +1,6 @@
 // cnngen: compiles a .net model into a static library and header, or checks, summarizes or draws
-// it. Reads like the pipeline it runs: parse, check shapes, check weights, lower, schedule, emit.
+// it, or writes the Halide runtime alone. Reads like the pipeline it runs: parse, check shapes,
+// check weights, lower, schedule, emit.
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
@@ -17,6 +18,7 @@
 #include "codegen/schedule_batched.hpp"
 #include "codegen/schedule_gpu.hpp"
 #include "driver/options.hpp"
+#include "driver/targets.hpp"
 #include "dsl/dot.hpp"
 #include "dsl/front_end.hpp"
 #include "dsl/summary.hpp"
@@ -86,25 +88,28 @@ int internal_error(const std::string &model, const std::string &where, const std
   return kInternalError;
 }
 
-int compile(const Options &options, const SourceFile &source, const Network &network,
-            const CheckedModel &checked) {
+int compile(const Options &options, const std::vector<Halide::Target> &targets,
+            const SourceFile &source, const Network &network, const CheckedModel &checked) {
   EmitRequest request;
   request.function_name = options.function_name.empty() ? network.name : options.function_name;
   request.source_name = options.model_path;
   set_output_paths(request, options.output_path.empty() ? network.name + ".a" : options.output_path);
-  request.target = Halide::Target(options.target);
-  try {
-    int batch_vector = is_autoscheduler(options.schedule) ? 0 : batch_vector_width(network, request.target);
+  request.targets = targets;
+  auto build = [&](const Halide::Target &target) {
+    int batch_vector = is_autoscheduler(options.schedule) ? 0 : batch_vector_width(network, target);
     LoweredNetwork lowered = lower(network, checked.weights ? &*checked.weights : nullptr,
                                    request.function_name, batch_vector);
     if (is_autoscheduler(options.schedule)) {
-      autoschedule(lowered, network, request.target, options.schedule, static_cast<int>(options.batch));
-    } else if (request.target.has_gpu_feature()) {
-      schedule_gpu(lowered, network, request.target);
+      autoschedule(lowered, network, target, options.schedule, static_cast<int>(options.batch));
+    } else if (target.has_gpu_feature()) {
+      schedule_gpu(lowered, network, target);
     } else {
-      schedule_cpu(lowered, network, request.target);
+      schedule_cpu(lowered, network, target);
     }
-    emit_library(lowered, network, request);
+    return lowered;
+  };
+  try {
+    emit_library(build, network, request);
   } catch (const OutputFileError &e) {
     remove_outputs(request);
     std::cerr << "cnngen: error: " << e.what() << "\n";
@@ -130,7 +135,21 @@ int draw(const Options &options, const Network &network) {
   return kSuccess;
 }
 
-int run(const Options &options) {
+int write_runtime(const Options &options, const std::vector<Halide::Target> &targets) {
+  std::string path = options.output_path.empty() ? "runtime.a" : options.output_path;
+  try {
+    emit_runtime(path, runtime_target(targets));
+  } catch (const OutputFileError &e) {
+    std::cerr << "cnngen: error: " << e.what() << "\n";
+    return kUserError;
+  } catch (const std::exception &e) {
+    return internal_error("the runtime", "", e.what());
+  }
+  return kSuccess;
+}
+
+int run(const Options &options, const std::vector<Halide::Target> &targets) {
+  if (options.command == Command::runtime) return write_runtime(options, targets);
   std::string error;
   std::optional<SourceFile> source = SourceFile::read(options.model_path, error);
   if (!source) {
@@ -152,7 +171,8 @@ int run(const Options &options) {
     case Command::check: return kSuccess;
     case Command::summary: print_summary(*checked.network, options.batch, std::cout); return kSuccess;
     case Command::dot: return draw(options, *checked.network);
-    case Command::compile: return compile(options, *source, *checked.network, checked);
+    case Command::compile: return compile(options, targets, *source, *checked.network, checked);
+    case Command::runtime: break;  // handled above: no model to read
   }
   return kSuccess;
 }
@@ -163,16 +183,28 @@ int main(int argc, char **argv) {
   bool help_shown = false;
   std::optional<Options> options = parse_options(argc, argv, std::cout, std::cerr, help_shown);
   if (!options) return help_shown ? kSuccess : kUsageError;
-  if (options->command == Command::compile &&
-      !Halide::Target::validate_target_string(options->target)) {
-    std::cerr << "cnngen: error: '" << options->target << "' is not a Halide target string\n"
-              << "note: examples: host, x86-64-linux-avx2, arm-64-linux, host-cuda\n";
+  std::string target_error;
+  std::optional<std::vector<Halide::Target>> targets = parse_targets(options->target, target_error);
+  if (!targets && (options->command == Command::compile || options->command == Command::runtime)) {
+    std::cerr << "cnngen: error: " << target_error << "\n"
+              << "note: examples: host, x86-64-linux-avx2, arm-64-linux, host-cuda, "
+                 "x86-64-linux-avx2,x86-64-linux\n";
     return kUsageError;
+  }
+  if (targets && is_autoscheduler(options->schedule)) {
+    for (const Halide::Target &target : *targets) {
+      if (!target.has_gpu_feature()) continue;
+      std::cerr << "cnngen: error: --schedule=" << options->schedule << " plans for the CPU only, "
+                << "but target '" << target.to_string() << "' runs on a GPU
+"
+                << "help: leave --schedule out: cnngen's own schedule covers GPU targets\n";
+      return kUsageError;
+    }
   }
   static HalideReporter reporter;
   Halide::set_custom_compile_time_error_reporter(&reporter);
   try {
-    return run(*options);
+    return run(*options, targets ? *targets : std::vector<Halide::Target>{});
   } catch (const std::exception &e) {
     return internal_error(options->model_path, "", e.what());
   }

@@ -12,15 +12,19 @@ constexpr const char *kUsage =
     "       cnngen check MODEL.net [--weights W.safetensors]\n"
     "       cnngen summary MODEL.net [--batch N]\n"
     "       cnngen dot MODEL.net [-o OUT.dot]\n"
+    "       cnngen runtime [-o RUNTIME.a] [--target T]\n"
     "\n"
     "compile  compile MODEL.net into a static library OUT.a and headers OUT.h and OUT.hpp (the default)\n"
     "check    parse and check the model (and weights) only; no code generation\n"
     "summary  a table of the layers: shapes, parameters, multiply-adds, memory, receptive field\n"
     "dot      the network as a Graphviz graph (to standard output unless -o is given)\n"
+    "runtime  the Halide runtime alone (default: runtime.a), shared by libraries whose target has\n"
+    "         the no_runtime feature\n"
     "\n"
     "  --weights W    embed the weights of the safetensors file W (else they become arguments)\n"
     "  -o OUT         output file (compile: default MODEL_NAME.a, with the headers beside it)\n"
-    "  --target T     Halide target string (default: host)\n"
+    "  --target T     Halide target string (default: host); several, comma-separated and best\n"
+    "                 first, make one library that picks the best the CPU runs\n"
     "  --name F       name of the generated C function (default: the model's name)\n"
     "  --batch N      batch size for summary, and the one autoschedulers plan for (default: 1)\n"
     "  --schedule=manual|adams2019|mullapudi2016   cnngen's schedules (default) or one of Halide's\n"
@@ -60,6 +64,7 @@ std::optional<Options> parse_options(int argc, char **argv, std::ostream &out,
     else if (command == "check") options.command = Command::check;
     else if (command == "summary") options.command = Command::summary;
     else if (command == "dot") options.command = Command::dot;
+    else if (command == "runtime") options.command = Command::runtime;
     else first = 1;
   }
   for (int i = first; i < argc; ++i) {
@@ -111,16 +116,19 @@ std::optional<Options> parse_options(int argc, char **argv, std::ostream &out,
       else return fail("--diagnostics-format takes text or json, not '" + std::string(format) + "'");
     } else if (!arg.empty() && arg[0] == '-') {
       return fail("unknown option '" + std::string(arg) + "'");
+    } else if (options.command == Command::runtime) {
+      return fail("runtime takes no model file, but was given '" + std::string(arg) + "'");
     } else if (options.model_path.empty()) {
       options.model_path = arg;
     } else {
       return fail("more than one model file ('" + options.model_path + "', '" + std::string(arg) + "')");
     }
   }
-  if (options.model_path.empty()) return fail("no model file given");
+  if (options.model_path.empty() && options.command != Command::runtime) return fail("no model file given");
   if (!options.function_name.empty() && !is_c_identifier(options.function_name))
     return fail("--name '" + options.function_name + "' is not a C identifier");
-  if (options.command == Command::compile && !options.output_path.empty() &&
+  bool writes_library = options.command == Command::compile || options.command == Command::runtime;
+  if (writes_library && !options.output_path.empty() &&
       !ends_with(options.output_path, ".a"))
     return fail("-o must name a static library ending in .a, not '" + options.output_path + "'");
   return options;

@@ -8,7 +8,7 @@
 
 namespace cnngen {
 
-enum class Command { compile, check, summary, dot };
+enum class Command { compile, check, summary, dot, runtime };
 enum class ColorMode { automatic, always, never };
 enum class DiagnosticsFormat { text, json };
 
@@ -16,8 +16,8 @@ struct Options {
   Command command = Command::compile;
   std::string model_path;
   std::string weights_path;    // empty: weights become arguments of the generated function
-  std::string output_path;     // compile: the .a (the .h goes beside it); dot: the .dot file
-  std::string target = "host";
+  std::string output_path;     // compile, runtime: the .a (the headers go beside it); dot: the .dot file
+  std::string target = "host";  // one Halide target string, or several separated by commas
   std::string function_name;   // empty: the model's name
   std::int64_t batch = 1;      // summary; compile: the batch the autoschedulers plan for
   std::string schedule = "manual";  // compile: manual, adams2019 or mullapudi2016

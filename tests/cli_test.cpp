@@ -73,6 +73,30 @@ TEST_F(Cli, CompileWritesLibraryAndHeader) {
   EXPECT_NE(header.find("The weights are embedded"), std::string::npos);
 }
 
+// A comma-separated target list makes one library with an entry point per target and a dispatcher.
+TEST_F(Cli, MultiTargetCompile) {
+  CommandResult run = cnngen(kLenet + " --weights " + kWeights + " -o " + path("lenet.a") +
+                             " --target x86-64-linux-avx2,x86-64-linux");
+  ASSERT_EQ(run.status, 0) << run.output;
+  EXPECT_EQ(files(), (std::vector<std::string>{"lenet.a", "lenet.h", "lenet.hpp"}));
+  EXPECT_NE(read_text(path("lenet.h")).find("for target x86-64-linux-avx2,x86-64-linux."),
+            std::string::npos);
+  std::string library = read_text(path("lenet.a"));
+  EXPECT_NE(library.find("lenet-x86-64-linux-avx2"), std::string::npos);
+  EXPECT_NE(library.find("lenet-x86-64-linux"), std::string::npos);
+}
+
+// runtime writes the Halide runtime alone, for libraries built with no_runtime, and nothing else.
+TEST_F(Cli, RuntimeWritesTheRuntimeAlone) {
+  CommandResult run = cnngen("runtime -o " + path("runtime.a") + " --target x86-64-linux");
+  ASSERT_EQ(run.status, 0) << run.output;
+  EXPECT_EQ(files(), (std::vector<std::string>{"runtime.a"}));
+  std::string library = read_text(path("runtime.a"));
+  EXPECT_EQ(library.rfind("!<arch>\n", 0), 0u);
+  EXPECT_NE(library.find("halide_malloc"), std::string::npos);
+  EXPECT_EQ(cnngen("runtime -o " + path("missing/runtime.a")).status, 1);
+}
+
 // --name renames the entry point; without --weights the header documents each weight argument.
 TEST_F(Cli, WeightsBecomeDocumentedArguments) {
   CommandResult run = cnngen(kLenet + " --name classify -o " + path("classify.a"));
@@ -157,6 +181,10 @@ INSTANTIATE_TEST_SUITE_P(
                       UsageCase{"NameNotAnIdentifier", "a.net --name 9lives", "is not a C identifier"},
                       UsageCase{"TwoModels", "a.net b.net", "more than one model file"},
                       UsageCase{"UnknownTarget", "a.net --target x86-99-nowhere", "is not a Halide target string"},
+                      UsageCase{"UnknownTargetInList", "a.net --target x86-64-linux-avx2,x86-99", "'x86-99' is not a Halide target string"},
+                      UsageCase{"MixedArchitectures", "a.net --target arm-64-linux,x86-64-linux", "must share OS, architecture and bits"},
+                      UsageCase{"RuntimeWithModel", "runtime a.net", "runtime takes no model file"},
+                      UsageCase{"RuntimeNotAStaticLibrary", "runtime -o rt.so", "must name a static library ending in .a"},
                       UsageCase{"BatchZero", "summary a.net --batch 0", "--batch needs a number from 1"},
                       UsageCase{"BatchNotANumber", "summary a.net --batch 3x", "--batch needs a number from 1"},
                       UsageCase{"UnknownSchedule", "a.net --schedule=fast", "--schedule takes manual, adams2019 or mullapudi2016"},

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything cnngen needs from Debian 12's packages (run as root): the compiler stack
-# (Halide 14, Boost, GoogleTest, CMake, zlib; clang-14 for fuzzing), the Fashion-MNIST data, and
+# (Halide 14, Boost, GoogleTest, CMake, zlib; clang-14 for fuzzing; the AArch64 cross compiler and
+# qemu-user for the cross-compiled check of tools/integration_tests.sh), the Fashion-MNIST data, and
 # PyTorch and NumPy for the tools that train LeNet and write golden data (building and testing
 # cnngen never use them).
 set -euo pipefail
@@ -10,6 +11,7 @@ packages=(
   libhalide14-0-dev libboost-dev zlib1g-dev
   googletest libgtest-dev
   clang-14 libclang-rt-14-dev
+  g++-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
   dataset-fashion-mnist
   python3-torch python3-numpy
 )

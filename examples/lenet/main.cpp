@@ -1,6 +1,7 @@
 // Classifies the 10,000 Fashion-MNIST test images with the LeNet library cnngen generated from
-// lenet.net, and prints the accuracy and the throughput.
-//   usage: lenet_classify [FASHION_MNIST_DIR] [--batch N]
+// lenet.net, and prints the accuracy and the throughput; --predictions FILE also writes the
+// predicted class of each image, one a line (CI compares a cross-compiled build's with x86's).
+//   usage: lenet_classify [FASHION_MNIST_DIR] [--batch N] [--predictions FILE]
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -20,7 +21,9 @@ const char *const kClassNames[kClasses] = {"T-shirt/top", "Trouser", "Pullover",
                                            "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
 
 int usage(const char *message) {
-  std::fprintf(stderr, "lenet_classify: %s\nusage: lenet_classify [FASHION_MNIST_DIR] [--batch N]\n",
+  std::fprintf(stderr,
+               "lenet_classify: %s\n"
+               "usage: lenet_classify [FASHION_MNIST_DIR] [--batch N] [--predictions FILE]\n",
                message);
   return 2;
 }
@@ -30,11 +33,14 @@ int usage(const char *message) {
 int main(int argc, char **argv) {
   std::string dir = "/usr/share/datasets/fashion-mnist";
   int batch = 256;
+  std::string predictions_path;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--batch" && i + 1 < argc) {
       batch = std::atoi(argv[++i]);
       if (batch < 1) return usage("--batch needs a positive number");
+    } else if (arg == "--predictions" && i + 1 < argc) {
+      predictions_path = argv[++i];
     } else if (!arg.empty() && arg[0] != '-') {
       dir = arg;
     } else {
@@ -69,14 +75,24 @@ int main(int argc, char **argv) {
   }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
+  std::FILE *predictions = nullptr;
+  if (!predictions_path.empty() && !(predictions = std::fopen(predictions_path.c_str(), "w"))) {
+    std::fprintf(stderr, "lenet_classify: cannot write %s\n", predictions_path.c_str());
+    return 1;
+  }
   int correct = 0;
   std::vector<int> class_total(kClasses), class_correct(kClasses);
   for (int i = 0; i < count; ++i) {
     int predicted = cnngen::argmax(&logits[static_cast<std::size_t>(i) * kClasses], kClasses);
+    if (predictions) std::fprintf(predictions, "%d\n", predicted);
     int label = labels->data[i];
     correct += predicted == label;
     class_total[label]++;
     class_correct[label] += predicted == label;
+  }
+  if (predictions && std::fclose(predictions) != 0) {
+    std::fprintf(stderr, "lenet_classify: cannot write %s\n", predictions_path.c_str());
+    return 1;
   }
   std::printf("Fashion-MNIST test set: %d images, batch %d\n", count, batch);
   for (int c = 0; c < kClasses; ++c) {
