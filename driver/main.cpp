@@ -195,8 +195,7 @@ int main(int argc, char **argv) {
     for (const Halide::Target &target : *targets) {
       if (!target.has_gpu_feature()) continue;
       std::cerr << "cnngen: error: --schedule=" << options->schedule << " plans for the CPU only, "
-                << "but target '" << target.to_string() << "' runs on a GPU
-"
+                << "but target '" << target.to_string() << "' runs on a GPU\n"
                 << "help: leave --schedule out: cnngen's own schedule covers GPU targets\n";
       return kUsageError;
     }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything cnngen needs from Debian 12's packages (run as root): the compiler stack
 # (Halide 14, Boost, GoogleTest, CMake, zlib; clang-14 for fuzzing; the AArch64 cross compiler and
-# qemu-user for the cross-compiled check of tools/integration_tests.sh), the Fashion-MNIST data, and
+# qemu-user for the cross-compiled check of tools/integration_tests.sh; PoCL, an OpenCL device on
+# the CPU, on which the tests run the GPU schedules), the Fashion-MNIST data, and
 # PyTorch and NumPy for the tools that train LeNet and write golden data (building and testing
 # cnngen never use them).
 set -euo pipefail
@@ -12,6 +13,7 @@ packages=(
   googletest libgtest-dev
   clang-14 libclang-rt-14-dev
   g++-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
+  pocl-opencl-icd ocl-icd-opencl-dev
   dataset-fashion-mnist
   python3-torch python3-numpy
 )

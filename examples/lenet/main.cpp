@@ -10,6 +10,7 @@
 
 #include "cnngen/argmax.hpp"
 #include "cnngen/error_handler.hpp"
+#include "cnngen/gpu_device.hpp"
 #include "cnngen/idx.hpp"
 #include "cnngen/tensor_buffer.hpp"
 #include "lenet.h"
@@ -70,6 +71,11 @@ int main(int argc, char **argv) {
     if (int status = lenet(input, output)) {
       std::fprintf(stderr, "lenet_classify: the model returned error %d: %s\n", status,
                    cnngen::last_error().c_str());
+      cnngen::GpuDevice device = cnngen::device_for_target(lenet_metadata()->target);
+      if (!device.present) {
+        std::fprintf(stderr, "note: the library was built for %s, and here there is %s\n",
+                     lenet_metadata()->target, device.name.c_str());
+      }
       return 1;
     }
   }
@@ -99,6 +105,9 @@ int main(int argc, char **argv) {
     std::printf("  %-12s %4d/%4d\n", kClassNames[c], class_correct[c], class_total[c]);
   }
   std::printf("accuracy: %.4f (%d correct)\n", static_cast<double>(correct) / count, correct);
-  std::printf("throughput: %.0f images/s (%.3f s)\n", count / seconds, seconds);
+  std::printf("throughput: %.0f images/s (%.3f s, the first call's setup included)\n", count / seconds,
+              seconds);
+  std::printf("ran on: %s (target %s)\n",
+              cnngen::device_for_target(lenet_metadata()->target).name.c_str(), lenet_metadata()->target);
   return 0;
 }
