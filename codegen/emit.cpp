@@ -28,6 +28,25 @@ std::string targets_text(const std::vector<Halide::Target> &targets) {
   return text;
 }
 
+/// How to call a library whose layers run on a GPU.
+const char *gpu_documentation() {
+  return "//\n"
+         "// The layers run on the GPU; the output is written to the host.\n"
+         "//   Host buffers: mark the input (and weights) host-dirty, so that Halide copies them to\n"
+         "//   the device: `input->flags |= halide_buffer_flag_host_dirty;` in C,\n"
+         "//   `buffer.set_host_dirty()` on a Halide::Runtime::Buffer (the C++ header's infer() and\n"
+         "//   cnngen::tensor_buffer() do it). Unmarked host data is not copied: the layers would\n"
+         "//   read uninitialised device memory.\n"
+         "//   Device buffers: pass a buffer whose `device` and `device_interface` are set (for\n"
+         "//   CUDA, halide_cuda_wrap_device_ptr() on a CUdeviceptr, or device_malloc() on a\n"
+         "//   Halide::Runtime::Buffer with halide_cuda_device_interface()) and mark it\n"
+         "//   device-dirty: it is read where it is, with no copy.\n"
+         "//   Between calls: halide_reuse_device_allocations(NULL, true) once keeps the layers'\n"
+         "//   device memory for the next call instead of freeing it; weights passed as arguments\n"
+         "//   stay on the device while their buffers live and are not marked host-dirty again.\n"
+         "//   The first call also loads the kernels (and, for CUDA, creates the context).\n";
+}
+
 std::string header_documentation(const LoweredNetwork &lowered, const Network &network,
                                  const EmitRequest &request) {
   const Shape &in = network.tensors[static_cast<std::size_t>(network.input)].shape;
@@ -52,8 +71,12 @@ std::string header_documentation(const LoweredNetwork &lowered, const Network &n
           << describe(w.parameter.shape) << "  (" << describe(*w.node) << ")\n";
     }
   }
+  bool gpu = false;
+  for (const Halide::Target &t : request.targets) gpu = gpu || t.has_gpu_feature();
+  if (gpu) doc << gpu_documentation();
   doc << "// Returns 0 on success, else a halide_error_code_t (for example when a buffer's shape "
-         "differs).\n\n";
+         "differs, or\n// when a GPU library finds no device: install_error_handler() in "
+         "runtime/cnngen/error_handler.hpp\n// keeps Halide's message instead of aborting).\n\n";
   return doc.str();
 }
 
