@@ -89,34 +89,56 @@ void schedule_channels_innermost(Func func, int channels, const Context &context
 /// wrapper of the convolution) is tiled into vectors of channels × a few columns, and the
 /// convolution is computed per tile in registers.
 void schedule_conv_vectorized(const LoweredLayer &layer, Func stored, int channels, int height,
-                              int width, int input_channels, const Context &context) {
+                              int width, int input_channels, const Context &context,
+                              const LoweredLayer *pool) {
   Func conv = layer.func;
   Var x = stored.args()[0], y = stored.args()[1], c = stored.args()[2], n = stored.args()[3];
-  Var co("co"), ci("ci"), xo("xo"), xi("xi");
-  const int channel_tile = channels % (2 * context.vector) == 0 ? 2 * context.vector : context.vector;
-  const int column_tile = std::min(width, channel_tile > context.vector ? 6 : 12);
-  stored.compute_root()
-      .reorder_storage(c, x, y, n)
+  Var co("co"), ci("ci"), xo("xo"), xi("xi"), yo("yo"), yi("yi");
+  // 24 of the 32 vector registers hold sums: 4 vectors of channels × 3 columns × 2 rows where the
+  // channels allow (each weight vector loaded serves 6 pixels, each input value 4 vectors),
+  // else 2 vectors × 6 columns, else 1 × 12.
+  int vectors = channels % (4 * context.vector) == 0 ? 4 : channels % (2 * context.vector) == 0 ? 2 : 1;
+  int columns = vectors == 4 ? 3 : vectors == 2 ? 6 : 12;
+  int rows = vectors == 4 ? 2 : 1;
+  const int channel_tile = vectors * context.vector;
+  const int column_tile = std::min(width, columns);
+  const int row_tile = std::min(height, rows);
+  if (pool) {
+    // Computed row by row inside the pooling that alone reads it: the full-size output of the
+    // convolution is never written to memory, only the rows one pooled row needs.
+    stored.compute_at(pool->func, Var(pool->func.name() + "_yn"));
+  } else {
+    stored.compute_root();
+  }
+  stored.reorder_storage(c, x, y, n)
       .split(c, co, ci, channel_tile)
       .split(x, xo, xi, column_tile)
-      .reorder(ci, xi, xo, co, y, n)
+      .split(y, yo, yi, row_tile)
+      .reorder(ci, xi, yi, xo, co, yo, n)
       .vectorize(ci, context.vector)
       .unroll(ci)
       .unroll(xi)
-      .fuse(y, n, Var("yn"));
-  if (context.per_image_threads) stored.parallel(Var("yn"), height, TailStrategy::GuardWithIf);
-  else stored.parallel(Var("yn"));
+      .unroll(yi)
+      .fuse(yo, n, Var("yn"));
+  if (pool) {
+    // The pooling's rows run in parallel.
+  } else if (context.per_image_threads) {
+    stored.parallel(Var("yn"), height, TailStrategy::GuardWithIf);
+  } else {
+    stored.parallel(Var("yn"));
+  }
   std::vector<RVar> r = rvars(conv, 0);  // kx, ky, ci
   Var cx = conv.args()[0], cy = conv.args()[1], cc = conv.args()[2], cn = conv.args()[3];
   // The tile's accumulators are stored channel-innermost too: each vector is one register, with
   // no shuffles between the tile and the registers (8-10x faster than the default x-innermost).
   conv.compute_at(stored, xo).reorder_storage(cc, cx, cy, cn).vectorize(cc, context.vector)
-      .unroll(cc).unroll(cx);
+      .unroll(cc).unroll(cx).unroll(cy);
   conv.update()
-      .reorder(cc, cx, r[0], r[1], r[2], cy, cn)
+      .reorder(cc, cx, cy, r[0], r[1], r[2], cn)
       .vectorize(cc, context.vector)
       .unroll(cc)
-      .unroll(cx);
+      .unroll(cx)
+      .unroll(cy);
   // With few input channels (a first layer on grey or RGB images) the loop over the kernel taps
   // is the inner work: unroll it.
   const Conv2d &op = std::get<Conv2d>(layer.node->op);
@@ -195,6 +217,28 @@ void schedule_conv_columns(LoweredLayer &layer, Func stored, const Shape &shape,
   if (!layer.weights_embedded) layer.weights.weight.compute_root();
 }
 
+/// The pooling layer that alone reads `tensor`, when its windows tile their input without
+/// overlap or padding, so that each pooled row reads rows of its own; else null.
+const LoweredLayer *tiling_pool(const std::vector<LoweredLayer> &layers, const Network &network,
+                                int tensor) {
+  const LoweredLayer *reader = nullptr;
+  int readers = tensor == network.output ? 1 : 0;
+  for (const LoweredLayer &layer : layers) {
+    for (int input : layer.node->inputs) {
+      if (input != tensor) continue;
+      ++readers;
+      reader = &layer;
+    }
+  }
+  if (readers != 1 || !reader->func.defined()) return nullptr;
+  const auto *pool = std::get_if<Pool2d>(&reader->node->op);
+  if (!pool || pool->padding.h != 0 || pool->padding.w != 0 || pool->stride.h != pool->kernel.h ||
+      pool->stride.w != pool->kernel.w) {
+    return nullptr;
+  }
+  return reader;
+}
+
 }  // namespace
 
 void schedule_cpu(LoweredNetwork &lowered, const Network &network, const Halide::Target &target) {
@@ -218,8 +262,11 @@ void schedule_cpu(LoweredNetwork &lowered, const Network &network, const Halide:
     if (is_conv && shape[0] % context.vector == 0) {
       Func stored = fuse ? layers[i + 1].func : layer.func.in();
       const Shape &in = network.tensors[static_cast<std::size_t>(layer.node->inputs[0])].shape;
+      const LoweredLayer *pool =
+          context.per_image_threads ? nullptr
+                                    : tiling_pool(layers, network, (fuse ? layers[i + 1] : layer).node->output);
       schedule_conv_vectorized(layer, stored, static_cast<int>(shape[0]), static_cast<int>(shape[1]),
-                               static_cast<int>(shape[2]), static_cast<int>(in[0]), context);
+                               static_cast<int>(shape[2]), static_cast<int>(in[0]), context, pool);
       done[i + 1] = fuse;
     } else if (is_linear) {
       schedule_linear(layer, fuse ? layers[i + 1].func : layer.func.in(), static_cast<int>(shape[0]),
