@@ -160,6 +160,12 @@ INSTANTIATE_TEST_SUITE_P(
         NumericsCase{"vgg_block", "3x16x16",
                      "conv2d(32, kernel=3, padding=1)\nrelu\nconv2d(32, kernel=3, padding=1)\nrelu\n"
                      "maxpool2d(2)\nflatten\nlinear(40)\nrelu\ndropout\nlinear(5)"},
+        // Over 10 M multiply-adds: threads share rows of an image, the 64-channel convolutions take
+        // tiles of 4 vectors × 3 columns × 2 rows (odd sizes: shifted last tiles), and the first
+        // is computed row by row inside its 2×2 pooling, the second inside the 3×3 one.
+        NumericsCase{"big_conv_pool", "8x30x31",
+                     "conv2d(64, kernel=3, padding=1)\nrelu\nmaxpool2d(2)\nconv2d(64, kernel=3)\n"
+                     "avgpool2d(3)\nflatten\nlinear(10)"},
         NumericsCase{"linear_relu", "64", "linear(48)\nrelu"},
         NumericsCase{"small_cnn", "2x12x12",
                      "conv2d(4, kernel=3, padding=1)\nrelu\nmaxpool2d(2)\nconv2d(6, kernel=3)\n"
