@@ -181,6 +181,10 @@ INSTANTIATE_TEST_SUITE_P(
                      "conv2d(64, kernel=3, padding=1)\nrelu\nmaxpool2d(2)\nconv2d(64, kernel=3)\n"
                      "avgpool2d(3)\nflatten\nlinear(10)"},
         NumericsCase{"linear_relu", "64", "linear(48)\nrelu"},
+        // Over 10 M multiply-adds in a linear layer whose outputs are whole blocks of 16 (embedded
+        // weights packed block by block), in tiles of 64 features for the whole batch; its sums
+        // are short, so float32 stays within the tolerance.
+        NumericsCase{"big_linear", "256", "linear(40960)\nrelu"},
         // Few channels, 7 rows (not a multiple of the 4-row tiles), 84 and 120 features (not
         // multiples of the linear tiles).
         NumericsCase{"few_channels_odd_rows", "2x9x11",
