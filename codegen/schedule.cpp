@@ -11,7 +11,7 @@
 #include <map>
 
 #include "codegen/schedule_batched.hpp"
-#include "dsl/summary.hpp"
+#include "codegen/schedule_common.hpp"
 
 namespace cnngen {
 namespace {
@@ -28,12 +28,6 @@ struct Context {
   // threads for every layer would cost more than the layer, so only images run in parallel.
   bool per_image_threads = false;
 };
-
-std::vector<RVar> rvars(const Func &func, int update) {
-  std::vector<RVar> out;
-  for (const auto &r : func.function().update(update).schedule().rvars()) out.emplace_back(r.var);
-  return out;
-}
 
 /// The fallback: parallel over images (and channels), vectorized along the innermost dimension
 /// when it is at least one vector wide, for the pure definition and every update.
@@ -252,9 +246,7 @@ const LoweredLayer *tiling_pool(const std::vector<LoweredLayer> &layers, const N
 void schedule_cpu(LoweredNetwork &lowered, const Network &network, const Halide::Target &target) {
   Context context;
   context.vector = target.natural_vector_size(Halide::Float(32));
-  std::int64_t macs = 0;
-  for (const LayerCost &cost : layer_costs(network)) macs += cost.macs;
-  context.per_image_threads = macs < 10'000'000;
+  context.per_image_threads = is_small_network(network);
   std::vector<LoweredLayer> &layers = lowered.layers;
   std::vector<bool> done(layers.size(), false);
   for (std::size_t i = 0; i < layers.size(); ++i) {
@@ -263,10 +255,7 @@ void schedule_cpu(LoweredNetwork &lowered, const Network &network, const Halide:
     const Shape &shape = network.tensors[static_cast<std::size_t>(layer.node->output)].shape;
     bool is_conv = std::holds_alternative<Conv2d>(layer.node->op);
     bool is_linear = std::holds_alternative<Linear>(layer.node->op);
-    // The activation that reads a convolution or linear layer right after it is fused into it.
-    bool fuse = (is_conv || is_linear) && i + 1 < layers.size() &&
-                std::holds_alternative<Activation>(layers[i + 1].node->op) &&
-                layers[i + 1].node->inputs[0] == layer.node->output;
+    bool fuse = fuses_activation(layers, i);
     if (is_conv && shape[0] % context.vector == 0) {
       Func stored = fuse ? layers[i + 1].func : layer.func.in();
       const Shape &in = network.tensors[static_cast<std::size_t>(layer.node->inputs[0])].shape;

@@ -7,7 +7,7 @@
 // weight by a vector of inputs into a tile of output features.
 #include "codegen/schedule_batched.hpp"
 
-#include "dsl/summary.hpp"
+#include "codegen/schedule_common.hpp"
 
 namespace cnngen {
 namespace {
@@ -25,12 +25,6 @@ struct Block {
   Var images;  // the output's loop over blocks: every stage is computed inside it
   int vector;
 };
-
-std::vector<RVar> rvars(const Func &func, int update) {
-  std::vector<RVar> out;
-  for (const auto &r : func.function().update(update).schedule().rvars()) out.emplace_back(r.var);
-  return out;
-}
 
 /// Storage and loop order with the image (the last argument) first, then the others in order.
 std::vector<Var> images_first(const Func &func) {
@@ -55,14 +49,6 @@ void schedule_in_block(Func func, const Block &block) {
     update_order.insert(update_order.end(), order.begin() + 1, order.end());
     func.update(i).reorder(update_order).vectorize(n, block.vector);
   }
-}
-
-/// The largest divisor of `extent` no greater than `limit`.
-int divisor_at_most(int extent, int limit) {
-  for (int d = std::min(extent, limit); d > 1; --d) {
-    if (extent % d == 0) return d;
-  }
-  return 1;
 }
 
 /// A tile of channels × columns, both dividing their extents, with as many sums as fit.
@@ -123,11 +109,9 @@ void schedule_linear(const LoweredLayer &layer, Func stored, int features, const
 int batch_vector_width(const Network &network, const Halide::Target &target) {
   const Shape &input = network.tensors[static_cast<std::size_t>(network.input)].shape;
   if (input.size() != 3 || target.has_gpu_feature()) return 0;
-  std::int64_t macs = 0;
-  for (const LayerCost &cost : layer_costs(network)) macs += cost.macs;
   // Larger networks have channels enough to vectorize across them, and images too large for a
   // block of them to stay in cache.
-  return macs < 10'000'000 ? target.natural_vector_size(Halide::Float(32)) : 0;
+  return is_small_network(network) ? target.natural_vector_size(Halide::Float(32)) : 0;
 }
 
 void schedule_batched(LoweredNetwork &lowered, const Network &network) {
@@ -152,9 +136,7 @@ void schedule_batched(LoweredNetwork &lowered, const Network &network) {
     const Shape &shape = network.tensors[static_cast<std::size_t>(layer.node->output)].shape;
     bool is_conv = std::holds_alternative<Conv2d>(layer.node->op);
     bool is_linear = std::holds_alternative<Linear>(layer.node->op);
-    bool fuse = (is_conv || is_linear) && i + 1 < layers.size() &&
-                std::holds_alternative<Activation>(layers[i + 1].node->op) &&
-                layers[i + 1].node->inputs[0] == layer.node->output;
+    bool fuse = fuses_activation(layers, i);
     Func stored = fuse ? layers[i + 1].func : layer.func.in();
     if (fuse) done[i + 1] = true;
     if (is_conv) {

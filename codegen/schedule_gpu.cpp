@@ -1,6 +1,8 @@
 // GPU schedule; see schedule_gpu.hpp.
 #include "codegen/schedule_gpu.hpp"
 
+#include "codegen/schedule_common.hpp"
+
 namespace cnngen {
 namespace {
 
@@ -13,19 +15,6 @@ using Halide::VarOrRVar;
 
 constexpr int kWarp = 32;
 constexpr int kSharedFloats = 4096;  // per staged buffer: 16 KB, within every GPU's shared memory
-
-std::vector<RVar> rvars(const Func &func, int update) {
-  std::vector<RVar> out;
-  for (const auto &r : func.function().update(update).schedule().rvars()) out.emplace_back(r.var);
-  return out;
-}
-
-int divisor_at_most(int extent, int limit) {
-  for (int d = std::min(extent, limit); d > 1; --d) {
-    if (extent % d == 0) return d;
-  }
-  return 1;
-}
 
 bool channels_innermost(const Shape &shape) { return shape.size() == 3 && shape[0] % kWarp == 0; }
 
@@ -198,9 +187,7 @@ void schedule_gpu(LoweredNetwork &lowered, const Network &network, const Halide:
     const Shape &in_shape = network.tensors[static_cast<std::size_t>(layer.node->inputs[0])].shape;
     bool is_conv = std::holds_alternative<Conv2d>(layer.node->op);
     bool is_linear = std::holds_alternative<Linear>(layer.node->op);
-    bool fuse = (is_conv || is_linear) && i + 1 < layers.size() &&
-                std::holds_alternative<Activation>(layers[i + 1].node->op) &&
-                layers[i + 1].node->inputs[0] == layer.node->output;
+    bool fuse = fuses_activation(layers, i);
     Func stored = fuse ? layers[i + 1].func : layer.func.in();
     if (fuse) done[i + 1] = true;
     if (is_conv) {
