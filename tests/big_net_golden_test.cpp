@@ -10,25 +10,14 @@
 
 #include <gtest/gtest.h>
 
-#include "HalideBuffer.h"
 #include "cnngen/error_handler.hpp"
 #include "cnngen/gpu_device.hpp"
-#include "deterministic_tensor.hpp"
+#include "deterministic_arguments.hpp"
 #include "dsl/front_end.hpp"
 #include "golden_data.hpp"
 
 namespace cnngen::testing {
 namespace {
-
-constexpr std::uint32_t kInputSeed = 1000;
-
-Halide::Runtime::Buffer<float> buffer_of(std::vector<float> &values, const Shape &shape, int batch) {
-  std::vector<int> extents(shape.rbegin(), shape.rend());
-  if (batch > 0) extents.push_back(batch);
-  Halide::Runtime::Buffer<float> buffer(values.data(), extents);
-  buffer.set_host_dirty();  // the data is on the host: a GPU build copies it to its device
-  return buffer;
-}
 
 TEST(BigNetGolden, MatchesPyTorch) {
 #ifdef CNNGEN_MODEL_METADATA
@@ -44,31 +33,14 @@ TEST(BigNetGolden, MatchesPyTorch) {
   ASSERT_TRUE(checked.network);
   const Network &network = *checked.network;
   std::vector<float> golden = read_golden_logits(CNNGEN_MODEL_GOLDEN);
-  const Shape &in_shape = network.tensors[static_cast<std::size_t>(network.input)].shape;
   const Shape &out_shape = network.tensors[static_cast<std::size_t>(network.output)].shape;
   const int batch = static_cast<int>(golden.size() / static_cast<std::size_t>(element_count(out_shape)));
   ASSERT_GT(batch, 0);
 
-  // Every argument's data lives here, in the order of the generated function's arguments.
-  std::vector<std::vector<float>> data;
-  std::vector<Halide::Runtime::Buffer<float>> buffers;
-  data.push_back(deterministic_uniform(static_cast<std::size_t>(element_count(in_shape) * batch), kInputSeed));
-  buffers.push_back(buffer_of(data.back(), in_shape, batch));
-  std::uint32_t seed = 0;
-  data.reserve(64);
-  for (const Node &node : network.nodes) {
-    for (const Parameter &p : parameters(node)) {
-      data.push_back(deterministic_parameter(p.shape, seed++));
-      buffers.push_back(buffer_of(data.back(), p.shape, 0));
-    }
-  }
-  std::vector<float> logits(golden.size());
-  buffers.push_back(buffer_of(logits, out_shape, batch));
-  std::vector<void *> args;
-  for (auto &b : buffers) args.push_back(b.raw_buffer());
+  DeterministicArguments args = deterministic_arguments(network, batch);
   install_error_handler();
-  ASSERT_EQ(CNNGEN_MODEL_ARGV(args.data()), 0) << last_error();
-  expect_logits_match(logits, golden);
+  ASSERT_EQ(CNNGEN_MODEL_ARGV(args.argv.data()), 0) << last_error();
+  expect_logits_match(args.output(), golden);
 }
 
 #ifdef CNNGEN_GPU_LIBRARY
