@@ -2,8 +2,6 @@
 // weights are either embedded (CNNGEN_WEIGHT_ARGUMENTS=0) or passed as arguments, filled with
 // random values of PyTorch's shapes read from the .net file.
 //   MODEL_bench MODEL.net --batch N [--seconds S]
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <random>
@@ -13,7 +11,7 @@
 
 #include "HalideBuffer.h"
 #include "cnngen/error_handler.hpp"
-#include "dsl/front_end.hpp"
+#include "bench_support.hpp"
 #include CNNGEN_MODEL_HEADER
 
 namespace {
@@ -36,16 +34,9 @@ int main(int argc, char **argv) {
   }
   int batch = std::atoi(argv[3]);
   double seconds = argc >= 6 ? std::atof(argv[5]) : 2.0;
-  std::string error;
-  auto source = cnngen::SourceFile::read(argv[1], error);
-  if (!source) {
-    std::fprintf(stderr, "%s: %s\n", argv[1], error.c_str());
-    return 1;
-  }
-  cnngen::Diagnostics diagnostics(*source);
-  auto checked = cnngen::check_model(*source, "", diagnostics);
-  if (!checked.network) return 1;
-  const cnngen::Network &network = *checked.network;
+  std::optional<cnngen::Network> read = cnngen::bench::read_network(argv[1]);
+  if (!read) return 1;
+  const cnngen::Network &network = *read;
   cnngen::install_error_handler();
 
   std::mt19937 rng(1);
@@ -67,15 +58,7 @@ int main(int argc, char **argv) {
     }
   };
   call();  // warm-up: first-touch of memory, thread pool start
-  std::vector<double> times;
-  auto begin = std::chrono::steady_clock::now();
-  while (times.size() < 3 ||
-         std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count() < seconds) {
-    auto start = std::chrono::steady_clock::now();
-    call();
-    times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
-  std::sort(times.begin(), times.end());
+  std::vector<double> times = cnngen::bench::call_times(call, 3, seconds);
   // VmHWM, the peak resident memory of this process image (ru_maxrss would include the memory of
   // the process that started it, since Linux keeps it across exec).
   double peak_mb = 0;
