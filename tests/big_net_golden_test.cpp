@@ -5,9 +5,6 @@
 // must hold GPU code (CNNGEN_GPU_CODE_MARK).
 #include CNNGEN_MODEL_HEADER
 
-#include <fstream>
-#include <iterator>
-
 #include <gtest/gtest.h>
 
 #include "cnngen/error_handler.hpp"
@@ -15,6 +12,7 @@
 #include "deterministic_arguments.hpp"
 #include "dsl/front_end.hpp"
 #include "golden_data.hpp"
+#include "gpu_library.hpp"
 
 namespace cnngen::testing {
 namespace {
@@ -45,11 +43,7 @@ TEST(BigNetGolden, MatchesPyTorch) {
 
 #ifdef CNNGEN_GPU_LIBRARY
 TEST(BigNetGolden, LibraryCarriesGpuCode) {
-  std::ifstream in(CNNGEN_GPU_LIBRARY, std::ios::binary);
-  ASSERT_TRUE(in) << CNNGEN_GPU_LIBRARY;
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  EXPECT_NE(bytes.find(CNNGEN_GPU_CODE_MARK), std::string::npos)
-      << CNNGEN_GPU_LIBRARY << " holds no '" << CNNGEN_GPU_CODE_MARK << "'";
+  expect_library_holds(CNNGEN_GPU_LIBRARY, CNNGEN_GPU_CODE_MARK);
 }
 #endif
 

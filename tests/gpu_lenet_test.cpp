@@ -4,15 +4,13 @@
 // Here, without an NVIDIA GPU, the OpenCL build runs the GPU schedule on PoCL's CPU device.
 #include CNNGEN_GPU_MODEL_HEADER
 
-#include <fstream>
-#include <iterator>
-
 #include <gtest/gtest.h>
 
 #include "cnngen/error_handler.hpp"
 #include "cnngen/gpu_device.hpp"
 #include "cnngen/tensor_buffer.hpp"
 #include "golden_data.hpp"
+#include "gpu_library.hpp"
 
 #define CNNGEN_CONCAT(a, b) CNNGEN_CONCAT_(a, b)
 #define CNNGEN_CONCAT_(a, b) a##b
@@ -65,11 +63,7 @@ TEST(GpuLenet, WithoutADeviceReturnsAnError) {
 }
 
 TEST(GpuLenet, LibraryCarriesGpuCode) {
-  std::ifstream in(CNNGEN_GPU_LIBRARY, std::ios::binary);
-  ASSERT_TRUE(in) << CNNGEN_GPU_LIBRARY;
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  EXPECT_NE(bytes.find(CNNGEN_GPU_CODE_MARK), std::string::npos)
-      << CNNGEN_GPU_LIBRARY << " holds no '" << CNNGEN_GPU_CODE_MARK << "'";
+  expect_library_holds(CNNGEN_GPU_LIBRARY, CNNGEN_GPU_CODE_MARK);
 }
 
 }  // namespace
