@@ -125,16 +125,25 @@ void rename_into_place(const std::string &from, const std::string &to) {
     throw OutputFileError("cannot write " + to + ": " + std::strerror(errno));
 }
 
+/// The library, Halide's header, the C header and the C++ header, as written before the renames.
+std::vector<std::string> temporary_paths(const EmitRequest &request) {
+  std::string suffix = temporary_suffix();
+  return {request.library_path + suffix + ".a", request.header_path + suffix + ".halide.h",
+          request.header_path + suffix + ".h", request.cpp_header_path + suffix + ".hpp"};
+}
+
 }  // namespace
 
+std::vector<std::string> emission_files(const EmitRequest &request) {
+  std::vector<std::string> paths = temporary_paths(request);
+  paths.insert(paths.end(), {request.library_path, request.header_path, request.cpp_header_path});
+  return paths;
+}
+
 void emit_library(const PipelineBuilder &build, const Network &network, const EmitRequest &request) {
-  std::string suffix = temporary_suffix();
-  TemporaryFiles temporaries;
-  std::string library = request.library_path + suffix + ".a";
-  std::string halide_header = request.header_path + suffix + ".halide.h";
-  std::string header = request.header_path + suffix + ".h";
-  std::string cpp_header = request.cpp_header_path + suffix + ".hpp";
-  temporaries.paths = {library, halide_header, header, cpp_header};
+  TemporaryFiles temporaries{temporary_paths(request)};
+  const std::string &library = temporaries.paths[0], &halide_header = temporaries.paths[1];
+  const std::string &header = temporaries.paths[2], &cpp_header = temporaries.paths[3];
   check_writable(library, request.library_path);
 
   // With one target this is Pipeline::compile_to; with several, Halide adds a wrapper that picks one

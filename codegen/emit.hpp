@@ -38,6 +38,9 @@ struct OutputFileError : std::runtime_error {
 /// Halide::Error after removing every temporary file; the output paths are then untouched.
 void emit_library(const PipelineBuilder &build, const Network &network, const EmitRequest &request);
 
+/// Every file emit_library may create for `request`: the three outputs and their temporaries.
+std::vector<std::string> emission_files(const EmitRequest &request);
+
 /// Writes the Halide runtime for `target` alone to the static library `path`, atomically.
 void emit_runtime(const std::string &path, const Halide::Target &target);
 

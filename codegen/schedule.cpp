@@ -82,9 +82,10 @@ void schedule_channels_innermost(Func func, int channels, const Context &context
 /// A convolution whose output channels fill whole vectors: `stored` (the fused activation, or a
 /// wrapper of the convolution) is tiled into vectors of channels × a few columns, and the
 /// convolution is computed per tile in registers.
-void schedule_conv_vectorized(const LoweredLayer &layer, Func stored, int channels, int height,
-                              int width, int input_channels, const Context &context,
-                              const LoweredLayer *pool) {
+void schedule_conv_vectorized(const LoweredLayer &layer, Func stored, const Shape &shape,
+                              int input_channels, const Context &context, const LoweredLayer *pool) {
+  const int channels = static_cast<int>(shape[0]), height = static_cast<int>(shape[1]),
+            width = static_cast<int>(shape[2]);
   Func conv = layer.func;
   Var x = stored.args()[0], y = stored.args()[1], c = stored.args()[2], n = stored.args()[3];
   Var co("co"), ci("ci"), xo("xo"), xi("xi"), yo("yo"), yi("yi");
@@ -95,14 +96,20 @@ void schedule_conv_vectorized(const LoweredLayer &layer, Func stored, int channe
   int columns = vectors == 4 ? 3 : vectors == 2 ? 6 : 12;
   int rows = vectors == 4 ? 2 : 1;
   const int channel_tile = vectors * context.vector;
-  const int column_tile = std::min(width, columns);
-  const int row_tile = std::min(height, rows);
+  int column_tile = std::min(width, columns);
+  int row_tile = std::min(height, rows);
   if (pool) {
     // Computed row by row inside the pooling that alone reads it: the full-size output of the
-    // convolution is never written to memory, only the rows one pooled row needs.
+    // convolution is never written to memory, only the rows one pooled row needs. Tiles shifted
+    // inwards must fit those: kernel-height rows, and the columns the pooled row covers.
+    const Pool2d &op = std::get<Pool2d>(pool->node->op);
+    const std::int64_t pooled_width = (width - op.kernel.w) / op.stride.w + 1;
+    column_tile = static_cast<int>(std::min<std::int64_t>(column_tile, pooled_width * op.kernel.w));
+    if (op.kernel.h % row_tile != 0) row_tile = 1;
     stored.compute_at(pool->func, Var(pool->func.name() + "_yn"));
   } else {
     stored.compute_root();
+    bound_to_shape(stored, shape);
   }
   stored.reorder_storage(c, x, y, n)
       .split(c, co, ci, channel_tile)
@@ -163,6 +170,7 @@ void schedule_linear(const LoweredLayer &layer, Func stored, int features, const
   // GuardWithIf: with a constant feature count Halide 14 dropped the guard of the vectorized tail
   // (120 features, tiles of 32: the last wrote 8 floats into the next image's row, a race between
   // threads and a heap overflow; found on AVX2 at batch 2-15).
+  bound_to_shape(stored, {features});
   stored.compute_root()
       .split(stored.args()[0], fo, fi, tile, TailStrategy::ShiftInwards)
       .reorder(fi, stored.args()[1], fo);
@@ -223,8 +231,10 @@ void schedule_conv_columns(LoweredLayer &layer, Func stored, const Shape &shape,
 /// overlap or padding, so that each pooled row reads rows of its own; else null.
 const LoweredLayer *tiling_pool(const std::vector<LoweredLayer> &layers, const Network &network,
                                 int tensor) {
+  // The network's output is read by the pipeline's output Func, which no layer stands for.
+  if (tensor == network.output) return nullptr;
   const LoweredLayer *reader = nullptr;
-  int readers = tensor == network.output ? 1 : 0;
+  int readers = 0;
   for (const LoweredLayer &layer : layers) {
     for (int input : layer.node->inputs) {
       if (input != tensor) continue;
@@ -232,7 +242,7 @@ const LoweredLayer *tiling_pool(const std::vector<LoweredLayer> &layers, const N
       reader = &layer;
     }
   }
-  if (readers != 1 || !reader->func.defined()) return nullptr;
+  if (readers != 1 || !reader->func.defined()) return nullptr;  // dropout reads it: not a pooling
   const auto *pool = std::get_if<Pool2d>(&reader->node->op);
   if (!pool || pool->padding.h != 0 || pool->padding.w != 0 || pool->stride.h != pool->kernel.h ||
       pool->stride.w != pool->kernel.w) {
@@ -262,8 +272,7 @@ void schedule_cpu(LoweredNetwork &lowered, const Network &network, const Halide:
       const LoweredLayer *pool =
           context.per_image_threads ? nullptr
                                     : tiling_pool(layers, network, (fuse ? layers[i + 1] : layer).node->output);
-      schedule_conv_vectorized(layer, stored, static_cast<int>(shape[0]), static_cast<int>(shape[1]),
-                               static_cast<int>(shape[2]), static_cast<int>(in[0]), context, pool);
+      schedule_conv_vectorized(layer, stored, shape, static_cast<int>(in[0]), context, pool);
       done[i + 1] = fuse;
     } else if (is_linear) {
       schedule_linear(layer, fuse ? layers[i + 1].func : layer.func.in(), static_cast<int>(shape[0]),

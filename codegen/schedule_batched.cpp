@@ -109,6 +109,9 @@ void schedule_linear(const LoweredLayer &layer, Func stored, int features, const
 int batch_vector_width(const Network &network, const Halide::Target &target) {
   const Shape &input = network.tensors[static_cast<std::size_t>(network.input)].shape;
   if (input.size() != 3 || target.has_gpu_feature()) return 0;
+  // strict_float wraps the output's select between the copies, so the specialization no longer
+  // prunes the batched copy from the per-image branch, where it has no loop to be computed at.
+  if (target.has_feature(Halide::Target::StrictFloat)) return 0;
   // Larger networks have channels enough to vectorize across them, and images too large for a
   // block of them to stay in cache.
   return is_small_network(network) ? target.natural_vector_size(Halide::Float(32)) : 0;

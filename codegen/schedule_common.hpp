@@ -28,6 +28,18 @@ inline int divisor_at_most(int extent, int limit) {
   return 1;
 }
 
+/// Declares that `func`, computed at the root, covers its whole tensor of PyTorch shape `shape`
+/// even where its readers need less (a stride that skips the last columns, a pooling that skips the
+/// last row). Tiles shifted inwards (TailStrategy::ShiftInwards) then stay inside the tensor: over a
+/// smaller region, a tile wider than the region started before its first column and read the input
+/// out of bounds (found by tools/difftest.py).
+inline void bound_to_shape(Halide::Func func, const Shape &shape) {
+  std::vector<Halide::Var> args = func.args();
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    func.bound(args[i], 0, static_cast<int>(shape[shape.size() - 1 - i]));
+  }
+}
+
 /// Whether layers[i], a convolution or linear layer, has its activation fused into it: the
 /// activation right after it that reads it, computed tile by tile with it and never stored apart.
 inline bool fuses_activation(const std::vector<LoweredLayer> &layers, std::size_t i) {

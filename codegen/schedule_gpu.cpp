@@ -62,8 +62,12 @@ void schedule_elementwise(Func func, bool channels_inner) {
   for (int i = 0; i < func.num_update_definitions(); ++i) place(func.update(i), rvars(func, i));
 }
 
-/// The Func the convolution reads: its zero-padded input, or its input itself.
-Func conv_source(const LoweredLayer &layer) { return layer.padded ? *layer.padded : layer.input; }
+/// The Func the convolution reads: its zero-padded input, or its input as stored. A layer stored
+/// through its global wrapper (a convolution without a fused activation: `func.in()`, the same
+/// wrapper on every call) must be read through that wrapper: a wrapper of the layer itself for
+/// this convolution alone would read it unwrapped, where it has no place to be computed (found by
+/// tools/difftest.py: two convolutions in a row on the GPU were an internal error).
+Func conv_source(const LoweredLayer &layer) { return layer.padded ? *layer.padded : Func(layer.input).in(); }
 
 
 /// Copies `stage` (a wrapper computed in a block) with all of its points spread over `threads`.
@@ -87,6 +91,7 @@ void schedule_conv_lanes(const LoweredLayer &layer, Func stored, const Shape &sh
   Var xo("xo"), xi("xi"), yo("yo"), yi("yi"), co("co"), ci("ci"), t("t");
   int tile_x = std::min<int>(4, static_cast<int>(shape[2]));
   int tile_y = std::min<int>(4, static_cast<int>(shape[1]));
+  bound_to_shape(stored, shape);
   stored.compute_root()
       .reorder_storage(c, x, y, n)
       .split(x, xo, xi, tile_x, TailStrategy::ShiftInwards)
@@ -131,6 +136,7 @@ void schedule_conv_pixels(const LoweredLayer &layer, Func stored, const Shape &s
   Var xo("xo"), xi("xi"), yo("yo"), yi("yi");
   int tile_x = std::min<int>(16, static_cast<int>(shape[2]));
   int tile_y = std::min<int>(8, static_cast<int>(shape[1]));
+  bound_to_shape(stored, shape);
   stored.compute_root()
       .split(x, xo, xi, tile_x, TailStrategy::ShiftInwards)
       .split(y, yo, yi, tile_y, TailStrategy::ShiftInwards)

@@ -17,6 +17,7 @@
 #include "codegen/schedule.hpp"
 #include "codegen/schedule_batched.hpp"
 #include "codegen/schedule_gpu.hpp"
+#include "driver/crash_handler.hpp"
 #include "driver/options.hpp"
 #include "driver/targets.hpp"
 #include "dsl/dot.hpp"
@@ -108,6 +109,8 @@ int compile(const Options &options, const std::vector<Halide::Target> &targets,
     }
     return lowered;
   };
+  set_crash_context("generating code for '" + network.name + "' from " + options.model_path);
+  set_crash_cleanup(emission_files(request));
   try {
     emit_library(build, network, request);
   } catch (const OutputFileError &e) {
@@ -200,6 +203,7 @@ int main(int argc, char **argv) {
       return kUsageError;
     }
   }
+  install_crash_handler("checking " + (options->model_path.empty() ? "the command line" : options->model_path));
   static HalideReporter reporter;
   Halide::set_custom_compile_time_error_reporter(&reporter);
   try {

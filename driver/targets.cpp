@@ -29,7 +29,9 @@ std::optional<std::vector<Halide::Target>> parse_targets(const std::string &text
       error = "'" + part + "' is not a Halide target string";
       return std::nullopt;
     }
-    targets.push_back(with_pinned_cuda_capability(Halide::Target(part)));
+    Halide::Target target(part);
+    if (part.rfind("host", 0) == 0) target = with_host_features_checked(target);
+    targets.push_back(without_llvm_loop_vectorizer(with_pinned_cuda_capability(target)));
     if (end == std::string::npos) break;
     begin = end + 1;
   }

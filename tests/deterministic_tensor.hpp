@@ -25,15 +25,20 @@ inline std::vector<float> deterministic_uniform(std::size_t count, std::uint32_t
   return out;
 }
 
+/// float32 values in [-bound, bound), as float32(u·2 − 1)·bound.
+inline std::vector<float> deterministic_symmetric(std::size_t count, std::uint32_t seed, float bound) {
+  std::vector<float> values = deterministic_uniform(count, seed);
+  for (float &v : values) v = (v * 2.0f - 1.0f) * bound;
+  return values;
+}
+
 /// He-uniform weights (bound √(6/fan-in)) for tensors of rank 2 and 4, biases in [-0.1, 0.1).
 inline std::vector<float> deterministic_parameter(const Shape &shape, std::uint32_t seed) {
   std::int64_t fan_in = 1;
   for (std::size_t i = 1; i < shape.size(); ++i) fan_in *= shape[i];
   float bound = shape.size() == 1 ? 0.1f
                                   : static_cast<float>(1.0 / std::sqrt(static_cast<double>(fan_in) / 6.0));
-  std::vector<float> values = deterministic_uniform(static_cast<std::size_t>(element_count(shape)), seed);
-  for (float &v : values) v = (v * 2.0f - 1.0f) * bound;
-  return values;
+  return deterministic_symmetric(static_cast<std::size_t>(element_count(shape)), seed, bound);
 }
 
 }  // namespace cnngen::testing

@@ -10,6 +10,7 @@
 #include "codegen/lower.hpp"
 #include "codegen/schedule.hpp"
 #include "codegen/schedule_batched.hpp"
+#include "codegen/target_features.hpp"
 #include "reference_forward.hpp"
 
 namespace cnngen::testing {
@@ -63,7 +64,8 @@ void expect_matches_reference(const NumericsCase &c, const std::string &schedule
 
   // The manual schedules depend on the vector width: on an AVX-512 machine they are also checked
   // with AVX2's 8-float vectors (where a dropped tail guard once wrote past a row).
-  Halide::Target host = Halide::get_jit_target_from_environment();
+  Halide::Target host =
+      without_llvm_loop_vectorizer(with_host_features_checked(Halide::get_jit_target_from_environment()));
   std::vector<Halide::Target> targets{host};
   if (schedule == "manual" && host.has_feature(Halide::Target::AVX512)) {
     Halide::Target avx2 = host;
@@ -101,7 +103,7 @@ void expect_matches_reference(const NumericsCase &c, const std::string &schedule
       std::copy(input.begin(), input.end(), in.data());
       lowered.input.set(in);
       Halide::Buffer<float> out = halide_buffer(out_shape, batch);
-      pipeline.realize(out);
+      pipeline.realize(out, target);  // not the default JIT target: the one scheduled for
 
       std::vector<double> expected = reference_forward(*network, weights, input, batch);
       ASSERT_EQ(expected.size(), out.number_of_elements());

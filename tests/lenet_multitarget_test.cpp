@@ -8,15 +8,15 @@
 #include "golden_data.hpp"
 
 // Each target's own entry point, which the dispatcher above chooses among. Halide names them with
-// the target string (with the no_runtime that cnngen_add_model adds), which C cannot spell, hence
-// the assembler names.
+// the target string (with the disable_llvm_loop_opt that cnngen adds and the no_runtime that
+// cnngen_add_model adds), which C cannot spell, hence the assembler names.
 extern "C" {
 int lenet_avx512(halide_buffer_t *, halide_buffer_t *)
-    __asm__("\"lenet_multitarget-x86-64-linux-avx512-no_runtime\"");
+    __asm__("\"lenet_multitarget-x86-64-linux-avx512-disable_llvm_loop_opt-no_runtime\"");
 int lenet_avx2(halide_buffer_t *, halide_buffer_t *)
-    __asm__("\"lenet_multitarget-x86-64-linux-avx2-no_runtime\"");
+    __asm__("\"lenet_multitarget-x86-64-linux-avx2-disable_llvm_loop_opt-no_runtime\"");
 int lenet_baseline(halide_buffer_t *, halide_buffer_t *)
-    __asm__("\"lenet_multitarget-x86-64-linux-no_runtime\"");
+    __asm__("\"lenet_multitarget-x86-64-linux-disable_llvm_loop_opt-no_runtime\"");
 }
 
 namespace cnngen::testing {
