@@ -63,8 +63,23 @@ Func lower_pool2d(const Pool2d &pool, const Value &in, const std::string &name) 
     out(x, y, c, n) = Halide::max(out(x, y, c, n), v);
     return out;
   }
-  // count_include_pad=True: the divisor is the whole window.
-  out(x, y, c, n) = Halide::sum(v) / static_cast<float>(pool.kernel.h * pool.kernel.w);
+  // count_include_pad=True: the divisor is the whole window. A small window is summed as one
+  // expression, in the order of the reduction (columns, then rows), so that no loop is left for the
+  // schedule to unroll (LeNet's 2×2 pooling took 3 µs of 22 at batch 1 as a loop).
+  const float divisor = static_cast<float>(pool.kernel.h * pool.kernel.w);
+  if (pool.kernel.h * pool.kernel.w <= 16) {
+    Expr total;
+    for (std::int64_t ky = 0; ky < pool.kernel.h; ++ky) {
+      for (std::int64_t kx = 0; kx < pool.kernel.w; ++kx) {
+        Expr tap = input(x * i32(pool.stride.w) + i32(kx) - i32(pool.padding.w),
+                         y * i32(pool.stride.h) + i32(ky) - i32(pool.padding.h), c, n);
+        total = total.defined() ? total + tap : tap;
+      }
+    }
+    out(x, y, c, n) = total / divisor;
+    return out;
+  }
+  out(x, y, c, n) = Halide::sum(v) / divisor;
   return out;
 }
 

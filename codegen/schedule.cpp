@@ -209,20 +209,28 @@ void schedule_conv_columns(LoweredLayer &layer, Func stored, const Shape &shape,
   Var x = conv.args()[0], y = conv.args()[1];
   std::vector<RVar> r = rvars(conv, 0);
   conv.compute_at(stored, Var(stored.name() + "_cn"));
-  Var yo("yo"), yi("yi");
-  conv.update()
-      .split(y, yo, yi, std::min<int>(4, static_cast<int>(shape[1])), TailStrategy::GuardWithIf)
-      .reorder(x, yi, r[0], r[1], r[2], yo)
-      .unroll(yi);
-  if (std::get<Conv2d>(layer.node->op).kernel.w <= 5) conv.update().unroll(r[0]);
-  if (shape[2] >= context.vector) {
-    // Rows rounded up to whole vectors when the input is padded, and so defined everywhere: the
-    // few extra columns cost less than a scalar tail (LeNet at batch 1: 29 → 13 µs). Otherwise the
-    // extra columns would read past the input.
-    TailStrategy tail = layer.padded ? TailStrategy::RoundUp : TailStrategy::GuardWithIf;
+  Var yo("yo"), yi("yi"), xo("xo"), xi("xi");
+  const Conv2d &op = std::get<Conv2d>(layer.node->op);
+  const bool vectorized = shape[2] >= context.vector;
+  // Rows rounded up to whole vectors when the input is padded, and so defined everywhere: the few
+  // extra columns cost less than a scalar tail (LeNet at batch 1: 29 → 13 µs). Otherwise the extra
+  // columns would read past the input.
+  const TailStrategy tail = layer.padded ? TailStrategy::RoundUp : TailStrategy::GuardWithIf;
+  Halide::Stage update = conv.update();
+  update.split(y, yo, yi, std::min<int>(4, static_cast<int>(shape[1])), TailStrategy::GuardWithIf);
+  if (vectorized) {
+    // One column vector of four rows at a time, through every tap: the four sums stay in
+    // registers while the taps stream past.
+    update.split(x, xo, xi, context.vector, tail).reorder(xi, yi, r[0], r[1], r[2], xo, yo).vectorize(xi);
     conv.vectorize(x, context.vector, tail);
-    conv.update().vectorize(x, context.vector, tail);
+  } else {
+    update.reorder(x, yi, r[0], r[1], r[2], yo);
   }
+  update.unroll(yi);
+  // The taps of small kernels unrolled, as LLVM's loop passes would (cnngen leaves them off:
+  // codegen/target_features.hpp).
+  if (op.kernel.w <= 5) update.unroll(r[0]);
+  if (op.kernel.w <= 5 && op.kernel.h <= 5) update.unroll(r[1]);
   if (layer.padded) schedule_generic(*layer.padded, static_cast<int>(shape[2]), context);
   if (!layer.weights_embedded) layer.weights.weight.compute_root();
 }

@@ -1,0 +1,87 @@
+#!/usr/bin/python3
+"""Times the same models compiled by two builds of cnngen (a change against its base), alternating
+the two in every round so that both see the same machine load, and prints each model's median
+times and their ratio. For schedule and code-generation changes, whose effect is a ratio.
+
+  /usr/bin/python3 bench/compare_builds.py BASE_BUILD_DIR NEW_BUILD_DIR [--models lenet,alexnet]
+      [--batches 1,8] [--rounds 3] [--seconds 2] [--targets BASE_TARGET,NEW_TARGET]
+
+The two builds may be the same directory, with --targets comparing two target strings.
+
+Each build's cnngen compiles examples/MODEL/MODEL.net with embedded weights (LeNet's trained ones,
+deterministic random ones for the others, tools/deterministic_weights.py), and bench/model_bench.cpp
+times it, linked against that build's libcnngen_dsl.a.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import deterministic_weights  # noqa: E402
+import random_models  # noqa: E402
+import safetensors_io  # noqa: E402
+
+
+def weights_for(model, work):
+    if model == "lenet":
+        return os.path.join(ROOT, "examples", "lenet", "lenet.safetensors")
+    with open(os.path.join(ROOT, "examples", model, f"{model}.net")) as f:
+        net = random_models.to_torch(random_models.from_net(f.read()))
+    path = os.path.join(work, f"{model}.safetensors")
+    safetensors_io.save({name: deterministic_weights.parameter(tuple(t.shape), seed)
+                         for seed, (name, t) in enumerate(net.state_dict().items())}, path)
+    return path
+
+
+def build_binary(build, model, weights, work, tag, target):
+    net = os.path.join(ROOT, "examples", model, f"{model}.net")
+    library = os.path.join(work, f"{model}_{tag}.a")
+    subprocess.run([os.path.join(build, "cnngen"), net, "--weights", weights, "-o", library,
+                    "--name", model, "--target", target], check=True, stderr=subprocess.DEVNULL)
+    binary = os.path.join(work, f"{model}_{tag}")
+    subprocess.run(["g++", "-O2", "-std=c++17", f"-I{work}", "-I/usr/include/halide14", f"-I{ROOT}/runtime",
+                    f"-I{ROOT}", f'-DCNNGEN_MODEL_HEADER="{model}_{tag}.h"', f"-DCNNGEN_MODEL_ARGV={model}_argv",
+                    "-DCNNGEN_WEIGHT_ARGUMENTS=0", os.path.join(ROOT, "bench", "model_bench.cpp"),
+                    os.path.join(build, "libcnngen_dsl.a"), library, "-lpthread", "-ldl", "-o", binary],
+                   check=True)
+    return binary
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("base")
+    parser.add_argument("new")
+    parser.add_argument("--models", default="lenet,alexnet")
+    parser.add_argument("--batches", default="1,8")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=2.0)
+    parser.add_argument("--targets", default="host,host")
+    options = parser.parse_args()
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
+    print(f"CPU: {cpu}, {os.cpu_count()} cores")
+    print(f"{'model':8} {'batch':>5} {'base ms':>10} {'new ms':>10} {'new/base':>9}")
+    with tempfile.TemporaryDirectory(prefix="cnngen-compare-") as work:
+        for model in options.models.split(","):
+            weights = weights_for(model, work)
+            targets = options.targets.split(",")
+            binaries = {tag: build_binary(build, model, weights, work, tag, target)
+                        for tag, build, target in (("base", options.base, targets[0]), ("new", options.new, targets[1]))}
+            net = os.path.join(ROOT, "examples", model, f"{model}.net")
+            for batch in (int(b) for b in options.batches.split(",")):
+                times = {"base": [], "new": []}
+                for _ in range(options.rounds):
+                    for tag, binary in binaries.items():
+                        out = subprocess.run([binary, net, "--batch", str(batch), "--seconds", str(options.seconds)],
+                                             capture_output=True, text=True, check=True).stdout
+                        times[tag].append(json.loads(out.strip().splitlines()[-1])["seconds"] * 1e3)
+                base, new = statistics.median(times["base"]), statistics.median(times["new"])
+                print(f"{model:8} {batch:>5} {base:>10.4f} {new:>10.4f} {new / base:>9.3f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
