@@ -17,7 +17,7 @@ run at batches 1, 3 and the largest, and compared with allclose(rtol=1e-4, atol=
 (a crash or internal error of cnngen, a valid model rejected, an error or crash of the generated
 code, a mismatch) is shrunk to a minimal model that fails the same way and kept as a case.
 
-  /usr/bin/python3 tools/difftest.py campaign --minutes 60 [--jobs 2] [--out difftest-out]
+  /usr/bin/python3 tools/difftest.py campaign --minutes 60 [--count N] [--jobs 2] [--out difftest-out]
   /usr/bin/python3 tools/difftest.py corpus --count 24 --seed 1 --out tests/differential
   /usr/bin/python3 tools/difftest.py check tests/differential/NAME.net [--variants host,avx2]
   /usr/bin/python3 tools/difftest.py expect MODEL.net --out DIR   # a hand-written case
@@ -295,7 +295,8 @@ def campaign(options):
     with concurrent.futures.ProcessPoolExecutor(options.jobs) as pool, open(log_path, "a") as log:
         pending = set()
         while True:
-            while time.time() < deadline and len(pending) < options.jobs:
+            while time.time() < deadline and len(pending) < options.jobs and \
+                    (options.count is None or models + len(pending) < options.count):
                 pending.add(pool.submit(_one_model, (options.build, seed, variants, out, options.shrink_seconds)))
                 seed += 1
             if not pending:
@@ -377,6 +378,7 @@ def main():
     commands = parser.add_subparsers(dest="command", required=True)
     p = commands.add_parser("campaign", help="random models against PyTorch for a time budget")
     p.add_argument("--minutes", type=float, default=10)
+    p.add_argument("--count", type=int, help="stop after this many models (within --minutes)")
     p.add_argument("--jobs", type=int, default=os.cpu_count())
     p.add_argument("--seed", type=int)
     p.add_argument("--variants", default=",".join(VARIANTS))
