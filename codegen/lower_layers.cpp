@@ -55,8 +55,12 @@ Func lower_pool2d(const Pool2d &pool, const Value &in, const std::string &name) 
   Func input = padded ? pad_spatial(in, is_max ? -std::numeric_limits<float>::infinity() : 0.0f)
                       : in.func;
   RDom r(0, i32(pool.kernel.w), 0, i32(pool.kernel.h), name + "_r");
-  Expr v = input(x * i32(pool.stride.w) + r.x - i32(pool.padding.w),
-                 y * i32(pool.stride.h) + r.y - i32(pool.padding.h), c, n);
+  // The input under tap (kx, ky) of the window at (x, y).
+  auto tap = [&](Expr kx, Expr ky) {
+    return input(x * i32(pool.stride.w) + kx - i32(pool.padding.w),
+                 y * i32(pool.stride.h) + ky - i32(pool.padding.h), c, n);
+  };
+  Expr v = tap(r.x, r.y);
   Func out(name);
   if (is_max) {
     out(x, y, c, n) = -std::numeric_limits<float>::infinity();
@@ -71,9 +75,8 @@ Func lower_pool2d(const Pool2d &pool, const Value &in, const std::string &name) 
     Expr total;
     for (std::int64_t ky = 0; ky < pool.kernel.h; ++ky) {
       for (std::int64_t kx = 0; kx < pool.kernel.w; ++kx) {
-        Expr tap = input(x * i32(pool.stride.w) + i32(kx) - i32(pool.padding.w),
-                         y * i32(pool.stride.h) + i32(ky) - i32(pool.padding.h), c, n);
-        total = total.defined() ? total + tap : tap;
+        Expr value = tap(i32(kx), i32(ky));
+        total = total.defined() ? total + value : value;
       }
     }
     out(x, y, c, n) = total / divisor;

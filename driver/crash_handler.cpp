@@ -49,8 +49,8 @@ void on_crash(int signal) {
   say(signal_name(signal));
   say(" while ");
   say(context);
-  say("\nThis is a bug in cnngen, not in your model: please report it with the model file and the "
-      "command line.\n");
+  say("\n");
+  say(kReportRequest);
   ::_exit(3);
 }
 

@@ -8,6 +8,11 @@
 
 namespace cnngen {
 
+/// The line that ends every internal-error message, the crash handler's and the driver's.
+inline constexpr const char *kReportRequest =
+    "This is a bug in cnngen, not in your model: please report it with the model file and the "
+    "command line.\n";
+
 /// Installs the handler for SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGABRT (on its own stack, so that
 /// a stack overflow is caught too). `what` says what cnngen was doing, e.g. "compiling 'lenet'".
 void install_crash_handler(const std::string &what);

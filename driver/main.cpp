@@ -83,9 +83,8 @@ std::string failing_layer(const Network *network, const SourceFile *source, cons
 
 int internal_error(const std::string &model, const std::string &where, const std::string &what) {
   std::cerr << "cnngen: internal error while generating code for '" << model << "'" << where
-            << ": " << what
-            << "\nThis is a bug in cnngen, not in your model: please report it with the model "
-               "file and the command line.\n";
+            << ": " << what << "\n"
+            << kReportRequest;
   return kInternalError;
 }
 
