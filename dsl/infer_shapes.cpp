@@ -76,7 +76,8 @@ bool check_sizes(const Node &node, const Shape &shape, Diagnostics &diagnostics)
 
 /// Checks one layer line and, where its input shape is known, appends its node and output tensor.
 /// Returns the new output tensor, or -1 when the layer's output shape is unknown.
-int infer_layer(const ast::Layer &layer, int input, Network &network, Diagnostics &diagnostics) {
+int infer_layer(const ast::Layer &layer, int input, int layer_index, Network &network,
+                Diagnostics &diagnostics) {
   const auto &kinds = layer_kinds();
   auto kind = kinds.find(layer.kind.name);
   if (kind == kinds.end()) {
@@ -96,7 +97,8 @@ int infer_layer(const ast::Layer &layer, int input, Network &network, Diagnostic
   node.inputs = {input};
   node.output = static_cast<int>(network.tensors.size());
   node.range = layer.range;
-  node.index = 0;  // set by the caller, which counts every layer line
+  node.index = layer_index;
+  node.path = node.user_name.empty() ? std::to_string(layer_index) : node.user_name;
   if (!check_sizes(node, inferred->shape, diagnostics)) return -1;
   network.tensors.push_back({std::move(inferred->shape), static_cast<int>(network.nodes.size())});
   network.nodes.push_back(std::move(node));
@@ -264,9 +266,7 @@ std::optional<Network> infer_shapes(const ast::Model &model, Diagnostics &diagno
               .note(it->second, "the first '" + layer.name->name + "' is here");
         }
       }
-      std::size_t nodes_before = network.nodes.size();
-      current = infer_layer(layer, current, network, diagnostics);
-      if (network.nodes.size() > nodes_before) network.nodes.back().index = layer_index;
+      current = infer_layer(layer, current, layer_index, network, diagnostics);
       ++layer_index;
     }
   }

@@ -32,12 +32,31 @@ struct Conv2d {
 enum class PoolKind { max, average };
 
 /// Average pooling divides by the whole window, padded zeros included (PyTorch's default).
+/// With ceil_mode the output size rounds up, PyTorch's rule: the last window must start inside
+/// the input or its left padding; average windows then divide by the part of the window that lies
+/// inside the padded input.
 struct Pool2d {
   PoolKind kind = PoolKind::max;
   Pair kernel, stride, padding;
+  bool ceil_mode = false;
 };
 
-enum class ActivationKind { relu, sigmoid, tanh };
+/// PyTorch's adaptive pooling to a fixed H×W output: window i along an axis of n inputs spans
+/// [⌊i·n/out⌋, ⌈(i+1)·n/out⌉). An output of 1×1 is global pooling.
+struct AdaptivePool2d {
+  PoolKind kind = PoolKind::average;
+  Pair output;
+};
+
+/// Batch normalization at inference: (x − running_mean) / √(running_var + eps) · weight + bias, per
+/// channel (batchnorm2d on C×H×W) or per feature (batchnorm1d on F).
+struct BatchNorm {
+  std::int64_t channels = 0;
+  double eps = 1e-5;
+  bool affine = true;
+};
+
+enum class ActivationKind { relu, sigmoid, tanh, relu6 };
 
 struct Activation {
   ActivationKind kind = ActivationKind::relu;
@@ -60,7 +79,26 @@ struct Dropout {
   double p = 0.5;
 };
 
-using Operation = std::variant<Conv2d, Pool2d, Activation, Softmax, Flatten, Linear, Dropout>;
+/// The input unchanged (nn.Identity).
+struct Identity {};
+
+/// The element-wise sum of its inputs, all of one shape: the join of a residual connection.
+struct Add {};
+
+/// Its inputs, C×H×W each with the same H×W, stacked along the channels in order (torch.cat
+/// along dim 1).
+struct Concat {};
+
+using Operation = std::variant<Conv2d, Pool2d, AdaptivePool2d, BatchNorm, Activation, Softmax,
+                               Flatten, Linear, Dropout, Identity, Add, Concat>;
+
+/// Calls `visitor` with the operation's alternative. Every pass over layers dispatches through
+/// std::visit (this or directly), so that a kind a pass forgets fails to compile instead of
+/// falling back to the identity.
+template <typename Visitor>
+decltype(auto) visit_operation(const Operation &op, Visitor &&visitor) {
+  return std::visit(std::forward<Visitor>(visitor), op);
+}
 
 struct Tensor {
   Shape shape;
@@ -68,11 +106,17 @@ struct Tensor {
 };
 
 struct Node {
-  std::string kind;       // as written: "conv2d", "avgpool2d", …
-  std::string user_name;  // empty unless the layer was given a name
-  int index = 0;          // position among the layer lines, counting from 0
+  std::string kind;       // as written: "conv2d", "avgpool2d", …; "add" and "concat" for joins
+  std::string user_name;  // the name the layer line gives it (last part of `path`), else empty
+  int index = 0;          // position among the children of its scope, counting from 0
+  /// The node's place in PyTorch's module tree, its state_dict prefix: "fc1", "3",
+  /// "layer2.0.downsample.0". Joins, which are no modules, get their scope and "add"/"concat" with
+  /// a count ("1.0.add0"): they have no parameters and their names are only for messages.
+  std::string path;
+  /// The scope (module instance) holding the node: "" at the top, "layer2.0" for a block's layer.
+  std::string scope;
   Operation op;
-  std::vector<int> inputs;  // tensor indices
+  std::vector<int> inputs;  // tensor indices; several for joins
   int output = -1;          // tensor index
   SourceRange range;        // the layer line, for diagnostics
 };
@@ -87,17 +131,45 @@ struct Network {
 };
 
 /// A trainable tensor of a layer, named as PyTorch's state_dict names it.
+enum class ParameterRole { weight, bias, running_mean, running_var };
+
 struct Parameter {
-  std::string name;  // "0.weight", "fc1.bias"
+  std::string name;  // "0.weight", "fc1.bias", "layer1.0.bn1.running_var"
   Shape shape;       // PyTorch's shape, e.g. {out, in/groups, kh, kw}
+  ParameterRole role = ParameterRole::weight;
 };
 
-/// The state_dict prefix of a node: its name if it has one, else its index among layer lines
-/// (what nn.Sequential would call it).
+/// State_dict entries a layer may have that inference does not read (BatchNorm's I64 counter).
+std::vector<std::string> ignored_entries(const Node &node);
+
+/// The suffixes code generation appends to symbol_name(node) for a node's Funcs, reductions and
+/// weights: lowering writes these constants and never literals, and generated_names() lists them
+/// all, so the clash check of shape inference sees every name lowering can make.
+namespace suffix {
+inline constexpr const char *reduction = "_r";
+inline constexpr const char *padded = "_padded";
+inline constexpr const char *max = "_max";
+inline constexpr const char *exp = "_exp";
+inline constexpr const char *sum = "_sum";
+inline constexpr const char *scale = "_scale";  // batch norm's per-channel factor
+inline constexpr const char *shift = "_shift";  // batch norm's per-channel offset
+inline constexpr const char *data = "_data";    // appended to a parameter's Func name
+inline constexpr const char *packed = "_packed";
+/// Stage suffixes: each also exists in the batched copy (symbol + kBatchedSuffix + suffix).
+inline constexpr const char *kStages[] = {"", reduction, padded, max, exp, sum, scale, shift};
+}  // namespace suffix
+
+/// The name of a parameter's Func: symbol_name(node) + "_" + the last part of its state_dict
+/// name ("conv1_weight", "bn1_running_mean").
+std::string parameter_symbol(const Node &node, const Parameter &parameter);
+
+/// The state_dict prefix of a node: its path (its name if it has one, else its index among its
+/// scope's children, as nn.Sequential would call it, after the names of the scopes around it).
 std::string parameter_prefix(const Node &node);
 /// The node's parameters, weight before bias; empty for layers without any.
 std::vector<Parameter> parameters(const Node &node);
-/// A name safe for C identifiers and Halide: the user's name, else kind and index ("conv2d_0").
+/// A name safe for C identifiers and Halide: the path with dots as underscores for named layers
+/// ("fc1", "layer1_0_conv1"), else kind and path ("conv2d_0", "relu_layer1_0_2").
 std::string symbol_name(const Node &node);
 /// Every name code generation derives from symbol_name(node) for the node's Funcs, reductions
 /// and weights (lower.cpp and lower_layers.cpp use exactly these suffixes); shape inference
