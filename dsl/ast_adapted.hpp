@@ -5,8 +5,17 @@
 
 #include "dsl/ast.hpp"
 
-BOOST_FUSION_ADAPT_STRUCT(cnngen::ast::Tuple, items)
-BOOST_FUSION_ADAPT_STRUCT(cnngen::ast::Argument, key, value)
-BOOST_FUSION_ADAPT_STRUCT(cnngen::ast::Layer, kind, name, arguments)
+BOOST_FUSION_ADAPT_STRUCT(cnngen::ast::Unary, op, operand)
+BOOST_FUSION_ADAPT_STRUCT(cnngen::ast::Operation, op, operand)
+BOOST_FUSION_ADAPT_STRUCT(cnngen::ast::Expression, first, rest)
+BOOST_FUSION_ADAPT_STRUCT(cnngen::ast::TupleExpression, items)
+BOOST_FUSION_ADAPT_STRUCT(cnngen::ast::ArgumentExpression, key, value)
+BOOST_FUSION_ADAPT_STRUCT(cnngen::ast::LayerLine, kind, name, arguments)
 BOOST_FUSION_ADAPT_STRUCT(cnngen::ast::ModelDecl, name)
 BOOST_FUSION_ADAPT_STRUCT(cnngen::ast::InputDecl, dims)
+BOOST_FUSION_ADAPT_STRUCT(cnngen::ast::Sequence, keyword, name, body)
+BOOST_FUSION_ADAPT_STRUCT(cnngen::ast::Branch, keyword, body)
+BOOST_FUSION_ADAPT_STRUCT(cnngen::ast::Join, kind, branches)
+BOOST_FUSION_ADAPT_STRUCT(cnngen::ast::Conditional, keyword, condition, then_body, else_body)
+BOOST_FUSION_ADAPT_STRUCT(cnngen::ast::ParameterDecl, name, fallback)
+BOOST_FUSION_ADAPT_STRUCT(cnngen::ast::Definition, name, parameters, body)

@@ -106,6 +106,16 @@ Diagnostic &Diagnostic::with_fix(std::string text, SourceRange where, std::strin
   return *this;
 }
 
+std::vector<Diagnostic> Diagnostics::take_from(std::size_t first) {
+  std::vector<Diagnostic> taken;
+  for (std::size_t i = first; i < diagnostics_.size(); ++i) {
+    errors_ -= diagnostics_[i].severity == Severity::error;
+    taken.push_back(std::move(diagnostics_[i]));
+  }
+  diagnostics_.resize(std::min(first, diagnostics_.size()));
+  return taken;
+}
+
 Diagnostic &Diagnostics::add(Diagnostic diagnostic) {
   bool error = diagnostic.severity == Severity::error;
   if ((error && errors_ >= kMaxErrors) || diagnostics_.size() >= kMaxKept) {

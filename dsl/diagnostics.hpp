@@ -64,6 +64,12 @@ class Diagnostics {
   /// True once kMaxErrors errors were seen: passes stop looking for more.
   bool too_many_errors() const { return errors_ >= kMaxErrors; }
   const std::vector<Diagnostic> &all() const { return diagnostics_; }
+  /// For passes that annotate or fold what they reported (the notes naming a definition's
+  /// instance): removes the kept diagnostics from index `first` on and returns them; report()
+  /// puts one back, through the same limits as the first time.
+  std::vector<Diagnostic> take_from(std::size_t first);
+  Diagnostic &report(Diagnostic diagnostic) { return add(std::move(diagnostic)); }
+  Diagnostic &at(std::size_t index) { return diagnostics_.at(index); }
   const SourceFile &source() const { return source_; }
 
   /// Renders everything as text; `color` adds ANSI colours as clang does on a terminal.

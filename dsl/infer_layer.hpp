@@ -3,6 +3,9 @@
 #pragma once
 
 #include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "dsl/ast.hpp"
 #include "dsl/diagnostics.hpp"
@@ -33,6 +36,22 @@ struct Inferred {
 };
 
 using InferFunction = std::optional<Inferred> (*)(const LayerContext &);
+
+/// Where a layer line's node sits in the module tree (Node::path, scope and index).
+struct NodePlace {
+  std::string path, scope;
+  int index = 0;
+};
+
+/// Whether `kind` is a built-in layer, and all their names (for "did you mean").
+bool is_layer_kind(std::string_view kind);
+std::vector<std::string_view> layer_kind_names();
+
+/// Checks one evaluated layer line of a built-in kind and, where its input shape is known,
+/// appends its node and output tensor. Returns the new output tensor, or -1 when the layer's
+/// output shape is unknown.
+int infer_layer(const ast::Layer &layer, int input, const NodePlace &place, Network &network,
+                Diagnostics &diagnostics);
 
 std::optional<Inferred> infer_conv2d(const LayerContext &context);
 std::optional<Inferred> infer_maxpool2d(const LayerContext &context);

@@ -57,11 +57,34 @@ bool check_integer_sizes(const std::string &text, Diagnostics &diagnostics) {
   return true;
 }
 
+/// Reports blocks or parentheses nested deeper than a model needs: the grammar descends once per
+/// level, and hostile input must not exhaust the stack. Brackets in comments do not count.
+bool check_nesting(const std::string &text, Diagnostics &diagnostics) {
+  constexpr int kMaxDepth = 64;
+  int depth = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '#') {
+      while (i < text.size() && text[i] != '\n') ++i;
+    } else if (c == '(' || c == '{') {
+      if (++depth > kMaxDepth) {
+        diagnostics.error({i, i + 1}, "blocks and parentheses nested more than " +
+                                          std::to_string(kMaxDepth) + " deep")
+            .with_help("use a definition (`def`) for a block used inside others");
+        return false;
+      }
+    } else if ((c == ')' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 std::optional<ast::Model> parse(const SourceFile &source, Diagnostics &diagnostics) {
   const std::string &text = source.text();
-  if (!check_integer_sizes(text, diagnostics)) return std::nullopt;
+  if (!check_integer_sizes(text, diagnostics) || !check_nesting(text, diagnostics)) return std::nullopt;
   grammar::Iterator first = text.begin();
   ast::Model model;
   auto parser = boost::spirit::x3::with<grammar::source_begin_tag>(text.begin())[grammar::model];

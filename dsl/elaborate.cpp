@@ -1,0 +1,563 @@
+// The statement walk of shape inference: the model and input lines, definitions and their
+// instances, `seq` blocks, joins and conditions, down to each layer line, which infer_layer()
+// checks. Definitions are expanded like templates: each instance is walked with its parameters'
+// values, and an error inside one is reported once per distinct cause, with notes naming the
+// instances that led to it.
+#include <algorithm>
+#include <climits>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "dsl/check_join.hpp"
+#include "dsl/expression.hpp"
+#include "dsl/infer_layer.hpp"
+#include "dsl/infer_shapes.hpp"
+
+namespace cnngen {
+namespace {
+
+namespace x3 = boost::spirit::x3;
+
+template <class... F>
+struct Overloaded : F... {
+  using F::operator()...;
+};
+template <class... F>
+Overloaded(F...) -> Overloaded<F...>;
+
+using Definitions = std::map<std::string, const ast::Definition *, std::less<>>;
+
+/// A module scope (the model, a `seq` block, an instance), or a join's branch inside one.
+struct Scope {
+  std::string path;        // the module path: "" for the model, "layer1.0"
+  int next_position = 0;   // the position the next unnamed child takes
+  bool in_branch = false;  // children take no position; those with weights need a name
+  std::string internal_base;  // in a branch: the path prefix of unnamed children
+  int internal_count = 0;
+  std::optional<SourceRange> unnamed_in_branch;  // an unnamed block in a branch that holds this scope
+  std::map<std::string, int> joins;              // "add" → how many so far, for their paths
+};
+
+/// One step of the instantiation stack: the line that used a definition.
+struct Use {
+  const ast::Definition *definition;
+  const ast::LayerLine *line;
+  std::string path;
+};
+
+std::string joined(const std::string &scope, const std::string &tail) {
+  return scope.empty() ? tail : scope + "." + tail;
+}
+
+class Walker {
+ public:
+  Walker(const Definitions &definitions, Network &network, Diagnostics &diagnostics)
+      : definitions_(definitions), network_(network), diagnostics_(diagnostics) {}
+
+  int statement(const ast::Statement &statement, int input, Scope &scope) {
+    return boost::apply_visitor(
+        Overloaded{
+            [&](const ast::ModelDecl &decl) { return misplaced(decl.range, "the 'model' line", input); },
+            [&](const ast::InputDecl &decl) { return misplaced(decl.range, "the 'input' line", input); },
+            [&](const ast::LayerLine &line) { return layer_line(line, input, scope); },
+            [&](const ast::Sequence &block) { return sequence(block, input, scope); },
+            [&](const ast::Join &join) { return this->join(join, input, scope); },
+            [&](const ast::Conditional &c) { return conditional(c, input, scope); },
+            [&](const ast::Definition &d) { return misplaced(d.name.range, "a definition", input); },
+        },
+        statement);
+  }
+
+  const std::map<std::string, SourceRange, std::less<>> &named_paths() const { return named_paths_; }
+  /// True once the layer limit was reached: nothing more is walked.
+  bool stopped() const { return stopped_; }
+
+ private:
+  int body(const std::vector<ast::Statement> &statements, int input, Scope &scope) {
+    for (const ast::Statement &s : statements) {
+      if (diagnostics_.too_many_errors() || stopped_) return -1;
+      input = statement(s, input, scope);
+    }
+    return input;
+  }
+
+  int misplaced(SourceRange where, const char *what, int input) {
+    reported([&] {
+      diagnostics_.error(where, std::string(what) + " belongs at the top level of the file, not inside a block");
+    });
+    return input;
+  }
+
+  /// Runs `report`, then gives what it reported inside an instance the instance notes, folding
+  /// a diagnostic that another instance already gave into a note on the first.
+  template <typename F>
+  void reported(F &&report) {
+    std::size_t first = diagnostics_.all().size();
+    report();
+    if (uses_.empty() || diagnostics_.all().size() == first) return;
+    for (Diagnostic &d : diagnostics_.take_from(first)) {
+      auto key = std::make_tuple(d.severity, d.range ? d.range->begin : 0, d.range ? d.range->end : 0, d.message);
+      if (auto seen = seen_.find(key); seen != seen_.end()) {
+        Diagnostic &earlier = diagnostics_.at(seen->second.first);
+        if (++seen->second.second <= 3) {
+          earlier.note(uses_.back().line->range, "the same in '" + uses_.back().path + "', an instance of '" +
+                                                     uses_.back().definition->name.name + "'");
+        }
+        continue;
+      }
+      for (auto use = uses_.rbegin(); use != uses_.rend(); ++use) {
+        d.note(use->line->range, "in '" + use->path + "', an instance of '" + use->definition->name.name +
+                                     "' used here");
+      }
+      std::size_t index = diagnostics_.all().size();
+      diagnostics_.report(std::move(d));
+      if (diagnostics_.all().size() == index + 1) seen_.emplace(key, std::make_pair(index, 1));
+    }
+  }
+
+  /// The place of a child of `scope` named `name` (or unnamed), taking a position where it does.
+  NodePlace child_place(Scope &scope, const std::optional<ast::Identifier> &name) {
+    NodePlace place;
+    place.scope = scope.path;
+    if (scope.in_branch) {
+      place.index = -1;
+      place.path = name ? joined(scope.path, name->name)
+                        : scope.internal_base + "." + std::to_string(scope.internal_count++);
+    } else {
+      place.index = scope.next_position++;
+      place.path = joined(scope.path, name ? name->name : std::to_string(place.index));
+    }
+    return place;
+  }
+
+  /// A named child's path must be new; reports the repeat otherwise.
+  bool claim_path(const NodePlace &place, const ast::Identifier &name) {
+    auto [it, fresh] = named_paths_.emplace(place.path, name.range);
+    if (fresh) return true;
+    reported([&] {
+      diagnostics_.error(name.range, "a layer named '" + place.path + "' already exists")
+          .note(it->second, "the first '" + place.path + "' is here");
+    });
+    return false;
+  }
+
+  /// The arguments of `line`, evaluated in the current instance's parameters.
+  std::optional<std::vector<ast::Argument>> evaluate_arguments(const ast::LayerLine &line) {
+    std::vector<ast::Argument> out;
+    bool ok = true;
+    for (const ast::ArgumentExpression &argument : line.arguments) {
+      std::optional<ExpressionValue> value;
+      reported([&] { value = evaluate(argument.value, environment_, diagnostics_); });
+      if (!value) {
+        ok = false;
+        continue;
+      }
+      ast::Argument evaluated;
+      evaluated.range = argument.range;
+      evaluated.key = argument.key;
+      evaluated.value = to_argument_value(*value, argument.value.range);
+      out.push_back(std::move(evaluated));
+    }
+    if (!ok) return std::nullopt;
+    return out;
+  }
+
+  bool count_line(SourceRange where) {
+    if (++lines_ <= kMaxLayers) return true;
+    diagnostics_.error(where, "more than " + std::to_string(kMaxLayers) +
+                                  " layers (after expanding definitions); cnngen compiles at most that many");
+    stopped_ = true;
+    return false;
+  }
+
+  int layer_line(const ast::LayerLine &line, int input, Scope &scope) {
+    if (!count_line(line.range)) return -1;
+    const std::string &kind = line.kind.name;
+    auto definition = definitions_.find(kind);
+    bool builtin = is_layer_kind(kind);
+    if (!builtin && definition == definitions_.end()) {
+      reported([&] { unknown_kind(line.kind); });
+      return -1;
+    }
+    auto arguments = evaluate_arguments(line);
+    if (!arguments) return -1;
+    if (!builtin) return instance(*definition->second, line, *arguments, input, scope);
+
+    NodePlace place = child_place(scope, line.name);
+    if (line.name && !claim_path(place, *line.name)) return -1;
+    ast::Layer layer;
+    layer.range = line.range;
+    layer.kind = line.kind;
+    layer.name = line.name;
+    layer.arguments = std::move(*arguments);
+    std::size_t nodes = network_.nodes.size();
+    int output = -1;
+    reported([&] { output = infer_layer(layer, input, place, network_, diagnostics_); });
+    if (network_.nodes.size() > nodes && !parameters(network_.nodes.back()).empty()) {
+      if (!line.name && scope.in_branch) {
+        reported([&] {
+          diagnostics_.error(line.range, kind + " inside a branch needs a name: its weights are the state_dict "
+                                                "entries of a module attribute")
+              .with_help("name it as the PyTorch module's attribute is named, e.g. `" + kind + " conv1(…)`");
+        });
+        return -1;
+      }
+      if (scope.unnamed_in_branch && unnamed_reported_.insert(scope.unnamed_in_branch->begin).second) {
+        reported([&] {
+          diagnostics_.error(*scope.unnamed_in_branch,
+                             "this block inside a branch holds layers with weights and needs a name")
+              .note(line.range, "a layer with weights")
+              .with_help("name it as the PyTorch module's attribute is named, e.g. `seq downsample {`");
+        });
+        return -1;
+      }
+    }
+    return output;
+  }
+
+  void unknown_kind(const ast::Identifier &kind) {
+    std::vector<std::string_view> names = layer_kind_names();
+    for (const auto &[name, definition] : definitions_) names.push_back(name);
+    Diagnostic &d = diagnostics_.error(kind.range, "unknown layer '" + kind.name + "'");
+    std::string suggestion = closest_match(kind.name, names);
+    if (!suggestion.empty()) d.with_fix("did you mean '" + suggestion + "'?", kind.range, suggestion);
+  }
+
+  /// Binds an instance's arguments to its definition's parameters; defaults may use the
+  /// parameters before them.
+  std::optional<Environment> bind(const ast::Definition &definition, const ast::LayerLine &line,
+                                  const std::vector<ast::Argument> &arguments) {
+    const std::string &name = definition.name.name;
+    std::vector<std::string_view> names;
+    for (const ast::ParameterDecl &p : definition.parameters) names.push_back(p.name.name);
+    std::map<std::string, const ast::Argument *, std::less<>> given;
+    std::size_t positional = 0;
+    bool ok = true;
+    for (const ast::Argument &argument : arguments) {
+      std::string key;
+      if (argument.key) {
+        key = argument.key->name;
+        if (std::find(names.begin(), names.end(), key) == names.end()) {
+          Diagnostic &d = diagnostics_.error(argument.key->range, name + " has no parameter '" + key + "'");
+          std::string suggestion = closest_match(key, names);
+          if (!suggestion.empty()) d.with_fix("did you mean '" + suggestion + "'?", argument.key->range, suggestion);
+          d.note(definition.name.range, "'" + name + "' is defined here");
+          ok = false;
+          continue;
+        }
+      } else {
+        if (positional >= names.size()) {
+          diagnostics_.error(argument.range, name + " takes " + std::to_string(names.size()) + " argument" +
+                                                 (names.size() == 1 ? "" : "s") + ", this is one more")
+              .note(definition.name.range, "'" + name + "' is defined here");
+          ok = false;
+          continue;
+        }
+        key = std::string(names[positional++]);
+      }
+      if (!given.emplace(key, &argument).second) {
+        diagnostics_.error(argument.range, name + " argument '" + key + "' is given twice")
+            .note(given[key]->range, "first given here");
+        ok = false;
+      }
+    }
+    if (!ok) return std::nullopt;
+    Environment environment;
+    for (const ast::ParameterDecl &p : definition.parameters) {
+      if (auto it = given.find(p.name.name); it != given.end()) {
+        environment[p.name.name] = from_argument(it->second->value);
+      } else if (p.fallback) {
+        std::optional<ExpressionValue> value = evaluate(*p.fallback, environment, diagnostics_);
+        if (!value) return std::nullopt;
+        environment[p.name.name] = *value;
+      } else {
+        diagnostics_.error(line.range, name + " needs argument '" + p.name.name + "'")
+            .note(p.range, "the parameter, without a default")
+            .with_help("write " + name + "(…, " + p.name.name + "=…)");
+        ok = false;
+      }
+    }
+    if (!ok) return std::nullopt;
+    return environment;
+  }
+
+  static ExpressionValue from_argument(const ast::Value &value) {
+    return boost::apply_visitor(
+        Overloaded{
+            [](double v) -> ExpressionValue { return v; },
+            [](std::int64_t v) -> ExpressionValue { return v; },
+            [](const ast::Tuple &t) -> ExpressionValue { return t.items; },
+            [](const ast::Identifier &w) -> ExpressionValue {
+              if (w.name == "true") return true;
+              if (w.name == "false") return false;
+              return Word{w.name};
+            },
+        },
+        value);
+  }
+
+  int instance(const ast::Definition &definition, const ast::LayerLine &line,
+               const std::vector<ast::Argument> &arguments, int input, Scope &scope) {
+    for (const Use &use : uses_) {
+      if (use.definition != &definition) continue;
+      reported([&] {
+        Diagnostic &d = diagnostics_.error(line.kind.range, "'" + definition.name.name + "' uses itself");
+        d.note(definition.name.range, "'" + definition.name.name + "' is defined here");
+        d.with_help("a definition may use others, but not itself, directly or through them");
+      });
+      return -1;
+    }
+    std::optional<Environment> environment;
+    reported([&] { environment = bind(definition, line, arguments); });
+    if (!environment) return -1;
+    NodePlace place = child_place(scope, line.name);
+    if (line.name && !claim_path(place, *line.name)) return -1;
+    Scope inner;
+    inner.path = place.path;
+    inner.unnamed_in_branch = scope.unnamed_in_branch;
+    if (scope.in_branch && !line.name) inner.unnamed_in_branch = line.range;
+    uses_.push_back({&definition, &line, place.path});
+    std::swap(environment_, *environment);
+    int output = body(definition.body, input, inner);
+    std::swap(environment_, *environment);
+    uses_.pop_back();
+    return output;
+  }
+
+  int sequence(const ast::Sequence &block, int input, Scope &scope) {
+    if (!count_line(block.keyword.range)) return -1;
+    NodePlace place = child_place(scope, block.name);
+    if (block.name && !claim_path(place, *block.name)) return -1;
+    Scope inner;
+    inner.path = place.path;
+    inner.unnamed_in_branch = scope.unnamed_in_branch;
+    if (scope.in_branch && !block.name) inner.unnamed_in_branch = block.keyword.range;
+    return body(block.body, input, inner);
+  }
+
+  int conditional(const ast::Conditional &c, int input, Scope &scope) {
+    std::optional<ExpressionValue> value;
+    reported([&] { value = evaluate(c.condition, environment_, diagnostics_); });
+    if (!value) return -1;
+    const bool *taken = std::get_if<bool>(&*value);
+    if (!taken) {
+      reported([&] {
+        diagnostics_.error(c.condition.range, std::string("an if condition must be true or false, not ") +
+                                                  type_name(*value));
+      });
+      return -1;
+    }
+    if (!*taken) false_conditions_.push_back(c.condition.range);
+    if (*taken) return body(c.then_body, input, scope);
+    return c.else_body ? body(*c.else_body, input, scope) : input;
+  }
+
+  int join(const ast::Join &join, int input, Scope &scope) {
+    const std::string &kind = join.kind.name;
+    std::string path = joined(scope.path, kind + std::to_string(scope.joins[kind]++));
+    std::vector<WalkedBranch> branches;
+    bool known = input >= 0;
+    for (std::size_t i = 0; i < join.branches.size(); ++i) {
+      Scope branch;
+      branch.path = scope.path;
+      branch.in_branch = true;
+      branch.internal_base = path + "." + std::to_string(i);
+      branch.unnamed_in_branch = scope.unnamed_in_branch;
+      WalkedBranch walked;
+      walked.range = join.branches[i].keyword.range;
+      walked.first_node = network_.nodes.size();
+      std::size_t conditions = false_conditions_.size();
+      walked.output = body(join.branches[i].body, input, branch);
+      walked.end_node = network_.nodes.size();
+      walked.false_conditions.assign(false_conditions_.begin() + static_cast<std::ptrdiff_t>(conditions),
+                                     false_conditions_.end());
+      known = known && walked.output >= 0;
+      branches.push_back(std::move(walked));
+    }
+    if (!known && branches.size() >= 2) return -1;
+    std::optional<Shape> shape;
+    reported([&] { shape = check_join(join.kind, input, branches, network_, diagnostics_); });
+    if (!shape || !known) return -1;
+    Node node;
+    node.kind = kind;
+    node.index = -1;
+    node.path = path;
+    node.scope = scope.path;
+    if (kind == "add") node.op = Add{};
+    else node.op = Concat{};
+    for (const WalkedBranch &b : branches) node.inputs.push_back(b.output);
+    node.output = static_cast<int>(network_.tensors.size());
+    node.range = join.kind.range;
+    network_.tensors.push_back({*shape, static_cast<int>(network_.nodes.size())});
+    network_.nodes.push_back(std::move(node));
+    return network_.nodes.back().output;
+  }
+
+  const Definitions &definitions_;
+  Network &network_;
+  Diagnostics &diagnostics_;
+  Environment environment_;
+  std::vector<Use> uses_;
+  std::map<std::string, SourceRange, std::less<>> named_paths_;
+  std::map<std::tuple<Severity, std::size_t, std::size_t, std::string>, std::pair<std::size_t, int>> seen_;
+  std::set<std::size_t> unnamed_reported_;
+  std::vector<SourceRange> false_conditions_;
+  int lines_ = 0;
+  bool stopped_ = false;
+};
+
+const ast::Definition *as_definition(const ast::Statement &statement) {
+  return boost::apply_visitor(
+      Overloaded{[](const x3::forward_ast<ast::Definition> &d) -> const ast::Definition * { return &d.get(); },
+                 [](const auto &) -> const ast::Definition * { return nullptr; }},
+      statement);
+}
+
+/// The file's definitions by name; repeats, clashes with built-in layers and repeated parameter
+/// names are reported.
+Definitions collect_definitions(const ast::Model &model, Diagnostics &diagnostics) {
+  Definitions definitions;
+  for (const ast::Statement &statement : model.statements) {
+    const ast::Definition *found = as_definition(statement);
+    if (!found) continue;
+    const ast::Definition &definition = *found;
+    const std::string &name = definition.name.name;
+    if (is_layer_kind(name)) {
+      diagnostics.error(definition.name.range, "'" + name + "' is a built-in layer")
+          .with_help("give the definition another name");
+      continue;
+    }
+    auto [it, fresh] = definitions.emplace(name, &definition);
+    if (!fresh) {
+      diagnostics.error(definition.name.range, "'" + name + "' is defined twice")
+          .note(it->second->name.range, "the first definition is here");
+    }
+    std::set<std::string> parameters;
+    for (const ast::ParameterDecl &p : definition.parameters) {
+      if (!parameters.insert(p.name.name).second) {
+        diagnostics.error(p.name.range, "'" + name + "' has two parameters named '" + p.name.name + "'");
+      }
+    }
+  }
+  return definitions;
+}
+
+/// A layer's name becomes the name of its Funcs and weight arguments in generated code, so it must
+/// not coincide with a name cnngen derives for another layer ("conv2d_0", "fc_weight") or for the
+/// model ("input").
+void check_generated_names(const Network &network,
+                           const std::map<std::string, SourceRange, std::less<>> &named_paths,
+                           Diagnostics &diagnostics) {
+  std::map<std::string, std::string> owners;  // generated name → what it belongs to
+  for (const std::string &name : reserved_names(network.name)) owners[name] = "the model";
+  for (const Node &node : network.nodes) {
+    if (!node.user_name.empty()) continue;
+    for (const std::string &name : generated_names(node)) owners[name] = describe(node);
+  }
+  for (const Node &node : network.nodes) {
+    if (node.user_name.empty()) continue;
+    for (const std::string &name : generated_names(node)) {
+      auto [it, fresh] = owners.emplace(name, describe(node));
+      if (fresh || it->second == describe(node)) continue;
+      diagnostics
+          .error(named_paths.at(node.path),
+                 "layer name '" + node.path + "' clashes with the name '" + name +
+                     "' that cnngen gives to " + it->second + " in generated code")
+          .with_help("choose another name for this layer");
+      break;
+    }
+  }
+}
+
+
+/// Reads `input 1x28x28` into the network's input tensor.
+bool declare_input(const ast::InputDecl &decl, Network &network, Diagnostics &diagnostics) {
+  network.input_range = decl.range;
+  if (decl.dims.size() != 1 && decl.dims.size() != 3) {
+    diagnostics
+        .error(decl.range, "input must be C×H×W (an image) or F (features), not " +
+                               std::to_string(decl.dims.size()) + " dimensions")
+        .with_help("write for example 'input 1x28x28'; the batch size is chosen at run time");
+    return false;
+  }
+  for (std::int64_t d : decl.dims) {
+    if (d < 1 || d > kMaxDimension) {
+      diagnostics.error(decl.range, "input dimension " + std::to_string(d) + " must lie in [1, " +
+                                        std::to_string(kMaxDimension) + "]");
+      return false;
+    }
+  }
+  Shape shape(decl.dims.begin(), decl.dims.end());
+  if (element_count(shape) > INT_MAX) {
+    diagnostics.error(decl.range, "input " + describe(shape) +
+                                      " has more than 2^31−1 elements per image");
+    return false;
+  }
+  network.tensors.push_back({std::move(shape), -1});
+  network.input = network.output = 0;
+  return true;
+}
+
+
+}  // namespace
+
+std::optional<Network> infer_shapes(const ast::Model &model, Diagnostics &diagnostics) {
+  Network network;
+  const ast::ModelDecl *model_decl = nullptr;
+  const ast::InputDecl *input_decl = nullptr;
+  Definitions definitions = collect_definitions(model, diagnostics);
+  Walker walker(definitions, network, diagnostics);
+  Scope top;
+  int current = -1;  // the tensor the next statement reads; -1 while unknown
+  bool seen_layer = false;
+  bool has_input = std::any_of(model.statements.begin(), model.statements.end(), [](const auto &s) {
+    return boost::get<ast::InputDecl>(&s.get()) != nullptr;
+  });
+  for (const ast::Statement &statement : model.statements) {
+    if (diagnostics.too_many_errors() || walker.stopped()) break;
+    if (const auto *decl = boost::get<ast::ModelDecl>(&statement.get())) {
+      if (model_decl) {
+        diagnostics.error(decl->range, "a file holds one model; this is a second 'model' line")
+            .note(model_decl->range, "the model is declared here");
+        continue;
+      }
+      if (input_decl || seen_layer) diagnostics.error(decl->range, "the 'model' line must come first");
+      model_decl = decl;
+      network.name = decl->name.name;
+    } else if (const auto *decl = boost::get<ast::InputDecl>(&statement.get())) {
+      if (input_decl) {
+        diagnostics.error(decl->range, "the model has a second 'input' line")
+            .note(input_decl->range, "the input is declared here");
+        continue;
+      }
+      input_decl = decl;
+      if (seen_layer) diagnostics.error(decl->range, "'input' must come before the layers");
+      else if (declare_input(*decl, network, diagnostics)) current = network.input;
+    } else if (as_definition(statement)) {
+      continue;  // collected above; expanded where used
+    } else {
+      if (has_input && !input_decl && !seen_layer) {
+        const auto *line = boost::get<ast::LayerLine>(&statement.get());
+        diagnostics.error(line ? line->range : SourceRange{0, 0}, "layer before the model's 'input' line")
+            .with_help("declare the input shape first, for example 'input 1x28x28'");
+      }
+      seen_layer = true;
+      current = walker.statement(statement, current, top);
+    }
+  }
+  check_generated_names(network, walker.named_paths(), diagnostics);
+  if (!model_decl) {
+    diagnostics.error({0, 0}, "missing 'model NAME' line")
+        .with_help("start the file with for example 'model lenet'");
+  }
+  if (!input_decl && model_decl) {
+    diagnostics.error(model_decl->range, "model '" + network.name + "' has no 'input' line")
+        .with_help("declare the input shape after the model line, for example 'input 1x28x28'");
+  }
+  if (diagnostics.has_errors()) return std::nullopt;
+  network.output = current;
+  return network;
+}
+
+}  // namespace cnngen
