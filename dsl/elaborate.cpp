@@ -135,9 +135,10 @@ class Walker {
   bool claim_path(const NodePlace &place, const ast::Identifier &name) {
     auto [it, fresh] = named_paths_.emplace(place.path, name.range);
     if (fresh) return true;
+    SourceRange first = it->second;
     reported([&] {
       diagnostics_.error(name.range, "a layer named '" + place.path + "' already exists")
-          .note(it->second, "the first '" + place.path + "' is here");
+          .note(first, "the first '" + place.path + "' is here");
     });
     return false;
   }
