@@ -36,10 +36,16 @@ def main():
     if engine == "torch":
         import torch
         sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+        import modern_cnns
         import net_to_torch
         import safetensors_io
         torch.set_num_threads(threads)
-        _, shape, net = net_to_torch.build(model)
+        name = os.path.splitext(os.path.basename(model))[0]
+        if name in modern_cnns.MODELS:  # ResNet-18 as torchvision defines it
+            shape, net = modern_cnns.MODELS[name][1], modern_cnns.build(name)
+        else:
+            _, shape, net = net_to_torch.build(model)
+        net.eval()
         net.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in safetensors_io.load(weights).items()})
         x = torch.rand((batch,) + shape)
         with torch.inference_mode():

@@ -42,9 +42,7 @@ def runner(build, model, device, batch):
 
 def torch_net(model):
     _, shape, net = net_to_torch.build(os.path.join(ROOT, "examples", model, f"{model}.net"))
-    state = {name: torch.from_numpy(deterministic_weights.parameter(tuple(t.shape), seed))
-             for seed, (name, t) in enumerate(net.state_dict().items())}
-    net.load_state_dict(state)
+    net.load_state_dict(deterministic_weights.state_dict(net))  # as tests/deterministic_arguments.hpp
     return shape, net.cuda().eval()
 
 

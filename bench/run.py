@@ -4,11 +4,14 @@ models, batch sizes and machine, in one run, alternating the engines round by ro
 
   /usr/bin/python3 bench/run.py [--quick] [--rounds R] [--seconds S] [--models lenet,vgg11]
 
+CNNGEN_BUILD=DIR measures another build tree than build/ (its cnngen, libcnngen_dsl.a, bench/).
+
 Needs a built tree (bash tools/build.sh), Debian's python3-torch and python3-matplotlib, and
 onnxruntime and openvino installed with the pip of the `python3` first on PATH (engines that are
 missing are reported and skipped). Writes docs/performance/results.{json,csv} and chart.png.
-Models: D2L's LeNet (trained weights) at batch 1, 64, 256; AlexNet and VGG-11 (random weights,
-the same in every engine) at batch 1 and 8. cnngen's libraries embed their weights, as shipped.
+Models: D2L's LeNet (trained weights) at batch 1, 64, 256; AlexNet, VGG-11 and torchvision's
+ResNet-18 (3×224×224; random weights, the same in every engine) at batch 1 and 8. cnngen's libraries
+embed their weights, as shipped.
 """
 import argparse
 import csv
@@ -27,13 +30,14 @@ warnings.filterwarnings("ignore")
 
 import torch  # noqa: E402
 
+import modern_cnns  # noqa: E402
 import net_to_torch  # noqa: E402
 import safetensors_io  # noqa: E402
 
-BUILD = os.path.join(ROOT, "build")
+BUILD = os.environ.get("CNNGEN_BUILD", os.path.join(ROOT, "build"))  # the build tree to measure
 DATA = os.path.join(BUILD, "bench-data")
 OUT = os.path.join(ROOT, "docs", "performance")
-MODELS = [("lenet", [1, 64, 256]), ("alexnet", [1, 8]), ("vgg11", [1, 8])]
+MODELS = [("lenet", [1, 64, 256]), ("alexnet", [1, 8]), ("vgg11", [1, 8]), ("resnet18", [1, 8])]
 ENGINES = ["cnngen", "torch", "onnxruntime", "openvino"]
 PYPI_PYTHON = shutil.which("python3") or "python3"
 
@@ -45,15 +49,25 @@ def run_json(command):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def torch_model(net_path):
+    """(model name, input shape, PyTorch module in eval() mode) for an example's .net: the
+    modern networks as tools/modern_cnns.py defines them (torchvision's, for resnet18), the others
+    through tools/net_to_torch.py. PyTorch's default initialization, seeded."""
+    torch.manual_seed(0)
+    model = os.path.splitext(os.path.basename(net_path))[0]
+    if model in modern_cnns.MODELS:
+        return model, modern_cnns.MODELS[model][1], modern_cnns.build(model)
+    name, shape, net = net_to_torch.build(net_path)
+    return name, shape, net.eval()
+
+
 def prepare(model):
     """Weights, ONNX export, cnngen library and its bench binary; returns facts about the model."""
     net_path = os.path.join(ROOT, "examples", model, f"{model}.net")
-    name, shape, net = net_to_torch.build(net_path)
+    name, shape, net = torch_model(net_path)
     if model == "lenet":
         weights = os.path.join(ROOT, "examples", "lenet", "lenet.safetensors")
     else:
-        torch.manual_seed(0)
-        name, shape, net = net_to_torch.build(net_path)
         weights = os.path.join(DATA, f"{model}.safetensors")
         safetensors_io.save({k: v.detach().numpy() for k, v in net.state_dict().items()}, weights)
     onnx_path = os.path.join(DATA, f"{model}.onnx")

@@ -48,7 +48,8 @@ std::string cpp_wrapper(const LoweredNetwork &lowered, const Network &network,
     << "inline constexpr std::size_t kOutputSize = " << element_count(out) << ";  // floats per image\n"
     << "/// Bytes of weights embedded in the library (0 when they are arguments).\n"
     << "inline constexpr std::size_t kWeightBytes = " << embedded << ";\n"
-    << "/// Working memory per image: the largest input plus output of any one layer.\n"
+    << "/// Working memory per image: the most bytes of tensors alive at once, counting those kept for\n"
+    << "/// a later join.\n"
     << "inline constexpr std::size_t kWorkingBytesPerImage = " << peak_working_bytes(network, 1)
     << ";\n\n"
     << "struct Layer {\n  const char *name;          // the layer's name, or kind_index\n"

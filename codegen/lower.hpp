@@ -3,6 +3,7 @@
 // are given, check_weights); codegen reports nothing to the user.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,13 +17,43 @@
 namespace cnngen {
 
 struct LoweredLayer {
-  const Node *node;
-  Halide::Func func;                     // undefined for the identity at inference (dropout)
-  Halide::Func input;                    // the Func of the tensor it reads
+  const Node *node = nullptr;
+  /// Undefined for the identity at inference (dropout, identity) and for a batch norm folded into
+  /// the layer before it (folded_into): readers of its output then read its input's Func.
+  Halide::Func func;
+  Halide::Func input;                    // the Func of the tensor it reads (the first, for joins)
   std::vector<Halide::Func> internals;   // stages inside the layer that the schedule places
   std::optional<Halide::Func> padded;    // conv2d: its zero-padded input, when it has padding
-  LayerWeights weights;                  // conv2d and linear
+  /// conv2d, linear, and batch norm lowered unfolded (by role: γ, β, running mean and variance).
+  /// A conv2d or linear with a folded batch norm holds the folded weight and bias (a bias even
+  /// when the layer declares none).
+  LayerWeights weights;
   bool weights_embedded = false;         // packed at compile time; else repacked at run time
+
+  // Fields added for issue 11 (joins and batch norm):
+  /// The Funcs of every tensor it reads, in node->inputs order: several for add and concat;
+  /// inputs[0] is `input`.
+  std::vector<Halide::Func> inputs;
+  /// A batch norm lowered unfolded: its scale and shift Funcs over the channel (or feature) alone,
+  /// cheap and read by every element, so the schedule should compute them once (compute_root);
+  /// left unscheduled they are inlined (correct, but a square root per element).
+  std::vector<Halide::Func> per_channel;
+  /// A conv2d or linear: the batch norm folded into its weights and bias, whose output tensor
+  /// this layer's Func computes; null when none.
+  const Node *folded_batch_norm = nullptr;
+  /// A batch norm folded into this conv2d or linear node (and so without a Func); else null.
+  const Node *folded_into = nullptr;
+};
+
+/// Choices of lowering that keep the results (up to float rounding).
+struct LowerOptions {
+  /// With embedded weights, fold each batch norm that alone reads a conv2d's or linear's output
+  /// into that layer's weights and bias at compile time (in double precision). Off: every batch
+  /// norm is a per-channel scale and shift.
+  bool fold_batch_norm = true;
+  /// Let the schedules compute element-wise layers and residual adds in the epilogue of the
+  /// convolution or linear layer before them (codegen/plan.hpp). Off: each is stored on its own.
+  bool fuse_epilogues = true;
 };
 
 /// A weight or bias passed at run time when the library is built without embedded weights.
@@ -45,6 +76,7 @@ struct LoweredNetwork {
   Halide::Func batched_input;
   Halide::Expr batched_condition;
   int batch_vector = 0;
+  LowerOptions options;  // as lower() was given them, for the schedules
 
   /// The pipeline's arguments in the order of the generated C function, after the output.
   std::vector<Halide::Argument> arguments() const;
@@ -52,9 +84,15 @@ struct LoweredNetwork {
 
 /// With `weights`, every parameter is embedded as a constant buffer; without, each becomes an
 /// ImageParam argument (in layer order) expecting PyTorch's contiguous layout. With
-/// `batch_vector` > 0 the network is lowered twice (see LoweredNetwork::batched_layers).
+/// `batch_vector` > 0 the network is lowered twice (see LoweredNetwork::batched_layers). Batch
+/// norms are folded as `options` says (only ever with embedded weights).
 LoweredNetwork lower(const Network &network, const TensorFile *weights,
-                     const std::string &function_name, int batch_vector = 0);
+                     const std::string &function_name, int batch_vector = 0,
+                     const LowerOptions &options = {});
+
+/// The batch norms lower() folds, each mapped to the conv2d or linear node whose output it alone
+/// reads (the network's output counts as a reader).
+std::map<const Node *, const Node *> foldable_batch_norms(const Network &network);
 
 /// Halide dimension order of a PyTorch shape with a batch dimension added last: {C, H, W} gives
 /// extents W, H, C and then the batch.

@@ -2,6 +2,7 @@
 // so that results match it to float rounding.
 #include "codegen/lower_layers.hpp"
 
+#include <algorithm>
 #include <limits>
 
 namespace cnngen {
@@ -29,13 +30,13 @@ Func lower_conv2d(const Conv2d &conv, const Value &in, const LayerWeights &weigh
   Func input = in.func;
   if (conv.padding.h > 0 || conv.padding.w > 0) {
     Func bounded = pad_spatial(in, 0.0f);
-    input = Func(name + "_padded");
+    input = Func(name + suffix::padded);
     input(x, y, c, n) = bounded(x, y, c, n);
     padded = input;
   }
   std::int64_t in_per_group = conv.in_channels / conv.groups;
   std::int64_t out_per_group = conv.out_channels / conv.groups;
-  RDom r(0, i32(conv.kernel.w), 0, i32(conv.kernel.h), 0, i32(in_per_group), name + "_r");
+  RDom r(0, i32(conv.kernel.w), 0, i32(conv.kernel.h), 0, i32(in_per_group), name + suffix::reduction);
   Expr group = conv.groups == 1 ? Expr(0) : c / i32(out_per_group);
   Expr ic = group * i32(in_per_group) + r.z;
   Expr ix = x * i32(conv.stride.w) + r.x * i32(conv.dilation.w) - i32(conv.padding.w);
@@ -50,11 +51,12 @@ Func lower_pool2d(const Pool2d &pool, const Value &in, const std::string &name) 
   Var x("x"), y("y"), c("c"), n("n");
   bool is_max = pool.kind == PoolKind::max;
   bool padded = pool.padding.h > 0 || pool.padding.w > 0;
-  // PyTorch pads max pooling with −∞; padding is at most half the window, so every window holds
-  // at least one real value and the lowest float never wins.
-  Func input = padded ? pad_spatial(in, is_max ? -std::numeric_limits<float>::infinity() : 0.0f)
+  // PyTorch pads max pooling with −∞; padding is at most half the window and with ceil_mode the
+  // last window starts inside the input, so every window holds at least one real value and the
+  // lowest float never wins. With ceil_mode the far side reads the padding value past the input.
+  Func input = padded || pool.ceil_mode ? pad_spatial(in, is_max ? -std::numeric_limits<float>::infinity() : 0.0f)
                       : in.func;
-  RDom r(0, i32(pool.kernel.w), 0, i32(pool.kernel.h), name + "_r");
+  RDom r(0, i32(pool.kernel.w), 0, i32(pool.kernel.h), name + suffix::reduction);
   // The input under tap (kx, ky) of the window at (x, y).
   auto tap = [&](Expr kx, Expr ky) {
     return input(x * i32(pool.stride.w) + kx - i32(pool.padding.w),
@@ -67,10 +69,19 @@ Func lower_pool2d(const Pool2d &pool, const Value &in, const std::string &name) 
     out(x, y, c, n) = Halide::max(out(x, y, c, n), v);
     return out;
   }
-  // count_include_pad=True: the divisor is the whole window. A small window is summed as one
+  // count_include_pad=True: the divisor is the whole window, or with ceil_mode its part inside the
+  // padded input, per axis min(start + k, n + p) − start. A small window is summed as one
   // expression, in the order of the reduction (columns, then rows), so that no loop is left for the
   // schedule to unroll (LeNet's 2×2 pooling took 3 µs of 22 at batch 1 as a loop).
-  const float divisor = static_cast<float>(pool.kernel.h * pool.kernel.w);
+  Expr divisor = Expr(static_cast<float>(pool.kernel.h * pool.kernel.w));
+  if (pool.ceil_mode) {
+    auto inside = [](Expr o, std::int64_t k, std::int64_t s, std::int64_t p, std::int64_t n) {
+      Expr start = o * i32(s) - i32(p);
+      return Halide::min(start + i32(k), i32(n + p)) - start;
+    };
+    divisor = Halide::cast<float>(inside(x, pool.kernel.w, pool.stride.w, pool.padding.w, in.shape[2]) *
+                                  inside(y, pool.kernel.h, pool.stride.h, pool.padding.h, in.shape[1]));
+  }
   if (pool.kernel.h * pool.kernel.w <= 16) {
     Expr total;
     for (std::int64_t ky = 0; ky < pool.kernel.h; ++ky) {
@@ -95,6 +106,7 @@ Func lower_activation(const Activation &activation, const Value &in, const std::
     case ActivationKind::relu: out(args) = Halide::max(v, 0.0f); break;
     case ActivationKind::sigmoid: out(args) = 1.0f / (1.0f + Halide::exp(-v)); break;
     case ActivationKind::tanh: out(args) = Halide::tanh(v); break;
+    case ActivationKind::relu6: out(args) = Halide::min(Halide::max(v, 0.0f), 6.0f); break;
   }
   return out;
 }
@@ -107,13 +119,13 @@ Func lower_softmax(const Value &in, const std::string &name, std::vector<Func> &
   for (std::size_t i = 0; i < args.size(); ++i) {
     if (i != channel) rest.push_back(args[i]);
   }
-  RDom r(0, i32(in.shape[0]), name + "_r");
+  RDom r(0, i32(in.shape[0]), name + suffix::reduction);
   std::vector<Expr> at_r(args.begin(), args.end());
   at_r[channel] = r;
-  Func largest(name + "_max"), total(name + "_sum"), out(name);
+  Func largest(name + suffix::max), total(name + suffix::sum), out(name);
   largest(rest) = Halide::maximum(in.func(at_r));
   std::vector<Expr> rest_e(rest.begin(), rest.end());
-  Func exponent(name + "_exp");
+  Func exponent(name + suffix::exp);
   std::vector<Expr> at(args.begin(), args.end());
   exponent(args) = Halide::exp(in.func(at) - largest(rest_e));
   total(rest) = Halide::sum(exponent(at_r));
@@ -137,10 +149,94 @@ Func lower_flatten(const Value &in, const std::string &name) {
 Func lower_linear(const Linear &linear, const Value &in, const LayerWeights &weights,
                   const std::string &name) {
   Var f("f"), n("n");
-  RDom r(0, i32(linear.in_features), name + "_r");
+  RDom r(0, i32(linear.in_features), name + suffix::reduction);
   Func out(name);
   out(f, n) = weights.bias ? (*weights.bias)(f) : Expr(0.0f);
   out(f, n) += weights.weight(r, f) * in.func(r, n);
+  return out;
+}
+
+namespace {
+
+/// The largest of the adaptive windows [⌊i·n/out⌋, ⌈(i+1)·n/out⌉) along an axis of n inputs.
+std::int64_t largest_adaptive_window(std::int64_t n, std::int64_t out) {
+  std::int64_t largest = 0;
+  for (std::int64_t i = 0; i < out; ++i) {
+    largest = std::max(largest, ((i + 1) * n + out - 1) / out - i * n / out);
+  }
+  return largest;
+}
+
+/// The channel dimension of a tensor's Func: c of (x, y, c, n), f of (f, n).
+std::size_t channel_dimension(const Value &value) { return value.shape.size() == 3 ? 2 : 0; }
+
+}  // namespace
+
+Func lower_adaptive_pool2d(const AdaptivePool2d &pool, const Value &in, const std::string &name) {
+  Var x("x"), y("y"), c("c"), n("n");
+  const std::int64_t h = in.shape[1], w = in.shape[2];
+  Expr x0 = x * i32(w) / i32(pool.output.w), x1 = ((x + 1) * i32(w) + i32(pool.output.w - 1)) / i32(pool.output.w);
+  Expr y0 = y * i32(h) / i32(pool.output.h), y1 = ((y + 1) * i32(h) + i32(pool.output.h - 1)) / i32(pool.output.h);
+  RDom r(0, i32(largest_adaptive_window(w, pool.output.w)), 0, i32(largest_adaptive_window(h, pool.output.h)),
+         name + suffix::reduction);
+  // Taps past the window's end repeat its last value: in bounds, harmless to the max, and left out
+  // of the sum.
+  Expr v = in.func(Halide::min(x0 + r.x, x1 - 1), Halide::min(y0 + r.y, y1 - 1), c, n);
+  Func out(name);
+  if (pool.kind == PoolKind::max) {
+    out(x, y, c, n) = -std::numeric_limits<float>::infinity();
+    out(x, y, c, n) = Halide::max(out(x, y, c, n), v);
+    return out;
+  }
+  out(x, y, c, n) = 0.0f;
+  out(x, y, c, n) += Halide::select(r.x < x1 - x0 && r.y < y1 - y0, v, 0.0f);
+  out(x, y, c, n) = out(x, y, c, n) / Halide::cast<float>((x1 - x0) * (y1 - y0));
+  return out;
+}
+
+Func lower_batch_norm(const BatchNorm &norm, const Value &in, const LayerWeights &weights,
+                      const std::string &name, std::vector<Func> &per_channel) {
+  std::vector<Var> args = in.func.args();
+  Var channel = args[channel_dimension(in)];
+  Func scale(name + suffix::scale), shift(name + suffix::shift);
+  Expr inverse_std = 1.0f / Halide::sqrt((*weights.running_var)(channel) + static_cast<float>(norm.eps));
+  scale(channel) = norm.affine ? weights.weight(channel) * inverse_std : inverse_std;
+  shift(channel) = (norm.affine ? (*weights.bias)(channel) : Expr(0.0f)) -
+                   (*weights.running_mean)(channel) * scale(channel);
+  std::vector<Expr> at(args.begin(), args.end());
+  Func out(name);
+  out(args) = in.func(at) * scale(channel) + shift(channel);
+  per_channel = {scale, shift};
+  return out;
+}
+
+Func lower_add(const std::vector<Value> &inputs, const std::string &name) {
+  std::vector<Var> args = inputs.at(0).func.args();
+  std::vector<Expr> at(args.begin(), args.end());
+  Expr total = inputs[0].func(at);
+  for (std::size_t i = 1; i < inputs.size(); ++i) total = total + inputs[i].func(at);
+  Func out(name);
+  out(args) = total;
+  return out;
+}
+
+Func lower_concat(const std::vector<Value> &inputs, const std::string &name) {
+  std::vector<Var> args = inputs.at(0).func.args();
+  const std::size_t channel = channel_dimension(inputs[0]);
+  Var c = args[channel];
+  // Input j at c − offset_j, its channel clamped so that bounds inference asks each input only
+  // for its own channels; the selects pick the input whose slice holds c.
+  std::vector<std::int64_t> offsets{0};
+  for (const Value &input : inputs) offsets.push_back(offsets.back() + input.shape[0]);
+  auto slice = [&](std::size_t j) {
+    std::vector<Expr> at(args.begin(), args.end());
+    at[channel] = Halide::clamp(c - i32(offsets[j]), 0, i32(inputs[j].shape[0] - 1));
+    return inputs[j].func(at);
+  };
+  Expr value = slice(inputs.size() - 1);
+  for (std::size_t j = inputs.size() - 1; j-- > 0;) value = Halide::select(c < i32(offsets[j + 1]), slice(j), value);
+  Func out(name);
+  out(args) = value;
   return out;
 }
 

@@ -1,10 +1,11 @@
-// The algorithm of each layer kind as Halide Funcs (no scheduling here; see schedule.hpp).
+// The algorithm of each layer kind as Halide Funcs (no scheduling here; see schedule_cpu.hpp).
 // Image tensors are Funcs over (x, y, c, n), feature tensors over (f, n): the NCHW layout of
 // PyTorch read from the innermost dimension out.
 #pragma once
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <Halide.h>
 
@@ -18,17 +19,32 @@ struct Value {
   Shape shape;
 };
 
-/// A layer's trainable tensors as Funcs indexed like Halide reads PyTorch's layout: a conv2d weight
-/// as (kw, kh, in, out), a linear weight as (in, out), a bias as (out).
+/// A layer's trainable tensors as Funcs indexed like Halide reads PyTorch's layout, filled by each
+/// Parameter's role: a conv2d weight as (kw, kh, in, out), a linear weight as (in, out), a bias as
+/// (out); batch norm's weight (γ, undefined when not affine), bias (β), running mean and variance
+/// as (channel).
 struct LayerWeights {
   Halide::Func weight;
   std::optional<Halide::Func> bias;
+  std::optional<Halide::Func> running_mean;  // batch norm only
+  std::optional<Halide::Func> running_var;   // batch norm only
 };
 
 /// `padded` receives the zero-padded input stage when the convolution pads, for the schedule.
 Halide::Func lower_conv2d(const Conv2d &conv, const Value &in, const LayerWeights &weights,
                           const std::string &name, std::optional<Halide::Func> &padded);
+/// With ceil_mode, windows may overhang the padded input on the far side: max pooling reads −∞
+/// there, average pooling divides each window by its part inside the padded input.
 Halide::Func lower_pool2d(const Pool2d &pool, const Value &in, const std::string &name);
+/// PyTorch's adaptive pooling: each output reads its own window [⌊i·n/o⌋, ⌈(i+1)·n/o⌉), through a
+/// reduction over the largest window with the taps past a window's end left out.
+Halide::Func lower_adaptive_pool2d(const AdaptivePool2d &pool, const Value &in,
+                                   const std::string &name);
+/// Batch norm as y = x·scale + shift with scale = γ/√(var + eps) and shift = β − mean·scale per
+/// channel (or feature), as PyTorch computes it at inference. The scale and shift Funcs (over the
+/// channel alone) are returned in `per_channel` for the schedule to compute once.
+Halide::Func lower_batch_norm(const BatchNorm &norm, const Value &in, const LayerWeights &weights,
+                              const std::string &name, std::vector<Halide::Func> &per_channel);
 Halide::Func lower_activation(const Activation &activation, const Value &in,
                               const std::string &name);
 /// Softmax over the channels; its max, exp and sum stages are returned in `internals`, which the
@@ -38,5 +54,9 @@ Halide::Func lower_softmax(const Value &in, const std::string &name,
 Halide::Func lower_flatten(const Value &in, const std::string &name);
 Halide::Func lower_linear(const Linear &linear, const Value &in, const LayerWeights &weights,
                           const std::string &name);
+/// The element-wise sum of `inputs` (all of one shape), in their order.
+Halide::Func lower_add(const std::vector<Value> &inputs, const std::string &name);
+/// `inputs` stacked along the channels in order: channel c reads input j at c − (channels before j).
+Halide::Func lower_concat(const std::vector<Value> &inputs, const std::string &name);
 
 }  // namespace cnngen

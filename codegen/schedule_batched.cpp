@@ -4,9 +4,13 @@
 // computed for the whole block before the next, stored (n, c, x, y) with n innermost, so that one
 // vector is one value of every image of the block. A convolution multiplies a broadcast weight by
 // such vectors into a register tile of output channels × columns; a linear layer, a broadcast
-// weight by a vector of inputs into a tile of output features.
+// weight by a vector of inputs into a tile of output features. Fusion follows plan.hpp: a layer's
+// fused chain (batch norm, activations, a residual add) is computed in the layer's register tiles.
 #include "codegen/schedule_batched.hpp"
 
+#include <stdexcept>
+
+#include "codegen/plan.hpp"
 #include "codegen/schedule_common.hpp"
 
 namespace cnngen {
@@ -104,6 +108,31 @@ void schedule_linear(const LoweredLayer &layer, Func stored, int features, const
   linear.update().reorder(ln, lf, rvars(linear, 0)[0]).vectorize(ln, block.vector).unroll(lf);
 }
 
+/// The stage of a root layer (see plan.hpp), one overload per operation kind: every stored stage
+/// of the batched copy is computed per block, vectorized across its images.
+struct RootSchedule {
+  LoweredLayer &layer;
+  const Block &block;
+
+  void in_block() const { schedule_in_block(layer.func, block); }
+  void operator()(const Pool2d &) const { in_block(); }
+  void operator()(const AdaptivePool2d &) const { in_block(); }
+  void operator()(const BatchNorm &) const { in_block(); }
+  void operator()(const Activation &) const { in_block(); }
+  void operator()(const Add &) const { in_block(); }
+  void operator()(const Concat &) const { in_block(); }
+  void operator()(const Softmax &) const { in_block(); }
+  // Heads, and the kinds without a stage of their own, are never roots.
+  [[noreturn]] void unexpected() const {
+    throw std::logic_error("batched schedule: " + describe(*layer.node) + " planned as a stored stage");
+  }
+  void operator()(const Conv2d &) const { unexpected(); }
+  void operator()(const Linear &) const { unexpected(); }
+  void operator()(const Flatten &) const { unexpected(); }
+  void operator()(const Dropout &) const { unexpected(); }
+  void operator()(const Identity &) const { unexpected(); }
+};
+
 }  // namespace
 
 int batch_vector_width(const Network &network, const Halide::Target &target) {
@@ -132,24 +161,25 @@ void schedule_batched(LoweredNetwork &lowered, const Network &network) {
 
   std::vector<LoweredLayer> &layers = lowered.batched_layers;
   if (layers.empty() || !layers.front().padded) schedule_in_block(lowered.batched_input, block);
-  std::vector<bool> done(layers.size(), false);
+  const SchedulePlan plan = plan_schedule(network, layers, lowered.options.fuse_epilogues);
   for (std::size_t i = 0; i < layers.size(); ++i) {
     LoweredLayer &layer = layers[i];
-    if (done[i] || !layer.func.defined() || std::holds_alternative<Flatten>(layer.node->op)) continue;
-    const Shape &shape = network.tensors[static_cast<std::size_t>(layer.node->output)].shape;
-    bool is_conv = std::holds_alternative<Conv2d>(layer.node->op);
-    bool is_linear = std::holds_alternative<Linear>(layer.node->op);
-    bool fuse = fuses_activation(layers, i);
-    Func stored = fuse ? layers[i + 1].func : layer.func.in();
-    if (fuse) done[i + 1] = true;
-    if (is_conv) {
-      schedule_conv(layer, stored, shape, block);
-    } else if (is_linear) {
-      schedule_linear(layer, stored, static_cast<int>(shape[0]), block);
-    } else {
-      schedule_in_block(layer.func, block);
+    // A batch norm's scale and shift (over the channel alone): once per call.
+    for (Func &per_channel : layer.per_channel) per_channel.compute_root();
+    const NodePlan &entry = plan[i];
+    if (entry.role == NodePlan::Role::root) {
+      visit_operation(layer.node->op, RootSchedule{layer, block});
+      for (Func &internal : layer.internals) schedule_in_block(internal, block);
+      continue;
     }
-    for (Func &internal : layer.internals) schedule_in_block(internal, block);
+    if (entry.role != NodePlan::Role::head) continue;  // inlined, or stored by its head
+    const Shape &shape = network.tensors[static_cast<std::size_t>(layer.node->output)].shape;
+    Func stored = plan.fuses(i) ? layers[static_cast<std::size_t>(entry.tail)].func : layer.func.in();
+    if (std::holds_alternative<Conv2d>(layer.node->op)) {
+      schedule_conv(layer, stored, shape, block);
+    } else {
+      schedule_linear(layer, stored, static_cast<int>(shape[0]), block);
+    }
   }
 }
 

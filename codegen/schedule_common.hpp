@@ -1,6 +1,6 @@
-// What the CPU, batch-vectorized and GPU schedules (schedule.cpp, schedule_batched.cpp,
-// schedule_gpu.cpp) share: the reduction variables of a stage, tile sizes that divide an extent,
-// which activations fuse into the layer before them, and which networks count as small.
+// What the CPU, batch-vectorized and GPU schedules (schedule_cpu.cpp, schedule_batched.cpp,
+// schedule_gpu.cpp) share besides their plan (plan.hpp): the reduction variables of a stage, tile
+// sizes that divide an extent, and which networks count as small.
 #pragma once
 
 #include <algorithm>
@@ -40,14 +40,13 @@ inline void bound_to_shape(Halide::Func func, const Shape &shape) {
   }
 }
 
-/// Whether layers[i], a convolution or linear layer, has its activation fused into it: the
-/// activation right after it that reads it, computed tile by tile with it and never stored apart.
-inline bool fuses_activation(const std::vector<LoweredLayer> &layers, std::size_t i) {
-  const Node &node = *layers[i].node;
-  bool fusable = std::holds_alternative<Conv2d>(node.op) || std::holds_alternative<Linear>(node.op);
-  return fusable && i + 1 < layers.size() &&
-         std::holds_alternative<Activation>(layers[i + 1].node->op) &&
-         layers[i + 1].node->inputs[0] == node.output;
+/// Declares that a convolution's zero-padded input `padded` covers the input of PyTorch shape
+/// `input` and its padding, for the same reason as bound_to_shape.
+inline void bound_padded(Halide::Func padded, const Shape &input, const Conv2d &conv) {
+  std::vector<Halide::Var> args = padded.args();
+  padded.bound(args[0], static_cast<int>(-conv.padding.w), static_cast<int>(input[2] + 2 * conv.padding.w));
+  padded.bound(args[1], static_cast<int>(-conv.padding.h), static_cast<int>(input[1] + 2 * conv.padding.h));
+  padded.bound(args[2], 0, static_cast<int>(input[0]));
 }
 
 /// Under 10 M multiply-adds per image (LeNet: 0.4 M): too small to share one image among threads,

@@ -1,6 +1,9 @@
 // GPU schedule; see schedule_gpu.hpp.
 #include "codegen/schedule_gpu.hpp"
 
+#include <stdexcept>
+
+#include "codegen/plan.hpp"
 #include "codegen/schedule_common.hpp"
 
 namespace cnngen {
@@ -181,32 +184,58 @@ void schedule_linear(const LoweredLayer &layer, Func stored) {
   (void)ln;
 }
 
+/// The stage of a root layer (see plan.hpp), one overload per operation kind: a thread per
+/// element, channels innermost where they fill warps.
+struct RootSchedule {
+  LoweredLayer &layer;
+  const Shape &shape;
+
+  void per_element() const { schedule_elementwise(layer.func, channels_innermost(shape)); }
+  void operator()(const Pool2d &) const { per_element(); }
+  void operator()(const AdaptivePool2d &) const { per_element(); }
+  void operator()(const BatchNorm &) const { per_element(); }
+  void operator()(const Activation &) const { per_element(); }
+  void operator()(const Add &) const { per_element(); }
+  void operator()(const Concat &) const { per_element(); }
+  void operator()(const Softmax &) const { per_element(); }
+  // Heads, and the kinds without a stage of their own, are never roots.
+  [[noreturn]] void unexpected() const {
+    throw std::logic_error("GPU schedule: " + describe(*layer.node) + " planned as a stored stage");
+  }
+  void operator()(const Conv2d &) const { unexpected(); }
+  void operator()(const Linear &) const { unexpected(); }
+  void operator()(const Flatten &) const { unexpected(); }
+  void operator()(const Dropout &) const { unexpected(); }
+  void operator()(const Identity &) const { unexpected(); }
+};
+
 }  // namespace
 
 void schedule_gpu(LoweredNetwork &lowered, const Network &network, const Halide::Target &) {
   std::vector<LoweredLayer> &layers = lowered.layers;
-  std::vector<bool> done(layers.size(), false);
+  const SchedulePlan plan = plan_schedule(network, layers, lowered.options.fuse_epilogues);
   for (std::size_t i = 0; i < layers.size(); ++i) {
     LoweredLayer &layer = layers[i];
-    if (done[i] || !layer.func.defined() || std::holds_alternative<Flatten>(layer.node->op)) continue;
+    // A batch norm's scale and shift (over the channel alone): one small kernel each per call.
+    for (Func &per_channel : layer.per_channel) schedule_elementwise(per_channel, false);
+    const NodePlan &entry = plan[i];
     const Shape &shape = network.tensors[static_cast<std::size_t>(layer.node->output)].shape;
+    if (entry.role == NodePlan::Role::root) {
+      visit_operation(layer.node->op, RootSchedule{layer, shape});
+      for (Func &internal : layer.internals) schedule_elementwise(internal, channels_innermost(shape));
+      continue;
+    }
+    if (entry.role != NodePlan::Role::head) continue;  // inlined, or stored by its head
     const Shape &in_shape = network.tensors[static_cast<std::size_t>(layer.node->inputs[0])].shape;
-    bool is_conv = std::holds_alternative<Conv2d>(layer.node->op);
-    bool is_linear = std::holds_alternative<Linear>(layer.node->op);
-    bool fuse = fuses_activation(layers, i);
-    Func stored = fuse ? layers[i + 1].func : layer.func.in();
-    if (fuse) done[i + 1] = true;
-    if (is_conv) {
+    Func stored = plan.fuses(i) ? layers[static_cast<std::size_t>(entry.tail)].func : layer.func.in();
+    if (std::holds_alternative<Conv2d>(layer.node->op)) {
       if (shape[0] % kWarp == 0) schedule_conv_lanes(layer, stored, shape, in_shape);
       else schedule_conv_pixels(layer, stored, shape, in_shape);
       if (layer.padded) schedule_elementwise(*layer.padded, channels_innermost(in_shape));
-    } else if (is_linear) {
-      schedule_linear(layer, stored);
     } else {
-      schedule_elementwise(layer.func, channels_innermost(shape));
+      schedule_linear(layer, stored);
     }
-    for (Func &internal : layer.internals) schedule_elementwise(internal, channels_innermost(shape));
-    if ((is_conv || is_linear) && !layer.weights_embedded) {
+    if (!layer.weights_embedded) {
       // Weights passed at run time: repacked on the GPU with the output channel innermost.
       Func weight = layer.weights.weight;
       std::vector<Var> args = weight.args();

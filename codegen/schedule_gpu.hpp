@@ -1,6 +1,7 @@
 // The GPU schedule (CUDA, or any Halide GPU API such as OpenCL) of a lowered network. Halide 14's
 // autoschedulers plan for the CPU even for GPU targets, so cnngen writes its own: one kernel per
-// layer, a convolution or linear layer fused with the activation that follows it.
+// layer, a convolution or linear layer fused with the element-wise chain the plan gives it
+// (plan.hpp: batch norm, activations, a residual add).
 #pragma once
 
 #include <Halide.h>

@@ -14,7 +14,7 @@
 #include "codegen/autoschedule.hpp"
 #include "codegen/emit.hpp"
 #include "codegen/lower.hpp"
-#include "codegen/schedule.hpp"
+#include "codegen/schedule_cpu.hpp"
 #include "codegen/schedule_batched.hpp"
 #include "codegen/schedule_gpu.hpp"
 #include "driver/crash_handler.hpp"
@@ -22,6 +22,7 @@
 #include "driver/targets.hpp"
 #include "dsl/dot.hpp"
 #include "dsl/front_end.hpp"
+#include "dsl/graph_json.hpp"
 #include "dsl/summary.hpp"
 
 namespace {
@@ -97,8 +98,10 @@ int compile(const Options &options, const std::vector<Halide::Target> &targets,
   request.targets = targets;
   auto build = [&](const Halide::Target &target) {
     int batch_vector = is_autoscheduler(options.schedule) ? 0 : batch_vector_width(network, target);
+    LowerOptions lower_options;
+    lower_options.fold_batch_norm = lower_options.fuse_epilogues = options.fuse;
     LoweredNetwork lowered = lower(network, checked.weights ? &*checked.weights : nullptr,
-                                   request.function_name, batch_vector);
+                                   request.function_name, batch_vector, lower_options);
     if (is_autoscheduler(options.schedule)) {
       autoschedule(lowered, network, target, options.schedule, static_cast<int>(options.batch));
     } else if (target.has_gpu_feature()) {
@@ -123,13 +126,15 @@ int compile(const Options &options, const std::vector<Halide::Target> &targets,
   return kSuccess;
 }
 
-int draw(const Options &options, const Network &network) {
+/// Writes what `print` prints to -o, or to standard output without it.
+template <typename Print>
+int write_text(const Options &options, Print print) {
   if (options.output_path.empty()) {
-    print_dot(network, std::cout);
+    print(std::cout);
     return kSuccess;
   }
   std::ofstream out(options.output_path);
-  print_dot(network, out);
+  print(out);
   if (!out) {
     std::cerr << "cnngen: error: cannot write " << options.output_path << "\n";
     return kUserError;
@@ -158,8 +163,8 @@ int run(const Options &options, const std::vector<Halide::Target> &targets) {
     std::cerr << options.model_path << ": error: cannot read the model file: " << error << "\n";
     return kUserError;
   }
-  Diagnostics diagnostics(*source);
-  CheckedModel checked = check_model(*source, options.weights_path, diagnostics);
+  Diagnostics diagnostics(*source, options.warnings);
+  CheckedModel checked = check_model(*source, options.weights_path, diagnostics, options.weights_prefix);
   render(diagnostics, options);
   if (diagnostics.has_errors()) {
     if (options.command == Command::compile && !options.output_path.empty()) {
@@ -172,7 +177,10 @@ int run(const Options &options, const std::vector<Halide::Target> &targets) {
   switch (options.command) {
     case Command::check: return kSuccess;
     case Command::summary: print_summary(*checked.network, options.batch, std::cout); return kSuccess;
-    case Command::dot: return draw(options, *checked.network);
+    case Command::dot:
+      return write_text(options, [&](std::ostream &out) { print_dot(*checked.network, out); });
+    case Command::json:
+      return write_text(options, [&](std::ostream &out) { print_graph_json(*checked.network, *source, out); });
     case Command::compile: return compile(options, targets, *source, *checked.network, checked);
     case Command::runtime: break;  // handled above: no model to read
   }

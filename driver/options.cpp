@@ -9,19 +9,22 @@ namespace {
 
 constexpr const char *kUsage =
     "usage: cnngen [compile] MODEL.net [--weights W.safetensors] [-o OUT.a] [--target T] [--name F]\n"
-    "       cnngen check MODEL.net [--weights W.safetensors]\n"
+    "       cnngen check MODEL.net [--weights W.safetensors] [-Wno-NAME] [-Werror]\n"
     "       cnngen summary MODEL.net [--batch N]\n"
     "       cnngen dot MODEL.net [-o OUT.dot]\n"
+    "       cnngen json MODEL.net [-o OUT.json]\n"
     "       cnngen runtime [-o RUNTIME.a] [--target T]\n"
     "\n"
     "compile  compile MODEL.net into a static library OUT.a and headers OUT.h and OUT.hpp (the default)\n"
     "check    parse and check the model (and weights) only; no code generation\n"
     "summary  a table of the layers: shapes, parameters, multiply-adds, memory, receptive field\n"
     "dot      the network as a Graphviz graph (to standard output unless -o is given)\n"
+    "json     the checked graph as JSON (docs/graph_json.md; to standard output unless -o is given)\n"
     "runtime  the Halide runtime alone (default: runtime.a), shared by libraries whose target has\n"
     "         the no_runtime feature\n"
     "\n"
     "  --weights W    embed the weights of the safetensors file W (else they become arguments)\n"
+    "  --weights-prefix P   remove P from W's tensor names first (D2L's net., DataParallel's module.)\n"
     "  -o OUT         output file (compile: default MODEL_NAME.a, with the headers beside it)\n"
     "  --target T     Halide target string (default: host); several, comma-separated and best\n"
     "                 first, make one library that picks the best the CPU runs\n"
@@ -29,8 +32,12 @@ constexpr const char *kUsage =
     "  --batch N      batch size for summary, and the one autoschedulers plan for (default: 1)\n"
     "  --schedule=manual|adams2019|mullapudi2016   cnngen's schedules (default) or one of Halide's\n"
     "                 autoschedulers\n"
+    "  --no-fuse      fold no batch norm into the layer before it and fuse no activation or\n"
+    "                 residual add into a convolution's tiles (to measure what fusion gains)\n"
     "  --color=auto|always|never             colour diagnostics (default: auto, on a terminal)\n"
     "  --diagnostics-format=text|json        diagnostics as text or as JSON (docs/diagnostics.md)\n"
+    "  -WNAME, -Wno-NAME   turn warning NAME on or off: unread-input, unused-tensor\n"
+    "                 (docs/diagnostics.md); -Werror makes warnings errors, -Wno-error undoes it\n"
     "Exit status: 0 success, 1 error in the model, weights or output path, 2 bad command line,\n"
     "3 internal error (a bug in cnngen).\n";
 
@@ -64,6 +71,7 @@ std::optional<Options> parse_options(int argc, char **argv, std::ostream &out,
     else if (command == "check") options.command = Command::check;
     else if (command == "summary") options.command = Command::summary;
     else if (command == "dot") options.command = Command::dot;
+    else if (command == "json") options.command = Command::json;
     else if (command == "runtime") options.command = Command::runtime;
     else first = 1;
   }
@@ -79,12 +87,16 @@ std::optional<Options> parse_options(int argc, char **argv, std::ostream &out,
       help_shown = true;
       return std::nullopt;
     }
-    if (arg == "--weights" || arg == "-o" || arg == "--target" || arg == "--name") {
-      std::string *into = arg == "--weights" ? &options.weights_path
-                          : arg == "-o"      ? &options.output_path
-                          : arg == "--target" ? &options.target
-                                              : &options.function_name;
+    if (arg == "--weights" || arg == "--weights-prefix" || arg == "-o" || arg == "--target" ||
+        arg == "--name") {
+      std::string *into = arg == "--weights"          ? &options.weights_path
+                          : arg == "--weights-prefix" ? &options.weights_prefix
+                          : arg == "-o"               ? &options.output_path
+                          : arg == "--target"         ? &options.target
+                                                      : &options.function_name;
       if (!value(*into)) return fail(std::string(arg) + " needs a value");
+    } else if (arg == "--no-fuse") {
+      options.fuse = false;
     } else if (arg == "--batch") {
       std::string text;
       if (!value(text)) return fail("--batch needs a value");
@@ -114,6 +126,9 @@ std::optional<Options> parse_options(int argc, char **argv, std::ostream &out,
       if (format == "text") options.diagnostics_format = DiagnosticsFormat::text;
       else if (format == "json") options.diagnostics_format = DiagnosticsFormat::json;
       else return fail("--diagnostics-format takes text or json, not '" + std::string(format) + "'");
+    } else if (arg.substr(0, 2) == "-W") {
+      std::string problem = apply_warning_switch(arg.substr(2), options.warnings);
+      if (!problem.empty()) return fail(problem);
     } else if (!arg.empty() && arg[0] == '-') {
       return fail("unknown option '" + std::string(arg) + "'");
     } else if (options.command == Command::runtime) {
@@ -125,6 +140,8 @@ std::optional<Options> parse_options(int argc, char **argv, std::ostream &out,
     }
   }
   if (options.model_path.empty() && options.command != Command::runtime) return fail("no model file given");
+  if (!options.weights_prefix.empty() && options.weights_path.empty())
+    return fail("--weights-prefix needs --weights");
   if (!options.function_name.empty() && !is_c_identifier(options.function_name))
     return fail("--name '" + options.function_name + "' is not a C identifier");
   bool writes_library = options.command == Command::compile || options.command == Command::runtime;

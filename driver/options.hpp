@@ -6,9 +6,11 @@
 #include <ostream>
 #include <string>
 
+#include "dsl/diagnostics.hpp"
+
 namespace cnngen {
 
-enum class Command { compile, check, summary, dot, runtime };
+enum class Command { compile, check, summary, dot, json, runtime };
 enum class ColorMode { automatic, always, never };
 enum class DiagnosticsFormat { text, json };
 
@@ -16,13 +18,16 @@ struct Options {
   Command command = Command::compile;
   std::string model_path;
   std::string weights_path;    // empty: weights become arguments of the generated function
-  std::string output_path;     // compile, runtime: the .a (the headers go beside it); dot: the .dot file
+  std::string weights_prefix;  // removed from the weights file's tensor names before matching
+  std::string output_path;     // compile, runtime: the .a (the headers go beside it); dot, json: the file written
   std::string target = "host";  // one Halide target string, or several separated by commas
   std::string function_name;   // empty: the model's name
   std::int64_t batch = 1;      // summary; compile: the batch the autoschedulers plan for
   std::string schedule = "manual";  // compile: manual, adams2019 or mullapudi2016
+  bool fuse = true;            // compile: batch-norm folding and epilogue fusion (--no-fuse: off)
   ColorMode color = ColorMode::automatic;
   DiagnosticsFormat diagnostics_format = DiagnosticsFormat::text;
+  WarningOptions warnings;     // -Wname, -Wno-name, -Werror, -Wno-error
 };
 
 /// Parses argv. On a malformed command line, writes why to `errors` and returns nothing;

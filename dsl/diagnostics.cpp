@@ -1,8 +1,11 @@
 // Rendering of diagnostics as text: location prefix, the quoted source line, caret and tildes,
-// notes, help; optionally in colour.
+// notes, help, a warning's name; optionally in colour. Also the -W switches that filter warnings.
 #include "dsl/diagnostics.hpp"
 
 #include <algorithm>
+#include <iterator>
+
+#include "dsl/layer_arguments.hpp"
 
 namespace cnngen {
 namespace {
@@ -130,19 +133,53 @@ Diagnostic &Diagnostics::add(Diagnostic diagnostic) {
 }
 
 Diagnostic &Diagnostics::error(SourceRange where, std::string message) {
-  return add({Severity::error, source_.name(), where, std::move(message), {}, {}, {}});
+  return add({Severity::error, source_.name(), where, std::move(message), {}, {}, {}, {}, false});
 }
 
-Diagnostic &Diagnostics::warning(SourceRange where, std::string message) {
-  return add({Severity::warning, source_.name(), where, std::move(message), {}, {}, {}});
+std::string apply_warning_switch(std::string_view text, WarningOptions &warnings) {
+  if (text == "error" || text == "no-error") {
+    warnings.errors = text == "error";
+    return "";
+  }
+  bool on = text.substr(0, 3) != "no-";
+  std::string_view name = on ? text : text.substr(3);
+  std::vector<std::string_view> known(std::begin(kWarningNames), std::end(kWarningNames));
+  if (std::find(known.begin(), known.end(), name) == known.end()) {
+    std::string problem = "unknown warning option '-W" + std::string(text) + "'";
+    known.push_back("error");
+    std::string match = closest_match(name, known);
+    if (!match.empty()) problem += "; did you mean '-W" + std::string(on ? "" : "no-") + match + "'?";
+    return problem;
+  }
+  warnings.enabled[std::string(name)] = on;
+  return "";
+}
+
+Diagnostic &Diagnostics::add_warning(Diagnostic diagnostic, WarningFlag flag) {
+  diagnostic.flag = flag.name;
+  auto set = warnings_.enabled.find(diagnostic.flag);
+  if (!(set == warnings_.enabled.end() ? flag.on_by_default : set->second)) {
+    discarded_ = std::move(diagnostic);
+    return discarded_;
+  }
+  if (warnings_.errors) {
+    diagnostic.severity = Severity::error;
+    diagnostic.from_warning = true;
+  }
+  return add(std::move(diagnostic));
+}
+
+Diagnostic &Diagnostics::warning(SourceRange where, std::string message, WarningFlag flag) {
+  return add_warning({Severity::warning, source_.name(), where, std::move(message), {}, {}, {}, {}, false}, flag);
 }
 
 Diagnostic &Diagnostics::error_in(std::string file, std::string message) {
-  return add({Severity::error, std::move(file), std::nullopt, std::move(message), {}, {}, {}});
+  return add({Severity::error, std::move(file), std::nullopt, std::move(message), {}, {}, {}, {}, false});
 }
 
-Diagnostic &Diagnostics::warning_in(std::string file, std::string message) {
-  return add({Severity::warning, std::move(file), std::nullopt, std::move(message), {}, {}, {}});
+Diagnostic &Diagnostics::warning_in(std::string file, std::string message, WarningFlag flag) {
+  return add_warning({Severity::warning, std::move(file), std::nullopt, std::move(message), {}, {}, {}, {}, false},
+                     flag);
 }
 
 void Diagnostics::render(std::ostream &out, bool color) const {
@@ -151,7 +188,9 @@ void Diagnostics::render(std::ostream &out, bool color) const {
     render_location(out, source_, d.file, d.range, p);
     bool error = d.severity == Severity::error;
     out << (error ? p.error : p.warning) << (error ? "error" : "warning") << ":" << p.reset << p.bold
-        << " " << d.message << p.reset << "\n";
+        << " " << d.message;
+    if (!d.flag.empty()) out << " [" << (d.from_warning ? "-Werror," : "") << "-W" << d.flag << "]";
+    out << p.reset << "\n";
     if (d.range) render_snippet(out, source_, *d.range, p);
     for (const Note &note : d.notes) {
       if (note.range) render_location(out, source_, source_.name(), note.range, p);

@@ -4,24 +4,12 @@
 #include <sstream>
 
 #include "dsl/diagnostics.hpp"
+#include "dsl/json.hpp"
 
 namespace cnngen {
 namespace {
 
-std::string json_string(std::string_view text) {
-  std::ostringstream out;
-  out << '"';
-  for (char c : text) {
-    auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') out << '\\' << c;
-    else if (c == '\n') out << "\\n";
-    else if (c == '\t') out << "\\t";
-    else if (u < 0x20) out << "\\u" << std::hex << std::setw(4) << std::setfill('0') << int(u) << std::dec;
-    else out << c;
-  }
-  out << '"';
-  return out.str();
-}
+std::string json_string(std::string_view text) { return json::quoted(text); }
 
 std::string position(const SourceFile &source, std::size_t offset) {
   SourceLocation at = source.location(offset);
@@ -45,7 +33,8 @@ void render_json(const Diagnostics &diagnostics, std::ostream &out) {
     warnings += d.severity == Severity::warning;
     out << separator << "\n  {\"severity\": \"" << (d.severity == Severity::error ? "error" : "warning")
         << "\", \"message\": " << json_string(d.message) << ", \"file\": " << json_string(d.file)
-        << ", \"range\": " << range(source, d.range) << ",\n   \"notes\": [";
+        << ", \"range\": " << range(source, d.range)
+        << ", \"flag\": " << (d.flag.empty() ? "null" : json_string(d.flag)) << ",\n   \"notes\": [";
     const char *note_separator = "";
     for (const Note &note : d.notes) {
       out << note_separator << "{\"message\": " << json_string(note.message) << ", \"file\": "

@@ -1,8 +1,10 @@
-// `cnngen dot`: the network as a Graphviz graph, one box per layer with its arguments, and the
-// tensor shapes on the edges.
+// `cnngen dot`: the network as a Graphviz graph, one box per layer with its arguments, the tensor
+// shapes on the edges (every input of a join drawn), and one cluster per module instance (a `seq`
+// block or a definition's instance) labelled with its path.
 #pragma once
 
 #include <ostream>
+#include <string>
 
 #include "dsl/network.hpp"
 

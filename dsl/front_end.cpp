@@ -7,11 +7,13 @@
 namespace cnngen {
 
 CheckedModel check_model(const SourceFile &source, const std::string &weights_path,
-                         Diagnostics &diagnostics) {
+                         Diagnostics &diagnostics, const std::string &weights_prefix) {
   CheckedModel checked;
   if (auto model = parse(source, diagnostics)) checked.network = infer_shapes(*model, diagnostics);
   if (checked.network && !weights_path.empty()) {
     checked.weights = read_safetensors(weights_path, diagnostics);
+    if (checked.weights && !weights_prefix.empty())
+      checked.weights = strip_prefix(std::move(*checked.weights), weights_prefix, weights_path, diagnostics);
     if (checked.weights &&
         !check_weights(*checked.network, *checked.weights, weights_path, diagnostics))
       checked.weights.reset();

@@ -18,8 +18,10 @@ struct CheckedModel {
 };
 
 /// Runs every check on `source` (and on `weights_path` unless it is empty), reporting into
-/// `diagnostics`. The result is usable for code generation only if diagnostics has no errors.
+/// `diagnostics`. `weights_prefix` (--weights-prefix) is removed from the file's tensor names
+/// before they are matched. The result is usable for code generation only if diagnostics has no
+/// errors.
 CheckedModel check_model(const SourceFile &source, const std::string &weights_path,
-                         Diagnostics &diagnostics);
+                         Diagnostics &diagnostics, const std::string &weights_prefix = "");
 
 }  // namespace cnngen

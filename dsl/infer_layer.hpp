@@ -56,9 +56,15 @@ int infer_layer(const ast::Layer &layer, int input, const NodePlace &place, Netw
 std::optional<Inferred> infer_conv2d(const LayerContext &context);
 std::optional<Inferred> infer_maxpool2d(const LayerContext &context);
 std::optional<Inferred> infer_avgpool2d(const LayerContext &context);
+std::optional<Inferred> infer_adaptiveavgpool2d(const LayerContext &context);
+std::optional<Inferred> infer_adaptivemaxpool2d(const LayerContext &context);
+std::optional<Inferred> infer_batchnorm2d(const LayerContext &context);
+std::optional<Inferred> infer_batchnorm1d(const LayerContext &context);
 std::optional<Inferred> infer_linear(const LayerContext &context);
 std::optional<Inferred> infer_flatten(const LayerContext &context);
 std::optional<Inferred> infer_relu(const LayerContext &context);
+std::optional<Inferred> infer_relu6(const LayerContext &context);
+std::optional<Inferred> infer_identity(const LayerContext &context);
 std::optional<Inferred> infer_sigmoid(const LayerContext &context);
 std::optional<Inferred> infer_tanh(const LayerContext &context);
 std::optional<Inferred> infer_softmax(const LayerContext &context);

@@ -18,6 +18,12 @@ const std::map<std::string, InferFunction, std::less<>> &layer_kinds() {
       {"linear", infer_linear},   {"flatten", infer_flatten},     {"relu", infer_relu},
       {"sigmoid", infer_sigmoid}, {"tanh", infer_tanh},           {"softmax", infer_softmax},
       {"dropout", infer_dropout},
+      {"batchnorm2d", infer_batchnorm2d},
+      {"batchnorm1d", infer_batchnorm1d},
+      {"adaptiveavgpool2d", infer_adaptiveavgpool2d},
+      {"adaptivemaxpool2d", infer_adaptivemaxpool2d},
+      {"relu6", infer_relu6},
+      {"identity", infer_identity},
   };
   return kinds;
 }
@@ -120,6 +126,15 @@ bool LayerContext::expect_rank(std::size_t rank) const {
 }
 
 std::optional<Inferred> infer_relu(const LayerContext &c) { return infer_activation(c, ActivationKind::relu); }
+std::optional<Inferred> infer_relu6(const LayerContext &c) { return infer_activation(c, ActivationKind::relu6); }
+
+std::optional<Inferred> infer_identity(const LayerContext &context) {
+  LayerArguments args(context.layer, {}, 0, context.diagnostics);
+  const Shape *in = context.input_shape();
+  if (!in) return std::nullopt;
+  return Inferred{Identity{}, *in};
+}
+
 std::optional<Inferred> infer_sigmoid(const LayerContext &c) { return infer_activation(c, ActivationKind::sigmoid); }
 std::optional<Inferred> infer_tanh(const LayerContext &c) { return infer_activation(c, ActivationKind::tanh); }
 

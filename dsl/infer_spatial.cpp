@@ -1,5 +1,6 @@
-// Shape inference for the layers that slide a window over H×W: conv2d, maxpool2d, avgpool2d.
-// Each spatial size follows D2L: out = ⌊(n + 2p − d·(k−1) − 1)/s⌋ + 1.
+// Shape inference for the layers that pool or slide a window over H×W: conv2d, maxpool2d,
+// avgpool2d, adaptiveavgpool2d, adaptivemaxpool2d. Each spatial size of a sliding window follows
+// D2L: out = ⌊(n + 2p − d·(k−1) − 1)/s⌋ + 1, or with ceil_mode PyTorch's rounding up.
 #include <string>
 #include <tuple>
 
@@ -10,22 +11,29 @@ namespace cnngen {
 namespace {
 
 /// The output size along one axis, or nothing after reporting that the (dilated) window does not
-/// fit in the padded input. Sizes are bounded by kMaxDimension, so nothing here overflows.
+/// fit in the padded input (with ceil_mode: not even overhanging it by up to s − 1, as PyTorch
+/// allows). Sizes are bounded by kMaxDimension, so nothing here overflows.
 std::optional<std::int64_t> output_size(const LayerContext &context, const char *axis,
                                         std::int64_t n, const Window &w) {
   std::int64_t span = w.span();
   std::int64_t padded = n + 2 * w.padding;
-  if (span <= padded) return w.output(n);
+  std::int64_t out = w.output(n);
+  if (out >= 1) return out;
   const std::string &kind = context.layer.kind.name;
   Diagnostic &d = context.diagnostics.error(
       context.layer.range, kind + " window is larger than its padded input: output " + axis +
                                " would be " + w.formula(n));
+  std::string overhang = w.ceil_mode && w.stride > 1
+                             ? ", and ceil_mode lets a window overhang it by s − 1 = " +
+                                   std::to_string(w.stride - 1)
+                             : "";
   d.note(std::string("the window spans ") + (w.dilation > 1 ? "d·(k−1)+1 = " : "") +
          std::to_string(span) + " " + (axis[0] == 'h' ? "rows" : "columns") +
-         ", the padded input n + 2p = " + std::to_string(padded));
+         ", the padded input n + 2p = " + std::to_string(padded) + overhang);
   context.note_input(d);
-  std::int64_t needed = (span - n + 1) / 2;
-  d.with_help("use a kernel of at most " + std::to_string((padded - 1) / w.dilation + 1) +
+  std::int64_t reach = w.reach(n);
+  std::int64_t needed = (span - (reach - 2 * w.padding) + 1) / 2;
+  d.with_help("use a kernel of at most " + std::to_string((reach - 1) / w.dilation + 1) +
               " along the " + axis + ", or padding of at least " + std::to_string(needed));
   return std::nullopt;
 }
@@ -45,9 +53,16 @@ void warn_unread(const LayerContext &context, std::int64_t height, const Window 
                                              plural(columns, "column", "columns")
                      : rows ? plural(rows, "row", "rows")
                             : plural(columns, "column", "columns");
+  // Shown by default only when, past the gaps the stride leaves between windows anyway, more than
+  // half a stride is unread: smaller remainders are PyTorch's floor rounding in canonical layers
+  // (AlexNet's 11/4 convolution, 3×3/2 poolings); docs/diagnostics.md gives the rule.
+  auto large = [](std::int64_t unread, const Window &w) {
+    return 2 * (unread - std::max<std::int64_t>(0, w.stride - w.span())) > w.stride;
+  };
   Diagnostic &d = context.diagnostics.warning(
-      context.layer.range, context.layer.kind.name + " leaves the last " + what +
-                               " of its input unread: no window reaches them");
+      context.layer.range,
+      context.layer.kind.name + " leaves the last " + what + " of its input unread: no window reaches them",
+      {"unread-input", large(rows, along_h) || large(columns, along_w)});
   bool square = height == width && along_h.kernel == along_w.kernel &&
                 along_h.stride == along_w.stride && along_h.padding == along_w.padding &&
                 along_h.dilation == along_w.dilation;
@@ -75,9 +90,10 @@ void warn_unread(const LayerContext &context, std::int64_t height, const Window 
 
 /// The H×W output of a window layer, or nothing after reporting why there is none.
 std::optional<Pair> spatial_output(const LayerContext &context, const Shape &in, const Pair &kernel,
-                                   const Pair &stride, const Pair &padding, const Pair &dilation) {
-  Window along_h{kernel.h, stride.h, padding.h, dilation.h};
-  Window along_w{kernel.w, stride.w, padding.w, dilation.w};
+                                   const Pair &stride, const Pair &padding, const Pair &dilation,
+                                   bool ceil_mode) {
+  Window along_h{kernel.h, stride.h, padding.h, dilation.h, ceil_mode};
+  Window along_w{kernel.w, stride.w, padding.w, dilation.w, ceil_mode};
   auto h = output_size(context, "height", in[1], along_h);
   // When the width fails with the very same numbers, a second error would only repeat the first.
   bool same = in[1] == in[2] && along_h.kernel == along_w.kernel && along_h.stride == along_w.stride &&
@@ -90,12 +106,14 @@ std::optional<Pair> spatial_output(const LayerContext &context, const Shape &in,
 }
 
 std::optional<Inferred> infer_pool(const LayerContext &context, PoolKind kind) {
-  LayerArguments args(context.layer, {"kernel", "stride", "padding"}, 3, context.diagnostics);
+  LayerArguments args(context.layer, {"kernel", "stride", "padding", "ceil_mode"}, 3,
+                      context.diagnostics);
   auto kernel = args.pair("kernel", std::nullopt, 1);
   // PyTorch: the stride defaults to the kernel size.
   auto stride = kernel ? args.pair("stride", kernel, 1) : std::nullopt;
   auto padding = args.pair("padding", Pair{0, 0}, 0);
-  if (!kernel || !stride || !padding || !context.expect_rank(3)) return std::nullopt;
+  auto ceil_mode = args.boolean("ceil_mode", false);
+  if (!kernel || !stride || !padding || !ceil_mode || !context.expect_rank(3)) return std::nullopt;
   bool ok = true;
   for (auto [pad, k, axis] : {std::tuple{padding->h, kernel->h, "height"},
                               std::tuple{padding->w, kernel->w, "width"}}) {
@@ -113,9 +131,19 @@ std::optional<Inferred> infer_pool(const LayerContext &context, PoolKind kind) {
   }
   if (!ok) return std::nullopt;
   const Shape &in = *context.input_shape();
-  auto out = spatial_output(context, in, *kernel, *stride, *padding, Pair{1, 1});
+  auto out = spatial_output(context, in, *kernel, *stride, *padding, Pair{1, 1}, *ceil_mode);
   if (!out) return std::nullopt;
-  return Inferred{Pool2d{kind, *kernel, *stride, *padding}, {in[0], out->h, out->w}};
+  return Inferred{Pool2d{kind, *kernel, *stride, *padding, *ceil_mode}, {in[0], out->h, out->w}};
+}
+
+/// PyTorch's adaptive pooling: any output size of at least 1, also larger than the input (then
+/// windows repeat input positions), so only the argument and the input's rank can be wrong.
+std::optional<Inferred> infer_adaptive_pool(const LayerContext &context, PoolKind kind) {
+  LayerArguments args(context.layer, {"output"}, 1, context.diagnostics);
+  auto output = args.pair("output", std::nullopt, 1);
+  if (!output || !context.expect_rank(3)) return std::nullopt;
+  const Shape &in = *context.input_shape();
+  return Inferred{AdaptivePool2d{kind, *output}, {in[0], output->h, output->w}};
 }
 
 }  // namespace
@@ -157,7 +185,7 @@ std::optional<Inferred> infer_conv2d(const LayerContext &context) {
       ok = false;
     }
   }
-  auto size = spatial_output(context, in, *kernel, *stride, *padding, *dilation);
+  auto size = spatial_output(context, in, *kernel, *stride, *padding, *dilation, false);
   if (!ok || !size) return std::nullopt;
   Conv2d conv{in[0], *out_channels, *kernel, *stride, *padding, *dilation, *groups, *bias};
   return Inferred{conv, {*out_channels, size->h, size->w}};
@@ -169,6 +197,14 @@ std::optional<Inferred> infer_maxpool2d(const LayerContext &context) {
 
 std::optional<Inferred> infer_avgpool2d(const LayerContext &context) {
   return infer_pool(context, PoolKind::average);
+}
+
+std::optional<Inferred> infer_adaptiveavgpool2d(const LayerContext &context) {
+  return infer_adaptive_pool(context, PoolKind::average);
+}
+
+std::optional<Inferred> infer_adaptivemaxpool2d(const LayerContext &context) {
+  return infer_adaptive_pool(context, PoolKind::max);
 }
 
 }  // namespace cnngen

@@ -1,5 +1,8 @@
-// Recursive-descent JSON parser; see json.hpp.
+// Recursive-descent JSON parser and the string quoting of the JSON writers; see json.hpp.
 #include "dsl/json.hpp"
+
+#include <iomanip>
+#include <sstream>
 
 #include <cerrno>
 #include <cstdlib>
@@ -172,6 +175,21 @@ class Parser {
 
 std::optional<Value> parse(std::string_view text, std::string &error) {
   return Parser(text).document(error);
+}
+
+std::string quoted(std::string_view text) {
+  std::ostringstream out;
+  out << '"';
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') out << '\\' << c;
+    else if (c == '\n') out << "\\n";
+    else if (c == '\t') out << "\\t";
+    else if (u < 0x20) out << "\\u" << std::hex << std::setw(4) << std::setfill('0') << int(u) << std::dec;
+    else out << c;
+  }
+  out << '"';
+  return out.str();
 }
 
 }  // namespace cnngen::json

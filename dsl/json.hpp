@@ -24,4 +24,8 @@ struct Value {
 /// offset). Nesting deeper than 64 levels is rejected, so hostile input cannot exhaust the stack.
 std::optional<Value> parse(std::string_view text, std::string &error);
 
+/// `text` as a JSON string literal, quotes included: for the writers of JSON (diagnostics, the
+/// checked graph).
+std::string quoted(std::string_view text);
+
 }  // namespace cnngen::json

@@ -2,6 +2,7 @@
 #include "dsl/network.hpp"
 
 #include <cstdint>
+#include <cstdlib>
 
 namespace cnngen {
 
@@ -66,7 +67,12 @@ std::string mangled(std::string path) {
 }  // namespace
 
 std::string symbol_name(const Node &node) {
-  return node.user_name.empty() ? node.kind + "_" + mangled(node.path) : mangled(node.path);
+  // A named layer inside a numbered scope ("1.0.conv1") would start with a digit, which C
+  // identifiers (the generated header's argument names) cannot: it takes its kind first, as
+  // unnamed layers do.
+  const bool starts_with_digit = !node.path.empty() && node.path[0] >= '0' && node.path[0] <= '9';
+  return node.user_name.empty() || starts_with_digit ? node.kind + "_" + mangled(node.path)
+                                                     : mangled(node.path);
 }
 
 std::string parameter_symbol(const Node &node, const Parameter &parameter) {
@@ -79,8 +85,12 @@ std::vector<std::string> generated_names(const Node &node) {
   for (const std::string &stage : {symbol, symbol + kBatchedSuffix}) {
     for (const char *stage_suffix : suffix::kStages) names.push_back(stage + stage_suffix);
   }
-  for (const Parameter &parameter : parameters(node)) {
-    const std::string name = parameter_symbol(node, parameter);
+  std::vector<std::string> parameter_names;
+  for (const Parameter &parameter : parameters(node)) parameter_names.push_back(parameter_symbol(node, parameter));
+  // A convolution or linear layer without a bias gains one when a batch norm folds into it.
+  bool may_gain_bias = std::holds_alternative<Conv2d>(node.op) || std::holds_alternative<Linear>(node.op);
+  if (may_gain_bias && parameter_names.size() == 1) parameter_names.push_back(symbol + "_bias");
+  for (const std::string &name : parameter_names) {
     for (const char *parameter_suffix : {"", suffix::data, suffix::packed})
       names.push_back(name + parameter_suffix);
   }
@@ -91,8 +101,27 @@ std::vector<std::string> reserved_names(const std::string &model_name) {
   return {"input", "input_values", model_name, model_name + "_output"};
 }
 
+std::vector<std::string> enclosing_modules(const std::string &scope) {
+  std::vector<std::string> out;
+  if (scope.empty()) return out;
+  for (std::size_t dot = scope.find('.'); dot != std::string::npos; dot = scope.find('.', dot + 1))
+    out.push_back(scope.substr(0, dot));
+  out.push_back(scope);
+  return out;
+}
+
 std::string describe(const Node &node) {
-  if (!node.user_name.empty()) return node.kind + " '" + node.path + "'";
+  if (!node.user_name.empty() || node.kind == "add" || node.kind == "concat")
+    return node.kind + " '" + node.path + "'";
+  if (node.index < 0) {
+    // Unnamed inside a join's branch: its path is the join's, the branch and a count.
+    std::size_t count = node.path.rfind('.');
+    std::size_t branch = count == std::string::npos ? count : node.path.rfind('.', count - 1);
+    if (branch != std::string::npos) {
+      int number = std::atoi(node.path.c_str() + branch + 1) + 1;
+      return node.kind + " (in branch " + std::to_string(number) + " of '" + node.path.substr(0, branch) + "')";
+    }
+  }
   if (node.scope.empty()) return node.kind + " (layer " + node.path + ")";
   return node.kind + " '" + node.path + "'";
 }

@@ -169,7 +169,8 @@ std::string parameter_prefix(const Node &node);
 /// The node's parameters, weight before bias; empty for layers without any.
 std::vector<Parameter> parameters(const Node &node);
 /// A name safe for C identifiers and Halide: the path with dots as underscores for named layers
-/// ("fc1", "layer1_0_conv1"), else kind and path ("conv2d_0", "relu_layer1_0_2").
+/// ("fc1", "layer1_0_conv1"), else kind and path ("conv2d_0", "relu_layer1_0_2", and for named
+/// layers whose path starts with a digit, "conv2d_1_0_conv1").
 std::string symbol_name(const Node &node);
 /// Every name code generation derives from symbol_name(node) for the node's Funcs, reductions
 /// and weights (lower.cpp and lower_layers.cpp use exactly these suffixes); shape inference
@@ -180,6 +181,9 @@ std::vector<std::string> generated_names(const Node &node);
 inline constexpr const char *kBatchedSuffix = "_batched";
 /// Names code generation uses for the model as a whole.
 std::vector<std::string> reserved_names(const std::string &model_name);
+/// "layer2.0.downsample" → {"layer2", "layer2.0", "layer2.0.downsample"}: the module instances
+/// holding a node of that scope, outermost first.
+std::vector<std::string> enclosing_modules(const std::string &scope);
 /// "conv2d 'c1'" or "conv2d (layer 0)", for messages.
 std::string describe(const Node &node);
 /// "16×5×5"

@@ -3,19 +3,96 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cfloat>
+#include <cmath>
 #include <cstring>
 #include <fstream>
+#include <set>
+#include <sstream>
 
 #include "dsl/json.hpp"
 
 namespace cnngen {
 namespace {
 
+enum class Dtype { f32, f16, bf16, f64, i64 };
+
 struct Entry {
   std::string name;
   Shape shape;
+  Dtype dtype = Dtype::f32;
   std::uint64_t begin = 0, end = 0;
 };
+
+std::optional<Dtype> dtype_named(const std::string &name) {
+  if (name == "F32") return Dtype::f32;
+  if (name == "F16") return Dtype::f16;
+  if (name == "BF16") return Dtype::bf16;
+  if (name == "F64") return Dtype::f64;
+  if (name == "I64") return Dtype::i64;
+  return std::nullopt;
+}
+
+std::uint64_t element_bytes(Dtype dtype) {
+  switch (dtype) {
+    case Dtype::f16:
+    case Dtype::bf16: return 2;
+    case Dtype::f32: return 4;
+    case Dtype::f64:
+    case Dtype::i64: return 8;
+  }
+  return 4;
+}
+
+/// IEEE half to float: every half is exactly a float (subnormal halves are normal floats).
+float from_f16(std::uint16_t h) {
+  const float sign = (h & 0x8000u) ? -1.0f : 1.0f;
+  const std::uint32_t exponent = (h >> 10) & 0x1Fu, mantissa = h & 0x3FFu;
+  if (exponent == 0) return sign * std::ldexp(static_cast<float>(mantissa), -24);
+  std::uint32_t bits = (static_cast<std::uint32_t>(h & 0x8000u) << 16) | (mantissa << 13) |
+                       (exponent == 31 ? 0xFFu << 23 : (exponent + 112) << 23);
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+/// bfloat16 is the upper half of a float.
+float from_bf16(std::uint16_t b) {
+  std::uint32_t bits = static_cast<std::uint32_t>(b) << 16;
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+/// Converts `count` little-endian elements of `dtype` at `bytes` to floats; returns an error
+/// message for an F64 value beyond F32's range, empty otherwise.
+std::string convert(const char *bytes, std::size_t count, Dtype dtype, const std::string &name,
+                    std::vector<float> &out) {
+  out.resize(count);
+  // safetensors data is little-endian, as is every target cnngen runs on.
+  if (dtype == Dtype::f32) {
+    std::memcpy(out.data(), bytes, count * 4);
+    return "";
+  }
+  for (std::size_t i = 0; i < count; ++i) {
+    if (dtype == Dtype::f16 || dtype == Dtype::bf16) {
+      std::uint16_t half;
+      std::memcpy(&half, bytes + 2 * i, 2);
+      out[i] = dtype == Dtype::f16 ? from_f16(half) : from_bf16(half);
+    } else {
+      double value;
+      std::memcpy(&value, bytes + 8 * i, 8);
+      if (std::isfinite(value) && std::fabs(value) > FLT_MAX) {
+        std::ostringstream message;
+        message << "tensor '" << name << "' holds the F64 value " << value << " at element " << i
+                << ", beyond the range of F32 (the type cnngen computes in)";
+        return message.str();
+      }
+      out[i] = static_cast<float>(value);  // rounds to nearest
+    }
+  }
+  return "";
+}
 
 /// Reads one header entry; returns an error message, empty when the entry is well formed.
 std::string read_entry(const std::string &name, const json::Value &info, std::uint64_t data_size,
@@ -31,10 +108,12 @@ std::string read_entry(const std::string &name, const json::Value &info, std::ui
   if (!dtype || !shape || !offsets)
     return "tensor '" + name + "' lacks 'dtype', 'shape' or 'data_offsets' in the header";
   if (dtype->kind != Kind::string) return "tensor '" + name + "' has a malformed dtype";
-  if (dtype->string != "F32")
+  std::optional<Dtype> type = dtype_named(dtype->string);
+  if (!type)
     return "tensor '" + name + "' has dtype " + dtype->string +
-           "; cnngen reads F32 only (convert with tensor.float() before saving)";
+           "; cnngen reads F32, F16, BF16 and F64 (convert with tensor.float() before saving)";
   entry.name = name;
+  entry.dtype = *type;
   std::int64_t elements = 1;
   if (shape->kind != Kind::array) return "tensor '" + name + "' has a malformed shape";
   for (const json::Value &d : shape->array) {
@@ -58,7 +137,7 @@ std::string read_entry(const std::string &name, const json::Value &info, std::ui
            std::to_string(entry.end) + ") outside the " + std::to_string(data_size) +
            " bytes of data";
   std::uint64_t needed = 0;
-  if (__builtin_mul_overflow(static_cast<std::uint64_t>(elements), std::uint64_t{4}, &needed))
+  if (__builtin_mul_overflow(static_cast<std::uint64_t>(elements), element_bytes(entry.dtype), &needed))
     return "tensor '" + name + "' has a shape too large to exist";
   if (entry.end - entry.begin != needed)
     return "tensor '" + name + "' has " + std::to_string(entry.end - entry.begin) +
@@ -67,25 +146,48 @@ std::string read_entry(const std::string &name, const json::Value &info, std::ui
   return "";
 }
 
-bool used_by(const Network &network, const std::string &name) {
-  for (const Node &node : network.nodes) {
-    for (const Parameter &parameter : parameters(node)) {
-      if (parameter.name == name) return true;
-    }
-  }
-  return false;
-}
-
 /// The name of a tensor in `weights` that no layer uses and that has `shape`, if there is exactly
 /// one: the likely intended tensor when a name does not match.
-std::string tensor_with_shape(const TensorFile &weights, const Shape &shape, const Network &network) {
+std::string tensor_with_shape(const TensorFile &weights, const Shape &shape,
+                              const std::set<std::string, std::less<>> &used) {
   std::string found;
   for (const auto &[name, tensor] : weights) {
-    if (tensor.shape != shape || used_by(network, name)) continue;
+    if (tensor.shape != shape || used.count(name)) continue;
     if (!found.empty()) return "";
     found = name;
   }
   return found;
+}
+
+bool starts_with(std::string_view text, std::string_view prefix) {
+  return text.size() >= prefix.size() && text.compare(0, prefix.size(), prefix) == 0;
+}
+
+/// The prefix (ending in '.') under which `weights` holds `name` ("module." for
+/// "module.fc.weight"), or empty if none: a part of the prefix all the file's names share when
+/// one fits, else the shortest prefix that does. Linear in the file's names.
+std::string prefix_holding(const TensorFile &weights, const std::string &name) {
+  if (weights.empty()) return "";
+  // The names are sorted, so the first and the last share what all of them share.
+  const std::string &first = weights.begin()->first, &last = weights.rbegin()->first;
+  std::size_t common = 0;
+  while (common < first.size() && common < last.size() && first[common] == last[common]) ++common;
+  // Real prefixes have a few parts ("module.", "model.backbone."); a hostile file's are not tried.
+  constexpr int kMaxParts = 8;
+  int parts = 0;
+  for (std::size_t dot = first.find('.'); dot != std::string::npos && dot < common && parts++ < kMaxParts;
+       dot = first.find('.', dot + 1)) {
+    std::string prefix = first.substr(0, dot + 1);
+    if (weights.count(prefix + name)) return prefix;
+  }
+  std::string best;
+  for (const auto &[file_name, tensor] : weights) {
+    if (file_name.size() <= name.size() + 1) continue;
+    std::size_t cut = file_name.size() - name.size();
+    if (file_name[cut - 1] != '.' || file_name.compare(cut, std::string::npos, name) != 0) continue;
+    if (best.empty() || cut < best.size()) best = file_name.substr(0, cut);
+  }
+  return best;
 }
 
 }  // namespace
@@ -153,10 +255,11 @@ std::optional<TensorFile> parse_safetensors(std::string_view bytes, const std::s
     } else {
       furthest = &e;
     }
-    WeightTensor tensor{e.shape, std::vector<float>((e.end - e.begin) / 4)};
-    // safetensors data is little-endian, as is every target cnngen runs on.
-    if (e.end > e.begin) {
-      std::memcpy(tensor.data.data(), bytes.data() + 8 + header_size + e.begin, e.end - e.begin);
+    WeightTensor tensor{e.shape, {}, e.dtype == Dtype::i64};
+    if (!tensor.integer && e.end > e.begin) {
+      std::string problem = convert(bytes.data() + 8 + header_size + e.begin,
+                                    (e.end - e.begin) / element_bytes(e.dtype), e.dtype, e.name, tensor.data);
+      if (!problem.empty()) return fail(problem);
     }
     if (!tensors.emplace(e.name, std::move(tensor)).second)
       return fail("tensor '" + e.name + "' appears twice in the header");
@@ -164,29 +267,104 @@ std::optional<TensorFile> parse_safetensors(std::string_view bytes, const std::s
   return tensors;
 }
 
+std::optional<TensorFile> strip_prefix(TensorFile weights, const std::string &prefix,
+                                       const std::string &path, Diagnostics &diagnostics) {
+  TensorFile stripped;
+  bool any = false;
+  for (auto &[name, tensor] : weights) {
+    bool has = starts_with(name, prefix) && name.size() > prefix.size();
+    any |= has;
+    std::string key = has ? name.substr(prefix.size()) : name;
+    if (stripped.count(key)) {
+      diagnostics.error_in(path, "tensor '" + name + "' is named '" + key + "' without the prefix '" +
+                                     prefix + "', as another tensor is");
+      return std::nullopt;
+    }
+    stripped.emplace(std::move(key), std::move(tensor));
+  }
+  if (!any && !weights.empty()) {
+    diagnostics.error_in(path, "--weights-prefix " + prefix + " given, but no tensor name in the file starts with it")
+        .note("its first tensor is '" + weights.begin()->first + "'");
+    return std::nullopt;
+  }
+  return stripped;
+}
+
 bool check_weights(const Network &network, const TensorFile &weights, const std::string &path,
                    Diagnostics &diagnostics) {
-  bool ok = true;
+  std::set<std::string, std::less<>> used, ignored;
+  for (const Node &node : network.nodes) {
+    for (const Parameter &parameter : parameters(node)) used.insert(parameter.name);
+    for (std::string &entry : ignored_entries(node)) ignored.insert(std::move(entry));
+  }
+  // Missing tensors the file holds under a prefix: one help line says so when the prefix is the
+  // same for all, and their prefixed names (and prefixed ignored entries) are not warned about.
+  std::map<std::string, std::string> prefix_of;  // missing parameter → the prefix holding it
+  std::set<std::string> prefixes;
+  for (const Node &node : network.nodes) {
+    for (const Parameter &parameter : parameters(node)) {
+      if (weights.count(parameter.name)) continue;
+      std::string prefix = prefix_holding(weights, parameter.name);
+      prefix_of[parameter.name] = prefix;
+      if (!prefix.empty()) prefixes.insert(prefix);
+    }
+  }
+  const bool one_prefix = prefixes.size() == 1 &&
+                          std::all_of(prefix_of.begin(), prefix_of.end(),
+                                      [](const auto &entry) { return !entry.second.empty(); });
+  auto explained = [&](const std::string &name) {
+    for (const std::string &prefix : prefixes) {
+      if (!starts_with(name, prefix)) continue;
+      std::string rest = name.substr(prefix.size());
+      auto missing = prefix_of.find(rest);
+      if ((missing != prefix_of.end() && missing->second == prefix) || ignored.count(rest)) return true;
+    }
+    return false;
+  };
+
+  bool ok = true, prefix_told = false;
   for (const Node &node : network.nodes) {
     for (const Parameter &parameter : parameters(node)) {
       auto found = weights.find(parameter.name);
       if (found == weights.end()) {
+        ok = false;
+        const std::string &prefix = prefix_of[parameter.name];
+        if (one_prefix && prefix_told) continue;
         Diagnostic &d = diagnostics.error(node.range, describe(node) + " needs tensor '" +
                                                           parameter.name + "' (" +
                                                           describe(parameter.shape) + "), which " +
                                                           path + " does not have");
-        d.note("a layer's tensors are named after the layer ('fc1.weight'), or after its index "
-               "among the layer lines when it has no name ('7.weight'), as in nn.Sequential");
-        std::string same_shape = tensor_with_shape(weights, parameter.shape, network);
+        if (!prefix.empty()) {
+          d.with_help("the file names it '" + prefix + parameter.name + "': pass --weights-prefix " + prefix);
+          if (one_prefix && prefix_of.size() > 1)
+            d.note(prefix_of.size() == 2
+                       ? std::string("the file holds the network's other missing tensor under the same prefix")
+                       : "the file holds the network's other " + std::to_string(prefix_of.size() - 1) +
+                             " missing tensors under the same prefix");
+          prefix_told = true;
+          continue;
+        }
+        d.note(std::string("a layer's tensors are named after the layer ('fc1.weight'), or after its "
+                           "index among the layer lines when it has no name ('7.weight'), as in "
+                           "nn.Sequential") +
+               (node.scope.empty() ? "" : "; inside blocks, after the blocks around it ('" + node.scope + "')"));
+        std::string same_shape = tensor_with_shape(weights, parameter.shape, used);
         if (!same_shape.empty())
           d.with_help("the file's unused tensor '" + same_shape + "' has this shape");
+      } else if (found->second.integer) {
+        diagnostics
+            .error(node.range, "tensor '" + parameter.name + "' in " + path + " holds I64 integers, but " +
+                                   describe(node) + " needs floating-point values")
+            .note("cnngen reads F32, F16, BF16 and F64 tensors (convert with tensor.float() before saving)");
         ok = false;
       } else if (found->second.shape != parameter.shape) {
         diagnostics
             .error(node.range, "tensor '" + parameter.name + "' in " + path + " is " +
                                    describe(found->second.shape) + ", but " + describe(node) +
                                    " needs " + describe(parameter.shape))
-            .note(parameter.name.substr(parameter.name.rfind('.') + 1) == "bias"
+            .note(std::holds_alternative<BatchNorm>(node.op)
+                      ? "batch norm's weight, bias, running_mean and running_var hold one value per channel"
+                  : parameter.role == ParameterRole::bias
                       ? "a bias holds one value per output"
                       : "PyTorch lays out weights as out×in for linear and "
                         "out×(in/groups)×kh×kw for conv2d");
@@ -195,9 +373,15 @@ bool check_weights(const Network &network, const TensorFile &weights, const std:
     }
   }
   for (const auto &[name, tensor] : weights) {
-    if (!used_by(network, name)) {
+    if (used.count(name) || ignored.count(name) || explained(name)) continue;
+    if (tensor.integer) {
+      diagnostics.error_in(path, "tensor '" + name + "' has dtype I64; cnngen reads integer tensors "
+                                 "only as BatchNorm's num_batches_tracked, which it ignores");
+      ok = false;
+    } else {
       diagnostics.warning_in(path, "tensor '" + name + "' (" + describe(tensor.shape) +
-                                       ") is not used by any layer");
+                                       ") is not used by any layer",
+                             {"unused-tensor", true});
     }
   }
   return ok;

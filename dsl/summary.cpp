@@ -36,7 +36,9 @@ std::size_t width(const std::string &s) {
       std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
 }
 
-void print_table(const std::vector<std::vector<std::string>> &rows, std::ostream &out) {
+/// Prints rows as aligned columns: those in `text_columns` align left, the others (numbers) right.
+void print_table(const std::vector<std::vector<std::string>> &rows, const std::vector<std::size_t> &text_columns,
+                 std::ostream &out) {
   std::vector<std::size_t> widths;
   for (const auto &row : rows) {
     widths.resize(std::max(widths.size(), row.size()));
@@ -46,8 +48,8 @@ void print_table(const std::vector<std::vector<std::string>> &rows, std::ostream
     std::string line;
     for (std::size_t i = 0; i < row.size(); ++i) {
       std::string pad(widths[i] - width(row[i]), ' ');
-      // Text columns (name, kind) align left, numbers right.
-      line += (i == 1 || i == 2 ? row[i] + pad : pad + row[i]) + "  ";
+      bool text = std::find(text_columns.begin(), text_columns.end(), i) != text_columns.end();
+      line += (text ? row[i] + pad : pad + row[i]) + "  ";
     }
     out << line.substr(0, line.find_last_not_of(' ') + 1) << "\n";
   }
@@ -58,18 +60,98 @@ struct Field {
   std::int64_t size = 1, jump = 1;
 };
 
+/// Saturates at a bound no real field reaches, so that hostile strides cannot overflow.
+std::int64_t saturated(std::int64_t a, std::int64_t b, bool multiply) {
+  constexpr std::int64_t kBound = std::int64_t{1} << 60;
+  std::int64_t r = 0;
+  if (multiply ? __builtin_mul_overflow(a, b, &r) : __builtin_add_overflow(a, b, &r)) return kBound;
+  return std::min(r, kBound);
+}
+
+Field grow(Field f, std::int64_t span, std::int64_t stride) {
+  return Field{saturated(f.size, saturated(span - 1, f.jump, true), false), saturated(f.jump, stride, true)};
+}
+
+/// The largest window of adaptive pooling from n to out positions, [⌊i·n/out⌋, ⌈(i+1)·n/out⌉).
+std::int64_t adaptive_span(std::int64_t n, std::int64_t out) {
+  std::int64_t largest = 1;
+  for (std::int64_t i = 0; i < out; ++i) {
+    std::int64_t begin = i * n / out, end = ((i + 1) * n + out - 1) / out;
+    largest = std::max(largest, end - begin);
+  }
+  return largest;
+}
+
+/// What one pixel of a tensor sees of the model's input.
+struct Receptive {
+  Field h, w;
+  bool whole = false;  // every input value (after flatten, or a flat input)
+};
+
+/// A node's receptive field from its inputs' (already merged: the largest over the inputs).
+struct GrowField {
+  const Receptive &in;
+  const Shape &in_shape;
+  Receptive windowed(const Operation &op) const {
+    Windows w = *windows_of(op);
+    return {grow(in.h, w.h.span(), w.h.stride), grow(in.w, w.w.span(), w.w.stride), in.whole};
+  }
+  Receptive operator()(const Conv2d &c) const { return windowed(c); }
+  Receptive operator()(const Pool2d &p) const { return windowed(p); }
+  Receptive operator()(const AdaptivePool2d &p) const {
+    std::int64_t h = in_shape[1], w = in_shape[2];
+    return {grow(in.h, adaptive_span(h, p.output.h), std::max<std::int64_t>(1, h / p.output.h)),
+            grow(in.w, adaptive_span(w, p.output.w), std::max<std::int64_t>(1, w / p.output.w)), in.whole};
+  }
+  Receptive operator()(const Flatten &) const { return {in.h, in.w, true}; }
+  Receptive operator()(const Linear &) const { return {in.h, in.w, true}; }
+  Receptive operator()(const BatchNorm &) const { return in; }
+  Receptive operator()(const Activation &) const { return in; }
+  Receptive operator()(const Softmax &) const { return in; }
+  Receptive operator()(const Dropout &) const { return in; }
+  Receptive operator()(const Identity &) const { return in; }
+  Receptive operator()(const Add &) const { return in; }
+  Receptive operator()(const Concat &) const { return in; }
+};
+
+const Shape &shape_of(const Network &network, int tensor) {
+  return network.tensors[static_cast<std::size_t>(tensor)].shape;
+}
+
+/// A network of plain layers, one after another at the top level: its table keeps the layout of
+/// a sequential model (position and name columns).
+bool is_plain_chain(const Network &network) {
+  return std::all_of(network.nodes.begin(), network.nodes.end(),
+                     [](const Node &node) { return node.scope.empty() && node.inputs.size() == 1 && node.index >= 0; });
+}
+
+
+/// PyTorch's ceil_mode size: ⌈(n + 2p − k)/s⌉ + 1, less one if the last window starts past the
+/// input and its left padding. The formula in words, with the numbers.
+std::string ceil_formula(const Window &w, std::int64_t n) {
+  std::int64_t numerator = n + 2 * w.padding - w.span();
+  std::int64_t out = (numerator + w.stride - 1) / w.stride + 1;
+  std::string text = "⌈(" + std::to_string(n) + " + 2·" + std::to_string(w.padding) + " − 1·(" +
+                     std::to_string(w.kernel) + "−1) − 1)/" + std::to_string(w.stride) + "⌉ + 1 = " +
+                     std::to_string(out);
+  if ((out - 1) * w.stride >= n + w.padding)
+    text += ", less the window that would start past the input: " + std::to_string(out - 1);
+  return text + " (ceil_mode)";
+}
+
+std::string adaptive_formula(std::int64_t n, std::int64_t out) {
+  return std::to_string(n) + " → " + std::to_string(out) + " in windows of up to " +
+         std::to_string(adaptive_span(n, out));
+}
+
 }  // namespace
 
 std::vector<LayerCost> layer_costs(const Network &network) {
   std::vector<LayerCost> costs;
-  std::vector<std::pair<Field, Field>> fields(network.tensors.size());
-  std::vector<bool> whole(network.tensors.size(), false);
-  whole[static_cast<std::size_t>(network.input)] =
-      network.tensors[static_cast<std::size_t>(network.input)].shape.size() != 3;
+  std::vector<Receptive> fields(network.tensors.size());
+  fields[static_cast<std::size_t>(network.input)].whole = shape_of(network, network.input).size() != 3;
   for (const Node &node : network.nodes) {
-    auto in = static_cast<std::size_t>(node.inputs[0]);
-    auto out = static_cast<std::size_t>(node.output);
-    const Shape &out_shape = network.tensors[out].shape;
+    const Shape &out_shape = shape_of(network, node.output);
     LayerCost cost;
     for (const Parameter &p : parameters(node)) cost.parameters += element_count(p.shape);
     if (const auto *conv = std::get_if<Conv2d>(&node.op)) {
@@ -79,73 +161,175 @@ std::vector<LayerCost> layer_costs(const Network &network) {
       cost.macs = linear->in_features * linear->out_features;
     }
     cost.output_bytes = element_count(out_shape) * 4;
-    fields[out] = fields[in];
-    whole[out] = whole[in] || std::holds_alternative<Flatten>(node.op) ||
-                 std::holds_alternative<Linear>(node.op);
-    if (auto w = windows_of(node.op)) {
-      auto grow = [](Field f, const Window &window) {
-        return Field{f.size + (window.span() - 1) * f.jump, f.jump * window.stride};
-      };
-      fields[out] = {grow(fields[in].first, w->h), grow(fields[in].second, w->w)};
+    // A join sees what each of its branches sees: the largest field, the coarsest step.
+    Receptive in = fields[static_cast<std::size_t>(node.inputs[0])];
+    for (int tensor : node.inputs) {
+      const Receptive &other = fields[static_cast<std::size_t>(tensor)];
+      in.h = {std::max(in.h.size, other.h.size), std::max(in.h.jump, other.h.jump)};
+      in.w = {std::max(in.w.size, other.w.size), std::max(in.w.jump, other.w.jump)};
+      in.whole = in.whole || other.whole;
     }
-    cost.receptive_field = whole[out] ? "all" : std::to_string(fields[out].first.size) + "×" +
-                                                    std::to_string(fields[out].second.size);
+    Receptive &out = fields[static_cast<std::size_t>(node.output)];
+    out = visit_operation(node.op, GrowField{in, shape_of(network, node.inputs[0])});
+    cost.receptive_field =
+        out.whole ? "all" : std::to_string(out.h.size) + "×" + std::to_string(out.w.size);
     costs.push_back(cost);
   }
   return costs;
 }
 
-std::int64_t peak_working_bytes(const Network &network, std::int64_t batch, const Node **layer) {
-  std::int64_t peak = 0;
-  for (const Node &node : network.nodes) {
-    std::int64_t working =
-        (element_count(network.tensors[static_cast<std::size_t>(node.inputs[0])].shape) +
-         element_count(network.tensors[static_cast<std::size_t>(node.output)].shape)) * 4 * batch;
-    if (working > peak) {
-      peak = working;
-      if (layer) *layer = &node;
+WorkingMemory peak_working_memory(const Network &network, std::int64_t batch) {
+  const std::size_t steps = network.nodes.size();
+  // The step after which each tensor is dead: its last reader, or its producer if none reads it.
+  std::vector<std::size_t> last(network.tensors.size(), 0);
+  for (std::size_t t = 0; t < network.tensors.size(); ++t) {
+    int producer = network.tensors[t].producer;
+    last[t] = producer < 0 ? 0 : static_cast<std::size_t>(producer);
+  }
+  for (std::size_t i = 0; i < steps; ++i) {
+    for (int tensor : network.nodes[i].inputs) last[static_cast<std::size_t>(tensor)] = i;
+  }
+  last[static_cast<std::size_t>(network.output)] = steps;
+  std::vector<std::vector<int>> dying(steps + 1);
+  for (std::size_t t = 0; t < network.tensors.size(); ++t) dying[last[t]].push_back(static_cast<int>(t));
+
+  auto size = [&](int tensor) { return element_count(shape_of(network, tensor)) * 4 * batch; };
+  WorkingMemory peak;
+  std::int64_t live_bytes = size(network.input);
+  int live = 1;
+  for (std::size_t i = 0; i < steps; ++i) {
+    const Node &node = network.nodes[i];
+    live_bytes += size(node.output);
+    ++live;
+    if (live_bytes > peak.bytes || !peak.node) {
+      std::vector<int> own = node.inputs;
+      own.push_back(node.output);
+      std::sort(own.begin(), own.end());
+      own.erase(std::unique(own.begin(), own.end()), own.end());
+      peak = {live_bytes, &node, live, live - static_cast<int>(own.size())};
+    }
+    for (int tensor : dying[i]) {
+      live_bytes -= size(tensor);
+      --live;
     }
   }
   return peak;
 }
 
+std::int64_t peak_working_bytes(const Network &network, std::int64_t batch, const Node **layer) {
+  WorkingMemory peak = peak_working_memory(network, batch);
+  if (layer) *layer = peak.node;
+  return peak.bytes;
+}
+
 void print_summary(const Network &network, std::int64_t batch, std::ostream &out) {
-  const Shape &input = network.tensors[static_cast<std::size_t>(network.input)].shape;
+  const Shape &input = shape_of(network, network.input);
   out << "model " << network.name << ": input " << describe(input) << ", batch " << batch << "\n\n";
   std::vector<LayerCost> costs = layer_costs(network);
-  std::vector<std::vector<std::string>> rows{
-      {"#", "layer", "kind", "output", "parameters", "MACs", "activations", "receptive field"}};
+  const bool plain = is_plain_chain(network);
+  std::vector<std::vector<std::string>> rows;
+  if (plain) rows.push_back({"#", "layer", "kind", "output", "parameters", "MACs", "activations", "receptive field"});
+  else rows.push_back({"layer", "kind", "output", "parameters", "MACs", "activations", "receptive field"});
+
+  // Module instances open around the current node, outermost first, with their running totals.
+  struct Block {
+    std::string path;
+    std::int64_t parameters = 0, macs = 0;
+    Shape output;
+    int entries = 0;      // nodes and blocks directly inside
+    int child_row = -1;   // the subtotal row of the last block directly inside, if it came last
+  };
+  std::vector<Block> open;
+  auto close = [&] {
+    Block b = std::move(open.back());
+    open.pop_back();
+    // A module whose only child is a module (MobileNet's `features.1` holding `features.1.conv`)
+    // has the same totals: one row, named after the outer one, says it.
+    if (b.entries == 1 && b.child_row >= 0) {
+      rows[static_cast<std::size_t>(b.child_row)][0] = b.path;
+    } else {
+      rows.push_back({b.path, "= block", describe(b.output), grouped(b.parameters), grouped(b.macs * batch), "", ""});
+    }
+    if (!open.empty()) {
+      ++open.back().entries;
+      open.back().child_row = b.entries == 1 && b.child_row >= 0 ? b.child_row : static_cast<int>(rows.size()) - 1;
+    }
+  };
   std::int64_t parameters = 0, macs = 0;
   for (std::size_t i = 0; i < network.nodes.size(); ++i) {
     const Node &node = network.nodes[i];
     const LayerCost &c = costs[i];
-    const Shape &shape = network.tensors[static_cast<std::size_t>(node.output)].shape;
-    rows.push_back({std::to_string(node.index), node.user_name.empty() ? "-" : node.user_name,
-                    node.kind, describe(shape), grouped(c.parameters), grouped(c.macs * batch),
-                    bytes(c.output_bytes * batch), c.receptive_field});
+    const Shape &shape = shape_of(network, node.output);
+    if (plain) {
+      rows.push_back({std::to_string(node.index), node.user_name.empty() ? "-" : node.user_name,
+                      node.kind, describe(shape), grouped(c.parameters), grouped(c.macs * batch),
+                      bytes(c.output_bytes * batch), c.receptive_field});
+    } else {
+      std::vector<std::string> modules = enclosing_modules(node.scope);
+      while (!open.empty() && std::find(modules.begin(), modules.end(), open.back().path) == modules.end()) close();
+      for (const std::string &module : modules) {
+        if (std::none_of(open.begin(), open.end(), [&](const Block &b) { return b.path == module; }))
+          open.push_back({module, 0, 0, {}, 0, -1});
+      }
+      if (!open.empty()) {
+        ++open.back().entries;
+        open.back().child_row = -1;
+      }
+      rows.push_back({node.path, node.kind, describe(shape), grouped(c.parameters), grouped(c.macs * batch),
+                      bytes(c.output_bytes * batch), c.receptive_field});
+      for (Block &b : open) {
+        b.parameters += c.parameters;
+        b.macs += c.macs;
+        b.output = shape;
+      }
+    }
     parameters += c.parameters;
     macs += c.macs;
   }
-  const Node *peak_layer = nullptr;
-  std::int64_t peak = peak_working_bytes(network, batch, &peak_layer);
-  rows.push_back({"", "total", "", "", grouped(parameters), grouped(macs * batch), "", ""});
-  print_table(rows, out);
+  while (!open.empty()) close();
+  if (plain) {
+    rows.push_back({"", "total", "", "", grouped(parameters), grouped(macs * batch), "", ""});
+    print_table(rows, {1, 2}, out);
+  } else {
+    rows.push_back({"total", "", "", grouped(parameters), grouped(macs * batch), "", ""});
+    print_table(rows, {0, 1}, out);
+  }
+  WorkingMemory peak = peak_working_memory(network, batch);
   out << "\nparameters: " << grouped(parameters) << " (" << bytes(parameters * 4) << " as float32)\n"
       << "multiply-accumulates: " << grouped(macs) << " per image, " << grouped(macs * batch)
       << " for the batch (" << grouped(2 * macs * batch) << " FLOP)\n"
-      << "peak working memory: " << bytes(peak) << " at batch " << batch << " (input and output of "
-      << (peak_layer ? describe(*peak_layer) : "the input") << ")\n";
+      << "peak working memory: " << bytes(peak.bytes) << " at batch " << batch;
+  if (!peak.node) {
+    out << " (the input)\n";
+  } else {
+    std::string own = peak.node->inputs.size() > 1 ? "inputs and output" : "input and output";
+    if (peak.kept == 0) {
+      out << " (" << own << " of " << describe(*peak.node) << ")\n";
+    } else {
+      out << " (at " << describe(*peak.node) << ": its " << own << " and " << peak.kept
+          << (peak.kept == 1 ? " tensor" : " tensors") << " kept for a later layer)\n";
+    }
+  }
 
   bool heading = false;
   for (const Node &node : network.nodes) {
-    auto w = windows_of(node.op);
-    if (!w) continue;
+    const Shape &in = shape_of(network, node.inputs[0]);
+    std::string height, width;
+    if (const auto *adaptive = std::get_if<AdaptivePool2d>(&node.op)) {
+      height = adaptive_formula(in[1], adaptive->output.h);
+      width = adaptive_formula(in[2], adaptive->output.w);
+    } else if (auto w = windows_of(node.op)) {
+      const auto *pool = std::get_if<Pool2d>(&node.op);
+      bool ceil_mode = pool && pool->ceil_mode;
+      height = ceil_mode ? ceil_formula(w->h, in[1]) : w->h.formula(in[1]);
+      width = ceil_mode ? ceil_formula(w->w, in[2]) : w->w.formula(in[2]);
+    } else {
+      continue;
+    }
     if (!heading) {
       out << "\nspatial sizes, out = ⌊(n + 2p − d·(k−1) − 1)/s⌋ + 1:\n";
       heading = true;
     }
-    const Shape &in = network.tensors[static_cast<std::size_t>(node.inputs[0])].shape;
-    std::string height = w->h.formula(in[1]), width = w->w.formula(in[2]);
     out << "  " << describe(node) << ": "
         << (height == width ? "height and width " + height : "height " + height + ", width " + width)
         << "\n";

@@ -1,6 +1,6 @@
 // `cnngen summary`: a table of a checked network's layers with their shapes and costs — the
 // questions D2L's exercises ask (a convolution's multiply-adds, the memory it takes, what doubling
-// the channels or the padding does), answered for a whole model.
+// the channels or the padding does), answered for a whole model, block by block.
 #pragma once
 
 #include <cstdint>
@@ -13,24 +13,36 @@
 namespace cnngen {
 
 struct LayerCost {
-  std::int64_t parameters = 0;
+  std::int64_t parameters = 0;         // state_dict entries read (batch norm: 2C or 4C)
   std::int64_t macs = 0;               // multiply-accumulates per image (conv2d, linear)
   std::int64_t output_bytes = 0;       // float32, per image
-  std::string receptive_field;         // "5×5" on the input, or "all" after flatten
+  /// "5×5" on the input, the largest over every path from the input, or "all" after flatten
+  std::string receptive_field;
 };
 
 /// One entry per node, in order.
 std::vector<LayerCost> layer_costs(const Network &network);
 
-/// The peak working memory of one inference at `batch` images, counted as the largest input plus
-/// output of any one layer (what a layer-at-a-time evaluation holds at once); `layer` receives
-/// the node where it occurs, if any.
+/// Where the working memory of one inference peaks.
+struct WorkingMemory {
+  std::int64_t bytes = 0;
+  const Node *node = nullptr;  // the node being evaluated; nullptr if the network has none
+  int tensors = 0;             // tensors alive then, the node's inputs and output included
+  int kept = 0;                // of those, tensors that are not the node's inputs or output
+};
+
+/// The peak working memory of one inference at `batch` images, node by node in the network's
+/// order: a tensor lives from its producer until its last reader (the output to the end), so
+/// tensors a later join reads count while the branches before it run.
+WorkingMemory peak_working_memory(const Network &network, std::int64_t batch);
+
+/// peak_working_memory(network, batch).bytes; `layer` receives the node where it occurs, if any.
 std::int64_t peak_working_bytes(const Network &network, std::int64_t batch,
                                 const Node **layer = nullptr);
 
-/// Writes the summary table for `batch` images, the totals (including the peak working memory of
-/// one inference, counted as the largest input plus output of any one layer) and, for each
-/// convolution and pooling layer, D2L's formula with its numbers.
+/// Writes the summary table for `batch` images (with a subtotal row after each block instance
+/// when the network has any), the totals, the peak working memory and, for each convolution and
+/// pooling layer, D2L's formula with its numbers.
 void print_summary(const Network &network, std::int64_t batch, std::ostream &out);
 
 }  // namespace cnngen

@@ -4,37 +4,72 @@
 #include <algorithm>
 
 namespace cnngen {
+namespace {
+
+/// Floor division, also for a negative numerator (the divisor is positive).
+std::int64_t floor_div(std::int64_t numerator, std::int64_t divisor) {
+  return numerator >= 0 ? numerator / divisor : -((-numerator + divisor - 1) / divisor);
+}
+
+}  // namespace
 
 std::int64_t Window::output(std::int64_t n) const {
   std::int64_t numerator = n + 2 * padding - span();
-  // Floor division, also for a negative numerator.
-  std::int64_t quotient =
-      numerator >= 0 ? numerator / stride : -((-numerator + stride - 1) / stride);
-  return quotient + 1;
+  if (!ceil_mode) return floor_div(numerator, stride) + 1;
+  // PyTorch's pooling_output_shape: round up, then drop a last window that would start past the
+  // input (it would read nothing but padding).
+  std::int64_t out = floor_div(numerator + stride - 1, stride) + 1;
+  if ((out - 1) * stride >= n + padding) --out;
+  return out;
 }
 
 std::string Window::formula(std::int64_t n) const {
-  return "⌊(" + std::to_string(n) + " + 2·" + std::to_string(padding) + " − " +
-         std::to_string(dilation) + "·(" + std::to_string(kernel) + "−1) − 1)/" +
-         std::to_string(stride) + "⌋ + 1 = " + std::to_string(output(n));
+  std::string open = ceil_mode ? "⌈(" : "⌊(", close = ceil_mode ? "⌉" : "⌋";
+  std::string text = open + std::to_string(n) + " + 2·" + std::to_string(padding) + " − " +
+                     std::to_string(dilation) + "·(" + std::to_string(kernel) + "−1) − 1)/" +
+                     std::to_string(stride) + close + " + 1 = ";
+  std::int64_t out = output(n);
+  if (!ceil_mode) return text + std::to_string(out);
+  std::int64_t rounded_up = floor_div(n + 2 * padding - span() + stride - 1, stride) + 1;
+  if (rounded_up == out) return text + std::to_string(out);
+  return text + std::to_string(rounded_up) +
+         ", less the window that would start past the input: " + std::to_string(out);
 }
 
 std::int64_t Window::unread(std::int64_t n) const {
-  std::int64_t slack = n + 2 * padding - span();
-  if (slack < 0) return 0;
-  return std::max<std::int64_t>(0, slack % stride - padding);
+  std::int64_t out = output(n);
+  if (out < 1) return 0;
+  // The last window starts at (out − 1)·s − p in input coordinates and covers span() positions.
+  return std::max<std::int64_t>(0, n + padding - (out - 1) * stride - span());
+}
+
+std::int64_t Window::reach(std::int64_t n) const {
+  return n + 2 * padding + (ceil_mode ? stride - 1 : 0);
 }
 
 std::optional<Windows> windows_of(const Operation &op) {
-  if (const auto *conv = std::get_if<Conv2d>(&op)) {
-    return Windows{{conv->kernel.h, conv->stride.h, conv->padding.h, conv->dilation.h},
-                   {conv->kernel.w, conv->stride.w, conv->padding.w, conv->dilation.w}};
-  }
-  if (const auto *pool = std::get_if<Pool2d>(&op)) {
-    return Windows{{pool->kernel.h, pool->stride.h, pool->padding.h, 1},
-                   {pool->kernel.w, pool->stride.w, pool->padding.w, 1}};
-  }
-  return std::nullopt;
+  struct Visitor {
+    std::optional<Windows> operator()(const Conv2d &conv) const {
+      return Windows{{conv.kernel.h, conv.stride.h, conv.padding.h, conv.dilation.h},
+                     {conv.kernel.w, conv.stride.w, conv.padding.w, conv.dilation.w}};
+    }
+    std::optional<Windows> operator()(const Pool2d &pool) const {
+      return Windows{{pool.kernel.h, pool.stride.h, pool.padding.h, 1, pool.ceil_mode},
+                     {pool.kernel.w, pool.stride.w, pool.padding.w, 1, pool.ceil_mode}};
+    }
+    // Adaptive windows depend on the input size and vary along an axis: no single Window.
+    std::optional<Windows> operator()(const AdaptivePool2d &) const { return std::nullopt; }
+    std::optional<Windows> operator()(const BatchNorm &) const { return std::nullopt; }
+    std::optional<Windows> operator()(const Activation &) const { return std::nullopt; }
+    std::optional<Windows> operator()(const Softmax &) const { return std::nullopt; }
+    std::optional<Windows> operator()(const Flatten &) const { return std::nullopt; }
+    std::optional<Windows> operator()(const Linear &) const { return std::nullopt; }
+    std::optional<Windows> operator()(const Dropout &) const { return std::nullopt; }
+    std::optional<Windows> operator()(const Identity &) const { return std::nullopt; }
+    std::optional<Windows> operator()(const Add &) const { return std::nullopt; }
+    std::optional<Windows> operator()(const Concat &) const { return std::nullopt; }
+  };
+  return visit_operation(op, Visitor{});
 }
 
 }  // namespace cnngen

@@ -235,7 +235,14 @@ INSTANTIATE_TEST_SUITE_P(
                       UsageCase{"BatchNotANumber", "summary a.net --batch 3x", "--batch needs a number from 1"},
                       UsageCase{"UnknownSchedule", "a.net --schedule=fast", "--schedule takes manual, adams2019 or mullapudi2016"},
                       UsageCase{"UnknownColorMode", "check a.net --color=sometimes", "--color takes auto, always or never"},
-                      UsageCase{"UnknownDiagnosticsFormat", "check a.net --diagnostics-format=xml", "takes text or json"}),
+                      UsageCase{"UnknownDiagnosticsFormat", "check a.net --diagnostics-format=xml", "takes text or json"},
+                      UsageCase{"UnknownWarning", "check a.net -Wunread-inputs",
+                                "unknown warning option '-Wunread-inputs'; did you mean '-Wunread-input'?"},
+                      UsageCase{"UnknownNoWarning", "check a.net -Wno-unused-tensors",
+                                "unknown warning option '-Wno-unused-tensors'; did you mean '-Wno-unused-tensor'?"},
+                      UsageCase{"UnknownWarningFarFromAny", "check a.net -Wall", "unknown warning option '-Wall'"},
+                      UsageCase{"WeightsPrefixWithoutWeights", "check a.net --weights-prefix net.",
+                                "--weights-prefix needs --weights"}),
     [](const ::testing::TestParamInfo<UsageCase> &info) { return std::string(info.param.name); });
 
 // check runs the front end only: success prints nothing and writes nothing.
@@ -279,6 +286,95 @@ TEST_F(Cli, ColorModes) {
   EXPECT_EQ(cnngen("check " + path("bad.net")).output.find("\033["), std::string::npos);
 }
 
+// Two rows of 8 that a kernel-3, stride-3 convolution never reads: shown by default.
+const char *kUnread = "model strided\ninput 1x8x8\nconv2d(2, kernel=(3, 5), padding=(0, 1), stride=(3, 4))\n";
+
+// Every warning carries its name; -Wno-NAME silences it, and -WNAME after it turns it back on.
+TEST_F(Cli, WarningNamesAndSwitches) {
+  std::ofstream(path("strided.net")) << kUnread;
+  CommandResult shown = cnngen("check " + path("strided.net"));
+  EXPECT_EQ(shown.status, 0) << shown.output;
+  EXPECT_NE(shown.output.find("strided.net:3:1: warning: conv2d leaves the last 2 rows of its input "
+                              "unread: no window reaches them [-Wunread-input]\n"),
+            std::string::npos)
+      << shown.output;
+  CommandResult silenced = cnngen("check -Wno-unread-input " + path("strided.net"));
+  EXPECT_EQ(silenced.status, 0);
+  EXPECT_EQ(silenced.output, "");
+  EXPECT_EQ(cnngen("check -Wno-unread-input -Wunread-input " + path("strided.net")).output, shown.output);
+  EXPECT_NE(cnngen("check --diagnostics-format=json " + path("strided.net")).output.find("\"flag\": \"unread-input\""),
+            std::string::npos);
+}
+
+// -Werror makes a warning an error: exit 1, the flag shown as [-Werror,-W…], no output written
+// (and earlier outputs removed); -Wno-error undoes it.
+TEST_F(Cli, WerrorFailsAndWritesNothing) {
+  std::ofstream(path("strided.net")) << kUnread;
+  std::ofstream(path("strided.a")) << "stale";
+  CommandResult run = cnngen(path("strided.net") + " -Werror -o " + path("strided.a"));
+  EXPECT_EQ(run.status, 1) << run.output;
+  EXPECT_NE(run.output.find("strided.net:3:1: error: conv2d leaves the last 2 rows of its input "
+                            "unread: no window reaches them [-Werror,-Wunread-input]\n"),
+            std::string::npos)
+      << run.output;
+  EXPECT_EQ(run.output.find("warning:"), std::string::npos) << run.output;
+  EXPECT_EQ(files(), (std::vector<std::string>{"strided.net"}));
+  EXPECT_EQ(cnngen("check -Werror -Wno-error " + path("strided.net")).status, 0);
+  EXPECT_EQ(cnngen("check -Werror -Wno-unread-input " + path("strided.net")).status, 0);
+}
+
+// D2L's AlexNet (an 11/4 convolution and 3×3/2 poolings that leave one or two trailing rows) is
+// quiet by default; -Wunread-input shows all four small remainders.
+TEST_F(Cli, AlexnetCompilesWithoutWarnings) {
+  const std::string alexnet = "../examples/alexnet/alexnet.net";
+  CommandResult run = cnngen(alexnet + " -o " + path("alexnet.a"));
+  EXPECT_EQ(run.status, 0) << run.output;
+  EXPECT_EQ(run.output, "");
+  EXPECT_EQ(files(), (std::vector<std::string>{"alexnet.a", "alexnet.h", "alexnet.hpp"}));
+  CommandResult all = cnngen("check -Wunread-input " + alexnet);
+  EXPECT_EQ(all.status, 0) << all.output;
+  std::size_t count = 0;
+  for (std::size_t at = all.output.find("[-Wunread-input]"); at != std::string::npos;
+       at = all.output.find("[-Wunread-input]", at + 1))
+    ++count;
+  EXPECT_EQ(count, 4u) << all.output;
+}
+
+/// A safetensors file of zeros for linear fc(2) on 4 features, its names under `prefix`.
+std::string prefixed_linear_weights(const std::string &prefix) {
+  std::string header = "{\"" + prefix + "fc.weight\":{\"dtype\":\"F32\",\"shape\":[2,4],\"data_offsets\":[0,32]},\"" +
+                       prefix + "fc.bias\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[32,40]}}";
+  std::string bytes(8, '\0');
+  for (int i = 0; i < 8; ++i) bytes[static_cast<std::size_t>(i)] = static_cast<char>(header.size() >> (8 * i));
+  return bytes + header + std::string(40, '\0');
+}
+
+// A file whose names carry DataParallel's `module.`: without --weights-prefix an error whose help
+// names the option; with it, the check passes quietly.
+TEST_F(Cli, WeightsPrefixStripsTheFilesNames) {
+  std::ofstream(path("m.net")) << "model m\ninput 4\nlinear fc(2)\n";
+  std::ofstream(path("w.safetensors"), std::ios::binary) << prefixed_linear_weights("module.");
+  CommandResult without = cnngen("check " + path("m.net") + " --weights " + path("w.safetensors"));
+  EXPECT_EQ(without.status, 1) << without.output;
+  EXPECT_NE(without.output.find("help: the file names it 'module.fc.weight': pass --weights-prefix module.\n"),
+            std::string::npos)
+      << without.output;
+  CommandResult with = cnngen("check " + path("m.net") + " --weights " + path("w.safetensors") +
+                              " --weights-prefix module.");
+  EXPECT_EQ(with.status, 0) << with.output;
+  EXPECT_EQ(with.output, "");
+}
+
+// A --weights-prefix that no name in the file has is an error on the file, exit 1.
+TEST_F(Cli, WeightsPrefixNoNameHas) {
+  CommandResult run = cnngen("check " + kLenet + " --weights " + kWeights + " --weights-prefix module.");
+  EXPECT_EQ(run.status, 1) << run.output;
+  EXPECT_NE(run.output.find("lenet.safetensors: error: --weights-prefix module. given, but no tensor "
+                            "name in the file starts with it"),
+            std::string::npos)
+      << run.output;
+}
+
 // summary prints one row per layer with its costs, the totals and D2L's formulas.
 TEST_F(Cli, SummaryOfLenet) {
   CommandResult run = cnngen("summary " + kLenet + " --batch 2");
@@ -306,6 +402,118 @@ TEST(CliHelp, HelpSucceeds) {
   CommandResult run = cnngen("--help");
   EXPECT_EQ(run.status, 0);
   EXPECT_NE(run.output.find("usage: cnngen [compile] MODEL.net"), std::string::npos);
+}
+
+// A model with a definition instance inside a seq block, a residual add and a concat, for the tools
+// that explain a graph: the numbers below are worked out by hand in the comments.
+constexpr const char *kBlocksModel =
+    "model tiny\n"
+    "input 16x8x8\n"
+    "def unit(c) {\n"
+    "  add {\n"
+    "    branch {\n"
+    "      conv2d conv1(c * 2, 1)\n"  // line 6: 32×8×8, 16·32+32 = 544 parameters, 32·64·16 MACs
+    "      conv2d conv2(c, 1)\n"      // line 7: 16×8×8, 32·16+16 = 528 parameters, 16·64·32 MACs
+    "    }\n"
+    "    branch {}\n"
+    "  }\n"
+    "  relu\n"
+    "}\n"
+    "seq layer1 {\n"
+    "  unit(16)\n"
+    "}\n"
+    "concat {\n"
+    "  branch { conv2d a(3, 1) }\n"                        // receptive field 1×1
+    "  branch { maxpool2d(3, stride=1, padding=1) }\n"     // receptive field 3×3
+    "}\n"
+    "adaptiveavgpool2d(1)\n"
+    "flatten\n"
+    "linear fc(4)\n";
+
+/// The line of `text` that starts with `prefix`, or "" if none does.
+std::string line_starting(const std::string &text, const std::string &prefix) {
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(prefix, 0) == 0) return line;
+  }
+  return "";
+}
+
+// summary of a network with blocks: rows named by path, a subtotal row per module instance, the
+// receptive field of a join the largest of its branches', and the peak working memory counting the
+// input that the add keeps alive while its branch runs.
+TEST_F(Cli, SummaryOfBlocks) {
+  std::ofstream(path("tiny.net")) << kBlocksModel;
+  CommandResult run = cnngen("summary " + path("tiny.net"));
+  ASSERT_EQ(run.status, 0) << run.output;
+  struct Row {
+    const char *prefix;
+    std::vector<const char *> cells;
+  };
+  for (const Row &row : {Row{"layer1.0.conv2 ", {"conv2d", "16×8×8", "528", "32,768"}},
+                         Row{"layer1 ", {"= block", "16×8×8", "1,072", "65,536"}},
+                         Row{"layer1.0.add0 ", {"add", "16×8×8", "1×1"}},
+                         Row{"concat0 ", {"concat", "19×8×8", "3×3"}},
+                         Row{"1 ", {"adaptiveavgpool2d", "19×1×1", "10×10"}},
+                         Row{"total ", {"1,203", "68,684"}}}) {
+    std::string line = line_starting(run.output, row.prefix);
+    ASSERT_FALSE(line.empty()) << row.prefix << "\n" << run.output;
+    for (const char *cell : row.cells) EXPECT_NE(line.find(cell), std::string::npos) << cell << " in\n" << line;
+  }
+  // layer1 holds nothing but the instance layer1.0: their totals are one row, named layer1.
+  EXPECT_EQ(line_starting(run.output, "layer1.0 "), "") << run.output;
+  // At conv2: the input (kept for the add, 4 KiB), conv1's output (8 KiB) and conv2's (4 KiB).
+  EXPECT_NE(run.output.find("peak working memory: 16.0 KiB at batch 1 (at conv2d 'layer1.0.conv2': its input "
+                            "and output and 1 tensor kept for a later layer)"),
+            std::string::npos)
+      << run.output;
+  EXPECT_NE(run.output.find("8 → 1 in windows of up to 8"), std::string::npos) << run.output;
+}
+
+// dot draws a cluster per module instance and an edge from every input of a join.
+TEST_F(Cli, DotOfBlocks) {
+  std::ofstream(path("tiny.net")) << kBlocksModel;
+  CommandResult run = cnngen("dot " + path("tiny.net"));
+  ASSERT_EQ(run.status, 0) << run.output;
+  for (const char *expected :
+       {"subgraph \"cluster_layer1\" {", "subgraph \"cluster_layer1.0\" {", "label=\"layer1.0\";",
+        "layer1 -> layer2 [label=\" 16×8×8\"]", "input -> layer2 [label=\" 16×8×8\"]",
+        "layer4 -> layer6 [label=\" 3×8×8\"]", "layer5 -> layer6 [label=\" 16×8×8\"]",
+        "layer2 [label=\"+\", shape=circle"}) {
+    EXPECT_NE(run.output.find(expected), std::string::npos) << expected << "\n" << run.output;
+  }
+  // The add is inside its instance's cluster, the concat at the top level, outside every cluster.
+  EXPECT_LT(run.output.find("subgraph \"cluster_layer1.0\""), run.output.find("layer2 [label"));
+  EXPECT_LT(run.output.find("layer6 [label"), run.output.find("subgraph \"cluster_layer1\""));
+}
+
+// json writes the checked graph: paths, operations with their arguments, the tensors each node
+// reads, the state_dict parameters and the layer line's position; to -o as to standard output.
+TEST_F(Cli, JsonOfBlocks) {
+  std::ofstream(path("tiny.net")) << kBlocksModel;
+  CommandResult run = cnngen("json " + path("tiny.net"));
+  ASSERT_EQ(run.status, 0) << run.output;
+  for (const char *expected :
+       {"\"format\": \"cnngen-graph\", \"version\": 1", "\"model\": \"tiny\"", "\"input\": 0, \"output\": 10",
+        "{\"id\": 7, \"shape\": [19, 8, 8], \"producer\": 6}",
+        "\"path\": \"layer1.0.conv2\", \"scope\": \"layer1.0\", \"name\": \"conv2\", \"kind\": \"conv2d\"",
+        "\"arguments\": {\"in_channels\": 32, \"out_channels\": 16, \"kernel\": [1, 1], \"stride\": [1, 1], "
+        "\"padding\": [0, 0], \"dilation\": [1, 1], \"groups\": 1, \"bias\": true}",
+        "{\"name\": \"layer1.0.conv2.weight\", \"shape\": [16, 32, 1, 1], \"role\": \"weight\"}",
+        "\"source\": {\"start\": {\"line\": 7, \"column\": 7}",
+        "\"path\": \"layer1.0.add0\", \"scope\": \"layer1.0\", \"name\": null, \"kind\": \"add\", \"op\": \"add\"",
+        "\"inputs\": [2, 0], \"output\": 3", "\"inputs\": [5, 6], \"output\": 7",
+        "\"arguments\": {\"pool\": \"max\", \"kernel\": [3, 3], \"stride\": [1, 1], \"padding\": [1, 1], "
+        "\"ceil_mode\": false}",
+        "\"op\": \"adaptive_pool2d\",\n   \"arguments\": {\"pool\": \"average\", \"output\": [1, 1]}"}) {
+    EXPECT_NE(run.output.find(expected), std::string::npos) << expected << "\n" << run.output;
+  }
+  ASSERT_EQ(cnngen("json " + path("tiny.net") + " -o " + path("tiny.json")).status, 0);
+  EXPECT_EQ(read_text(path("tiny.json")), run.output);
+  std::ofstream(path("bad.net")) << "model bad\ninput 4\nconv2d(3, 3)\n";
+  CommandResult bad = cnngen("json " + path("bad.net") + " -o " + path("bad.json"));
+  EXPECT_EQ(bad.status, 1) << bad.output;
+  EXPECT_FALSE(fs::exists(path("bad.json")));
 }
 
 }  // namespace

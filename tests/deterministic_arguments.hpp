@@ -1,6 +1,6 @@
 // Every argument of a generated function built with its weights as arguments, filled as
-// tools/make_golden_nets.py fills PyTorch's model: the input from seed 1000, the parameters from
-// seeds 0, 1, … in layer order (deterministic_tensor.hpp), then a zeroed output. Used by the big
+// tools/make_golden_nets.py fills PyTorch's model: the input from seed 1000, each parameter by its
+// state_dict name and role (deterministic_named_parameter), then a zeroed output. Used by the big
 // networks' golden tests and by the GPU check's runner (bench/gpu_runner.cpp). Header-only.
 #pragma once
 
@@ -41,10 +41,9 @@ inline DeterministicArguments deterministic_arguments(const Network &network, in
   args.data.push_back(deterministic_uniform(static_cast<std::size_t>(element_count(in_shape) * batch),
                                             kDeterministicInputSeed));
   std::vector<Shape> shapes{in_shape};  // parameters() returns its shapes by value: copied
-  std::uint32_t seed = 0;
   for (const Node &node : network.nodes) {
     for (const Parameter &p : parameters(node)) {
-      args.data.push_back(deterministic_parameter(p.shape, seed++));
+      args.data.push_back(deterministic_named_parameter(p));
       shapes.push_back(p.shape);
     }
   }

@@ -1,9 +1,11 @@
 // Deterministic pseudo-random tensors, bit for bit the ones tools/deterministic_weights.py makes:
-// golden data for big networks without committing their weights.
+// golden data for big networks without committing their weights. A parameter's values depend on its
+// state_dict name alone (seed: the name's FNV-1a hash; range: its role), not on parameter order.
 #pragma once
 
 #include <cmath>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "dsl/network.hpp"
@@ -39,6 +41,29 @@ inline std::vector<float> deterministic_parameter(const Shape &shape, std::uint3
   float bound = shape.size() == 1 ? 0.1f
                                   : static_cast<float>(1.0 / std::sqrt(static_cast<double>(fan_in) / 6.0));
   return deterministic_symmetric(static_cast<std::size_t>(element_count(shape)), seed, bound);
+}
+
+/// The 32-bit FNV-1a hash of the name's bytes.
+inline std::uint32_t name_seed(const std::string &name) {
+  std::uint32_t h = 0x811C9DC5u;
+  for (unsigned char c : name) h = (h ^ c) * 0x01000193u;
+  return h;
+}
+
+/// The values of a parameter, by its name and role as tools/deterministic_weights.py's
+/// named_parameter(): batch norm's running_mean in [-0.5, 0.5), running_var and its rank-1 weight
+/// in [0.5, 1.5), biases in [-0.1, 0.1), weights of rank 2 and 4 He-uniform.
+inline std::vector<float> deterministic_named_parameter(const Parameter &parameter) {
+  const std::uint32_t seed = name_seed(parameter.name);
+  const auto count = static_cast<std::size_t>(element_count(parameter.shape));
+  const bool rank1_weight = parameter.role == ParameterRole::weight && parameter.shape.size() == 1;
+  if (parameter.role == ParameterRole::running_mean) return deterministic_symmetric(count, seed, 0.5f);
+  if (parameter.role == ParameterRole::running_var || rank1_weight) {
+    std::vector<float> values = deterministic_symmetric(count, seed, 0.5f);
+    for (float &v : values) v = 1.0f + v;
+    return values;
+  }
+  return deterministic_parameter(parameter.shape, seed);
 }
 
 }  // namespace cnngen::testing

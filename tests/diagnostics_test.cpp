@@ -1,6 +1,7 @@
 // Data-driven diagnostics tests: each tests/diagnostics/NAME.net is checked by the front end and its
 // rendered diagnostics must equal NAME.expected beside it, byte for byte. A line
-// `# weights: PATH` in the .net also checks that weights file (PATH relative to tests/).
+// `# weights: PATH` in the .net also checks that weights file (PATH relative to tests/); a line
+// `# flags: -WNAME -Wno-NAME -Werror` applies those warning switches.
 // Set CNNGEN_UPDATE_EXPECTED=1 to rewrite the .expected files from the current output (then review
 // the diff: the files are the specification).
 #include "dsl/front_end.hpp"
@@ -34,12 +35,24 @@ std::vector<std::string> cases() {
   return names;
 }
 
-std::string weights_directive(const std::string &text) {
-  const std::string marker = "# weights: ";
+std::string directive(const std::string &text, const std::string &marker) {
   std::size_t at = text.find(marker);
   if (at == std::string::npos) return "";
   std::size_t start = at + marker.size();
   return text.substr(start, text.find('\n', start) - start);
+}
+
+std::string weights_directive(const std::string &text) { return directive(text, "# weights: "); }
+
+/// The warning switches of a `# flags:` line.
+WarningOptions flags_directive(const std::string &text) {
+  WarningOptions options;
+  std::istringstream words(directive(text, "# flags: "));
+  for (std::string word; words >> word;) {
+    EXPECT_EQ(word.rfind("-W", 0), 0u) << word;
+    EXPECT_EQ(apply_warning_switch(word.substr(2), options), "") << word;
+  }
+  return options;
 }
 
 class Diagnostics : public ::testing::TestWithParam<std::string> {};
@@ -48,7 +61,7 @@ TEST_P(Diagnostics, MatchExpectedOutput) {
   fs::path net = fs::path("diagnostics") / (GetParam() + ".net");
   fs::path expected_path = fs::path("diagnostics") / (GetParam() + ".expected");
   SourceFile source(net.string(), read_text(net));
-  cnngen::Diagnostics diagnostics(source);
+  cnngen::Diagnostics diagnostics(source, flags_directive(source.text()));
   check_model(source, weights_directive(source.text()), diagnostics);
   std::ostringstream rendered;
   diagnostics.render(rendered);

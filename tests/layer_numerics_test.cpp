@@ -1,6 +1,7 @@
 // Each lowered and scheduled layer kind, JIT-compiled, against the naive reference on random data,
-// over a grid of configurations (non-square kernels, padding, stride, dilation, groups) and batch
-// sizes 1 and 3, with weights both embedded and passed as arguments.
+// over a grid of configurations (non-square kernels, padding, stride, dilation, groups, ceil_mode,
+// adaptive windows, joins) and batch sizes 1 and 3, with weights both embedded and passed as
+// arguments (batch norm folded into the layer before it and not).
 #include <random>
 
 #include <gtest/gtest.h>
@@ -8,7 +9,7 @@
 #include "check_source.hpp"
 #include "codegen/autoschedule.hpp"
 #include "codegen/lower.hpp"
-#include "codegen/schedule.hpp"
+#include "codegen/schedule_cpu.hpp"
 #include "codegen/schedule_batched.hpp"
 #include "codegen/target_features.hpp"
 #include "reference_forward.hpp"
@@ -35,7 +36,12 @@ TensorFile random_weights(const Network &network, std::mt19937 &rng) {
   TensorFile weights;
   for (const Node &node : network.nodes) {
     for (const Parameter &p : parameters(node)) {
-      weights[p.name] = {p.shape, random_values(static_cast<std::size_t>(element_count(p.shape)), 0.5f, rng)};
+      std::vector<float> values = random_values(static_cast<std::size_t>(element_count(p.shape)), 0.5f, rng);
+      // A variance is positive: 0.5 + u with u in [0, 1), so that 1/√(var + eps) stays moderate.
+      if (p.role == ParameterRole::running_var) {
+        for (float &v : values) v += 1.0f;
+      }
+      weights[p.name] = {p.shape, std::move(values)};
     }
   }
   return weights;
@@ -49,10 +55,11 @@ Halide::Buffer<float> halide_buffer(const Shape &shape, int batch) {
 
 class LayerNumerics : public ::testing::TestWithParam<NumericsCase> {};
 
-/// Lowers `c`, schedules it with `schedule` ("manual" or an autoscheduler), JIT-compiles it and
-/// compares it with the reference at batch sizes 1 and 3 (and 2 blocks + 1 when the network has a
-/// batch-vectorized copy), weights embedded and as arguments.
-void expect_matches_reference(const NumericsCase &c, const std::string &schedule) {
+/// Lowers `c` with `options`, schedules it with `schedule` ("manual" or an autoscheduler),
+/// JIT-compiles it and compares it with the reference at batch sizes 1 and 3 (and 2 blocks + 1 when
+/// the network has a batch-vectorized copy), weights embedded and as arguments.
+void expect_matches_reference(const NumericsCase &c, const std::string &schedule,
+                              const LowerOptions &options = {}) {
   std::string diagnostics;
   auto network = check_source(std::string("model t\ninput ") + c.input + "\n" + c.layers + "\n",
                               &diagnostics);
@@ -82,7 +89,7 @@ void expect_matches_reference(const NumericsCase &c, const std::string &schedule
     // The manual schedule of a small network also carries the batch-vectorized copy, which
     // batches of at least one vector of images take: 2 blocks + 1 image tests its shifted tail.
     int batch_vector = schedule == "manual" ? batch_vector_width(*network, target) : 0;
-    LoweredNetwork lowered = lower(*network, embedded ? &weights : nullptr, "t", batch_vector);
+    LoweredNetwork lowered = lower(*network, embedded ? &weights : nullptr, "t", batch_vector, options);
     if (schedule == "manual") schedule_cpu(lowered, *network, target);
     else autoschedule(lowered, *network, target, schedule, 3);
     Halide::Pipeline pipeline(lowered.output);
@@ -132,6 +139,53 @@ TEST(Autoschedulers, Adams2019MatchesNaiveReference) {
 TEST(Autoschedulers, Mullapudi2016MatchesNaiveReference) {
   expect_matches_reference({"cnn", "3x12x12", "conv2d(16, kernel=3, padding=1)\nrelu\navgpool2d(2)\n"
                                               "flatten\nlinear(10)\nsigmoid"}, "mullapudi2016");
+}
+
+// Batch norms lowered as a scale and shift even with embedded weights (the bench's --no-fold).
+TEST(BatchNormFolding, UnfoldedEmbeddedMatchesNaiveReference) {
+  expect_matches_reference({"unfolded", "5x7x9",
+                            "conv2d(16, kernel=3, padding=1, bias=false)\nbatchnorm2d\nrelu\n"
+                            "flatten\nlinear(8)\nbatchnorm1d"},
+                           "manual", LowerOptions{false});
+}
+
+// Only a batch norm that alone reads a conv2d's or linear's output is folded, only with embedded
+// weights, and only when folding is on; a folded one has no Func, an unfolded one its own.
+TEST(BatchNormFolding, FoldsOnlyTheSoleReaderOfAConvOrLinear) {
+  std::string diagnostics;
+  auto network = check_source(
+      "model t\ninput 3x6x6\n"
+      "conv2d c1(4, kernel=3, padding=1, bias=false)\nbatchnorm2d bn1\nrelu\nbatchnorm2d bn2\n"
+      "conv2d c2(4, kernel=3, padding=1)\n"
+      "add {\n  branch { batchnorm2d bn3 }\n  branch {}\n}\n"
+      "flatten\nlinear fc(6)\nbatchnorm1d bn4\n",
+      &diagnostics);
+  ASSERT_TRUE(network) << diagnostics;
+  std::mt19937 rng(7);
+  TensorFile weights = random_weights(*network, rng);
+  auto folded_names = [](const LoweredNetwork &lowered) {
+    std::vector<std::string> names;
+    for (const LoweredLayer &layer : lowered.layers) {
+      if (!std::holds_alternative<BatchNorm>(layer.node->op)) continue;
+      EXPECT_EQ(layer.func.defined(), layer.folded_into == nullptr) << layer.node->path;
+      if (layer.folded_into) names.push_back(layer.node->path + "->" + layer.folded_into->path);
+    }
+    return names;
+  };
+  LoweredNetwork lowered = lower(*network, &weights, "t");
+  EXPECT_EQ(folded_names(lowered), (std::vector<std::string>{"bn1->c1", "bn4->fc"}));
+  for (const LoweredLayer &layer : lowered.layers) {
+    if (layer.node->path == "c1") {
+      EXPECT_TRUE(layer.weights.bias.has_value()) << "a folded conv without bias gains one";
+      ASSERT_NE(layer.folded_batch_norm, nullptr);
+      EXPECT_EQ(layer.folded_batch_norm->path, "bn1");
+    }
+    if (layer.node->path == "bn2") {
+      EXPECT_EQ(layer.per_channel.size(), 2u);
+    }
+  }
+  EXPECT_TRUE(folded_names(lower(*network, &weights, "t", 0, LowerOptions{false})).empty());
+  EXPECT_TRUE(folded_names(lower(*network, nullptr, "t")).empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -193,7 +247,85 @@ INSTANTIATE_TEST_SUITE_P(
                      "conv2d(6, kernel=3)\nrelu\nflatten\nlinear(120)\nsigmoid\nlinear(84)\ntanh"},
         NumericsCase{"small_cnn", "2x12x12",
                      "conv2d(4, kernel=3, padding=1)\nrelu\nmaxpool2d(2)\nconv2d(6, kernel=3)\n"
-                     "tanh\navgpool2d(2, padding=1)\nflatten\ndropout\nlinear(10)\nsoftmax"}),
+                     "tanh\navgpool2d(2, padding=1)\nflatten\ndropout\nlinear(10)\nsoftmax"},
+        // Batch norm: embedded weights fold it into the conv2d or linear it alone reads; weights
+        // as arguments (and every other position) keep it as a per-channel scale and shift.
+        NumericsCase{"conv_batchnorm2d", "3x8x8", "conv2d(4, kernel=3, padding=1)\nbatchnorm2d"},
+        NumericsCase{"conv_no_bias_batchnorm2d_relu", "5x7x9",
+                     "conv2d(16, kernel=3, padding=1, bias=false)\nbatchnorm2d(16)\nrelu"},
+        NumericsCase{"conv_batchnorm2d_eps_no_affine", "3x6x5",
+                     "conv2d(5, kernel=(3, 2), stride=2)\nbatchnorm2d(eps=0.1, affine=false)"},
+        NumericsCase{"relu_batchnorm2d_not_folded", "3x5x6", "conv2d(4, kernel=3)\nrelu\nbatchnorm2d"},
+        NumericsCase{"batchnorm2d_of_input_many_channels", "16x4x5", "batchnorm2d(eps=1e-3)\nrelu"},
+        NumericsCase{"linear_batchnorm1d", "20", "linear(12)\nbatchnorm1d\nrelu"},
+        NumericsCase{"linear_no_bias_batchnorm1d_no_affine", "20",
+                     "linear(32, bias=false)\nbatchnorm1d(affine=false)"},
+        NumericsCase{"batchnorm1d_of_features", "17", "batchnorm1d(17, eps=0.5)"},
+        // PyTorch's adaptive windows [⌊i·n/o⌋, ⌈(i+1)·n/o⌉): global, divisible and not, overlapping,
+        // wider outputs than inputs.
+        NumericsCase{"adaptiveavgpool2d_global", "3x7x7", "adaptiveavgpool2d(1)"},
+        NumericsCase{"adaptiveavgpool2d_3_on_7x7", "2x7x7", "adaptiveavgpool2d(3)"},
+        NumericsCase{"adaptiveavgpool2d_2x5_on_5x9", "2x5x9", "adaptiveavgpool2d((2, 5))"},
+        NumericsCase{"adaptiveavgpool2d_3x2_on_8x5", "2x8x5", "adaptiveavgpool2d((3, 2))"},
+        NumericsCase{"adaptiveavgpool2d_divisible", "2x8x6", "adaptiveavgpool2d((4, 3))"},
+        NumericsCase{"adaptiveavgpool2d_larger_output", "2x3x4", "adaptiveavgpool2d((5, 6))"},
+        NumericsCase{"adaptiveavgpool2d_resnet_head", "16x7x7",
+                     "adaptiveavgpool2d(1)\nflatten\nlinear(10)"},
+        NumericsCase{"adaptivemaxpool2d_3_on_7x7", "2x7x7", "adaptivemaxpool2d(3)"},
+        NumericsCase{"adaptivemaxpool2d_2x5_on_5x9", "16x5x9", "adaptivemaxpool2d((2, 5))"},
+        NumericsCase{"adaptivemaxpool2d_global", "3x5x6", "adaptivemaxpool2d(1)"},
+        // ceil_mode: the last window overhangs the input (no padding), overhangs the right padding,
+        // or would start in the right padding and is dropped.
+        NumericsCase{"maxpool_ceil_overhang", "3x8x8", "maxpool2d(3, stride=2, ceil_mode=true)"},
+        NumericsCase{"maxpool_ceil_padded", "2x6x7", "maxpool2d(3, stride=2, padding=1, ceil_mode=true)"},
+        NumericsCase{"maxpool_ceil_window_in_padding_dropped", "2x5x5",
+                     "maxpool2d(2, stride=2, padding=1, ceil_mode=true)"},
+        NumericsCase{"maxpool_ceil_nonsquare", "2x8x9",
+                     "maxpool2d((3, 2), stride=(2, 3), padding=(1, 0), ceil_mode=true)"},
+        NumericsCase{"maxpool_ceil_many_channels", "16x9x9", "maxpool2d(2, ceil_mode=true)"},
+        NumericsCase{"avgpool_ceil_overhang", "3x8x8", "avgpool2d(3, stride=2, ceil_mode=true)"},
+        NumericsCase{"avgpool_ceil_padded", "2x6x7", "avgpool2d(3, stride=2, padding=1, ceil_mode=true)"},
+        NumericsCase{"avgpool_ceil_window_in_padding_dropped", "2x5x5",
+                     "avgpool2d(2, stride=2, padding=1, ceil_mode=true)"},
+        NumericsCase{"avgpool_ceil_nonsquare", "2x8x9",
+                     "avgpool2d((3, 2), stride=(2, 3), padding=(1, 0), ceil_mode=true)"},
+        NumericsCase{"avgpool_ceil_many_channels", "16x9x9", "avgpool2d(2, ceil_mode=true)"},
+        NumericsCase{"avgpool_ceil_mode_exact_fit", "2x7x7", "avgpool2d(3, stride=2, ceil_mode=true)"},
+        // relu6 clips both sides: sums of 200 and 288 products reach far past 6.
+        NumericsCase{"linear_relu6", "200", "linear(32)\nrelu6"},
+        NumericsCase{"conv_relu6", "32x6x6", "conv2d(16, kernel=3, padding=1)\nrelu6"},
+        NumericsCase{"identity", "3x4x5", "conv2d(4, kernel=3)\nidentity\nrelu"},
+        NumericsCase{"identity_of_input", "7", "identity"},
+        // Joins: uneven branches, an empty branch (the identity), batch norm inside a branch.
+        NumericsCase{"concat_uneven_branches", "4x6x6",
+                     "concat {\n"
+                     "  branch { conv2d a(5, kernel=1) }\n"
+                     "  branch { conv2d b(7, kernel=3, padding=1) }\n"
+                     "  branch {}\n"
+                     "}\nrelu"},
+        NumericsCase{"concat_then_conv", "8x5x5",
+                     "concat {\n"
+                     "  branch {\n    conv2d a(8, kernel=1)\n    relu\n  }\n"
+                     "  branch {\n    maxpool2d(3, stride=1, padding=1)\n    conv2d b(8, kernel=1)\n  }\n"
+                     "}\nconv2d(8, kernel=3, padding=1)"},
+        NumericsCase{"add_conv_bn_branch_and_empty", "4x6x6",
+                     "add {\n"
+                     "  branch {\n    conv2d conv(4, kernel=3, padding=1, bias=false)\n    batchnorm2d bn\n  }\n"
+                     "  branch {}\n"
+                     "}\nrelu"},
+        // The conv's output is read by the batch norm and by the join: not foldable.
+        NumericsCase{"add_batchnorm_of_shared_tensor", "3x6x6",
+                     "conv2d(8, kernel=3, padding=1)\n"
+                     "add {\n  branch { batchnorm2d bn }\n  branch {}\n  branch { relu }\n}"},
+        NumericsCase{"residual_network", "3x12x12",
+                     "conv2d(16, kernel=3, padding=1, bias=false)\nbatchnorm2d\nrelu\n"
+                     "add {\n"
+                     "  branch {\n"
+                     "    conv2d conv1(16, kernel=3, padding=1, bias=false)\n    batchnorm2d bn1\n    relu\n"
+                     "    conv2d conv2(16, kernel=3, padding=1, bias=false)\n    batchnorm2d bn2\n"
+                     "  }\n"
+                     "  branch {}\n"
+                     "}\nrelu\nadaptiveavgpool2d(1)\nflatten\nlinear(10)"}),
     [](const ::testing::TestParamInfo<NumericsCase> &info) { return std::string(info.param.name); });
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 
 namespace cnngen::testing {
 namespace {
@@ -48,6 +49,11 @@ Tensor pool2d(const Pool2d &p, const Tensor &in, Dims d, Dims o, int batch) {
       for (std::int64_t oy = 0; oy < o.h; ++oy)
         for (std::int64_t ox = 0; ox < o.w; ++ox) {
           double best = -std::numeric_limits<double>::infinity(), sum = 0;
+          // PyTorch's avg_pool2d: the window clipped to the padded input (ceil_mode's last window
+          // may overhang it), padding counted.
+          std::int64_t y0 = oy * p.stride.h - p.padding.h, x0 = ox * p.stride.w - p.padding.w;
+          double divisor = static_cast<double>((std::min(y0 + p.kernel.h, d.h + p.padding.h) - y0) *
+                                               (std::min(x0 + p.kernel.w, d.w + p.padding.w) - x0));
           for (std::int64_t ky = 0; ky < p.kernel.h; ++ky)
             for (std::int64_t kx = 0; kx < p.kernel.w; ++kx) {
               std::int64_t iy = oy * p.stride.h + ky - p.padding.h;
@@ -58,8 +64,59 @@ Tensor pool2d(const Pool2d &p, const Tensor &in, Dims d, Dims o, int batch) {
               sum += v;
             }
           out[((n * o.c + c) * o.h + oy) * o.w + ox] =
-              p.kind == PoolKind::max ? best : sum / static_cast<double>(p.kernel.h * p.kernel.w);
+              p.kind == PoolKind::max ? best : sum / divisor;
         }
+  return out;
+}
+
+/// PyTorch's adaptive pooling: output i along an axis of n reads [⌊i·n/o⌋, ⌈(i+1)·n/o⌉).
+Tensor adaptive_pool2d(const AdaptivePool2d &p, const Tensor &in, Dims d, Dims o, int batch) {
+  Tensor out(static_cast<std::size_t>(batch * o.c * o.h * o.w));
+  auto start = [](std::int64_t i, std::int64_t n, std::int64_t out) { return i * n / out; };
+  auto end = [](std::int64_t i, std::int64_t n, std::int64_t out) { return ((i + 1) * n + out - 1) / out; };
+  for (int n = 0; n < batch; ++n)
+    for (std::int64_t c = 0; c < o.c; ++c)
+      for (std::int64_t oy = 0; oy < o.h; ++oy)
+        for (std::int64_t ox = 0; ox < o.w; ++ox) {
+          double best = -std::numeric_limits<double>::infinity(), sum = 0;
+          std::int64_t count = 0;
+          for (std::int64_t iy = start(oy, d.h, o.h); iy < end(oy, d.h, o.h); ++iy)
+            for (std::int64_t ix = start(ox, d.w, o.w); ix < end(ox, d.w, o.w); ++ix) {
+              double v = in[((n * d.c + c) * d.h + iy) * d.w + ix];
+              best = std::max(best, v);
+              sum += v;
+              ++count;
+            }
+          out[((n * o.c + c) * o.h + oy) * o.w + ox] =
+              p.kind == PoolKind::max ? best : sum / static_cast<double>(count);
+        }
+  return out;
+}
+
+/// Batch norm at inference, per channel: (x − mean)/√(var + eps)·γ + β.
+Tensor batch_norm(const BatchNorm &p, const Tensor &in, Dims d, int batch, const WeightTensor *gamma,
+                  const WeightTensor *beta, const WeightTensor &mean, const WeightTensor &var) {
+  Tensor out(in.size());
+  std::int64_t plane = d.h * d.w;
+  for (int n = 0; n < batch; ++n)
+    for (std::int64_t c = 0; c < d.c; ++c)
+      for (std::int64_t i = 0; i < plane; ++i) {
+        std::size_t at = static_cast<std::size_t>((n * d.c + c) * plane + i);
+        double normalized = (in[at] - mean.data[c]) / std::sqrt(static_cast<double>(var.data[c]) + p.eps);
+        out[at] = gamma ? normalized * gamma->data[c] + beta->data[c] : normalized;
+      }
+  return out;
+}
+
+/// torch.cat along the channels (dim 1).
+Tensor concat(const std::vector<const Tensor *> &inputs, const std::vector<Dims> &dims, int batch) {
+  Tensor out;
+  for (int n = 0; n < batch; ++n)
+    for (std::size_t j = 0; j < inputs.size(); ++j) {
+      std::size_t image = static_cast<std::size_t>(dims[j].c * dims[j].h * dims[j].w);
+      out.insert(out.end(), inputs[j]->begin() + static_cast<std::ptrdiff_t>(n * image),
+                 inputs[j]->begin() + static_cast<std::ptrdiff_t>((n + 1) * image));
+    }
   return out;
 }
 
@@ -96,9 +153,64 @@ double activate(ActivationKind kind, double v) {
     case ActivationKind::relu: return std::max(v, 0.0);
     case ActivationKind::sigmoid: return 1.0 / (1.0 + std::exp(-v));
     case ActivationKind::tanh: return std::tanh(v);
+    case ActivationKind::relu6: return std::min(std::max(v, 0.0), 6.0);
   }
-  return v;
+  throw std::logic_error("activation kind without a reference");
 }
+
+/// A node's parameter tensors by role; null where the node has none of that role.
+struct RoleTensors {
+  const WeightTensor *weight = nullptr, *bias = nullptr, *running_mean = nullptr, *running_var = nullptr;
+};
+
+RoleTensors role_tensors(const Node &node, const TensorFile &weights) {
+  RoleTensors out;
+  for (const Parameter &parameter : parameters(node)) {
+    const WeightTensor *tensor = &weights.at(parameter.name);
+    switch (parameter.role) {
+      case ParameterRole::weight: out.weight = tensor; break;
+      case ParameterRole::bias: out.bias = tensor; break;
+      case ParameterRole::running_mean: out.running_mean = tensor; break;
+      case ParameterRole::running_var: out.running_var = tensor; break;
+    }
+  }
+  return out;
+}
+
+/// Evaluates one node: one overload per operation, so that a kind without one fails to compile.
+struct NodeReference {
+  const std::vector<const Tensor *> &in;
+  const std::vector<Dims> &in_dims;
+  Dims out_dims;
+  int batch;
+  RoleTensors w;
+
+  Tensor operator()(const Conv2d &p) const { return conv2d(p, *in[0], in_dims[0], out_dims, batch, *w.weight, w.bias); }
+  Tensor operator()(const Pool2d &p) const { return pool2d(p, *in[0], in_dims[0], out_dims, batch); }
+  Tensor operator()(const AdaptivePool2d &p) const {
+    return adaptive_pool2d(p, *in[0], in_dims[0], out_dims, batch);
+  }
+  Tensor operator()(const BatchNorm &p) const {
+    return batch_norm(p, *in[0], in_dims[0], batch, w.weight, w.bias, *w.running_mean, *w.running_var);
+  }
+  Tensor operator()(const Activation &p) const {
+    Tensor out = *in[0];
+    for (double &v : out) v = activate(p.kind, v);
+    return out;
+  }
+  Tensor operator()(const Softmax &) const { return softmax(*in[0], in_dims[0], batch); }
+  Tensor operator()(const Flatten &) const { return *in[0]; }  // the data as it lies in memory
+  Tensor operator()(const Linear &p) const { return linear(p, *in[0], batch, *w.weight, w.bias); }
+  Tensor operator()(const Dropout &) const { return *in[0]; }
+  Tensor operator()(const Identity &) const { return *in[0]; }
+  Tensor operator()(const Add &) const {
+    Tensor out = *in[0];
+    for (std::size_t j = 1; j < in.size(); ++j)
+      for (std::size_t i = 0; i < out.size(); ++i) out[i] += (*in[j])[i];
+    return out;
+  }
+  Tensor operator()(const Concat &) const { return concat(in, in_dims, batch); }
+};
 
 }  // namespace
 
@@ -107,28 +219,15 @@ std::vector<double> reference_forward(const Network &network, const TensorFile &
   std::vector<Tensor> values(network.tensors.size());
   values[static_cast<std::size_t>(network.input)].assign(input.begin(), input.end());
   for (const Node &node : network.nodes) {
-    const Tensor &in = values[static_cast<std::size_t>(node.inputs[0])];
-    const Shape &in_shape = network.tensors[static_cast<std::size_t>(node.inputs[0])].shape;
-    const Shape &out_shape = network.tensors[static_cast<std::size_t>(node.output)].shape;
-    std::vector<Parameter> params = parameters(node);
-    const WeightTensor *w = params.empty() ? nullptr : &weights.at(params[0].name);
-    const WeightTensor *b = params.size() > 1 ? &weights.at(params[1].name) : nullptr;
-    Tensor out;
-    if (const auto *conv = std::get_if<Conv2d>(&node.op)) {
-      out = conv2d(*conv, in, dims(in_shape), dims(out_shape), batch, *w, b);
-    } else if (const auto *pool = std::get_if<Pool2d>(&node.op)) {
-      out = pool2d(*pool, in, dims(in_shape), dims(out_shape), batch);
-    } else if (const auto *activation = std::get_if<Activation>(&node.op)) {
-      out = in;
-      for (double &v : out) v = activate(activation->kind, v);
-    } else if (std::holds_alternative<Softmax>(node.op)) {
-      out = softmax(in, dims(in_shape), batch);
-    } else if (const auto *fc = std::get_if<Linear>(&node.op)) {
-      out = linear(*fc, in, batch, *w, b);
-    } else {  // flatten and dropout keep the data as it lies in memory
-      out = in;
+    std::vector<const Tensor *> in;
+    std::vector<Dims> in_dims;
+    for (int tensor : node.inputs) {
+      in.push_back(&values[static_cast<std::size_t>(tensor)]);
+      in_dims.push_back(dims(network.tensors[static_cast<std::size_t>(tensor)].shape));
     }
-    values[static_cast<std::size_t>(node.output)] = std::move(out);
+    const Dims out_dims = dims(network.tensors[static_cast<std::size_t>(node.output)].shape);
+    values[static_cast<std::size_t>(node.output)] =
+        visit_operation(node.op, NodeReference{in, in_dims, out_dims, batch, role_tensors(node, weights)});
   }
   return values[static_cast<std::size_t>(network.output)];
 }

@@ -1,7 +1,9 @@
 // The safetensors reader on valid and hostile files, and the check of a weights file against a
-// network's parameters (missing, misshapen and unused tensors).
+// network's parameters (missing, misshapen, integer and unused tensors; nested names; prefixes),
+// and the conversion of F16, BF16 and F64 tensors to F32.
 #include "dsl/safetensors.hpp"
 
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -144,10 +146,23 @@ INSTANTIATE_TEST_SUITE_P(
                 "malformed safetensors header: not a JSON object"},
         BadFile{"EntryNotObject", safetensors_bytes(R"({"w": 3})", ""),
                 "header entry 'w' is not an object"},
-        BadFile{"DtypeF16",
-                safetensors_bytes(R"({"w":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}})",
-                                  std::string(4, '\0')),
-                "tensor 'w' has dtype F16; cnngen reads F32 only"},
+        BadFile{"DtypeI32",
+                safetensors_bytes(R"({"w":{"dtype":"I32","shape":[2],"data_offsets":[0,8]}})",
+                                  std::string(8, '\0')),
+                "tensor 'w' has dtype I32; cnngen reads F32, F16, BF16 and F64"},
+        BadFile{"F16SizeNotMatchingShape",
+                safetensors_bytes(R"({"w":{"dtype":"F16","shape":[3],"data_offsets":[0,8]}})",
+                                  std::string(8, '\0')),
+                "tensor 'w' has 8 bytes of data, but its shape 3 needs 6"},
+        BadFile{"F64BeyondF32",
+                safetensors_bytes(R"({"w":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}})",
+                                  [] {
+                                    double big = 1e300;
+                                    std::string bytes(8, '\0');
+                                    std::memcpy(bytes.data(), &big, 8);
+                                    return bytes;
+                                  }()),
+                "tensor 'w' holds the F64 value 1e+300 at element 0, beyond the range of F32"},
         BadFile{"MissingDataOffsets",
                 safetensors_bytes(R"({"w":{"dtype":"F32","shape":[1]}})", std::string(4, '\0')),
                 "tensor 'w' lacks 'dtype', 'shape' or 'data_offsets' in the header"},
@@ -305,7 +320,205 @@ TEST(CheckWeights, UnusedTensorIsAWarning) {
       {{"fc.weight", zeros({2, 4})}, {"fc.bias", zeros({2})}, {"extra", zeros({3})}}));
   EXPECT_FALSE(checked.diagnostics.has_errors());
   EXPECT_EQ(checked.rendered(),
-            "w.safetensors: warning: tensor 'extra' (3) is not used by any layer\n");
+            "w.safetensors: warning: tensor 'extra' (3) is not used by any layer [-Wunused-tensor]\n");
+}
+
+/// The raw bytes of `values` as stored in a safetensors file (little-endian hosts only).
+template <typename T>
+std::string raw_bytes(const std::vector<T> &values) {
+  std::string bytes(values.size() * sizeof(T), '\0');
+  std::memcpy(bytes.data(), values.data(), bytes.size());
+  return bytes;
+}
+
+std::uint32_t bits_of(float f) {
+  std::uint32_t bits;
+  std::memcpy(&bits, &f, 4);
+  return bits;
+}
+
+/// A one-tensor file named `name` holding `data` as `dtype` with `shape`.
+Read read_one(const std::string &name, const char *dtype, const std::string &shape,
+              const std::string &data) {
+  std::string header = std::string(R"({"w":{"dtype":")") + dtype + R"(","shape":)" + shape +
+                       R"(,"data_offsets":[0,)" + std::to_string(data.size()) + "]}}";
+  return read_bytes(name, safetensors_bytes(header, data));
+}
+
+// F16 tensors widen exactly: normal, subnormal, largest, infinite and negative-zero halves.
+TEST(ReadSafetensors, F16WidensExactly) {
+  std::vector<std::uint16_t> halves = {0x3C00, 0xC000, 0x3555, 0x0001, 0x03FF, 0x7BFF, 0xFC00, 0x8000};
+  Read read = read_one("f16", "F16", "[8]", raw_bytes(halves));
+  ASSERT_TRUE(read.tensors) << read.rendered;
+  const std::vector<float> &data = read.tensors->at("w").data;
+  std::vector<float> expected = {1.0f, -2.0f, 0.333251953125f, 0x1p-24f, 0x3FFp-24f, 65504.0f,
+                                 -INFINITY, -0.0f};
+  ASSERT_EQ(data.size(), expected.size());
+  for (std::size_t i = 0; i < expected.size(); ++i)
+    EXPECT_EQ(bits_of(data[i]), bits_of(expected[i])) << "half 0x" << std::hex << halves[i];
+}
+
+// BF16 tensors are the upper halves of F32 values: widened bit for bit.
+TEST(ReadSafetensors, Bf16WidensExactly) {
+  std::vector<std::uint16_t> halves = {0x3F80, 0xC049, 0x0001, 0x7F7F};
+  Read read = read_one("bf16", "BF16", "[2,2]", raw_bytes(halves));
+  ASSERT_TRUE(read.tensors) << read.rendered;
+  const WeightTensor &w = read.tensors->at("w");
+  EXPECT_EQ(w.shape, (Shape{2, 2}));
+  std::vector<float> expected = {1.0f, -3.140625f, 0x1p-133f, 0x1.FEp127f};
+  ASSERT_EQ(w.data.size(), expected.size());
+  for (std::size_t i = 0; i < expected.size(); ++i) EXPECT_EQ(bits_of(w.data[i]), bits_of(expected[i]));
+}
+
+// F64 tensors round to the nearest F32, ties to even.
+TEST(ReadSafetensors, F64RoundsToNearest) {
+  std::vector<double> values = {0.1, 1.0 + 0x1p-24, 1.0 + 3 * 0x1p-24, -2.5, 1.0 + 0x1p-24 + 0x1p-40};
+  Read read = read_one("f64", "F64", "[5]", raw_bytes(values));
+  ASSERT_TRUE(read.tensors) << read.rendered;
+  std::vector<float> expected = {0x1.99999Ap-4f, 1.0f, 1.0f + 0x1p-22f, -2.5f, 1.0f + 0x1p-23f};
+  const std::vector<float> &data = read.tensors->at("w").data;
+  ASSERT_EQ(data.size(), expected.size());
+  for (std::size_t i = 0; i < expected.size(); ++i) EXPECT_EQ(bits_of(data[i]), bits_of(expected[i])) << i;
+}
+
+// I64 tensors are read (as integers without values), for check_weights to judge.
+TEST(ReadSafetensors, I64IsReadAsAnInteger) {
+  Read read = read_one("i64", "I64", "[]", raw_bytes(std::vector<std::int64_t>{7}));
+  ASSERT_TRUE(read.tensors) << read.rendered;
+  EXPECT_TRUE(read.tensors->at("w").integer);
+  EXPECT_EQ(read.tensors->at("w").shape, Shape{});
+}
+
+WeightTensor i64_scalar() { return {{}, {}, true}; }
+
+/// A network of hand-made nodes with nested paths (layer lines of blocks), so the check of names
+/// is tested whatever the parser accepts.
+struct Nested {
+  Nested() : source("test.net", "model m\ninput 3x4x4\nconv\nbn\n"), diagnostics(source) {
+    Node conv;
+    conv.kind = "conv2d";
+    conv.user_name = "conv1";
+    conv.path = "layer1.0.conv1";
+    conv.scope = "layer1.0";
+    conv.op = Conv2d{3, 2, {1, 1}, {1, 1}, {0, 0}, {1, 1}, 1, false};
+    conv.range = {22, 26};
+    Node bn;
+    bn.kind = "batchnorm2d";
+    bn.path = "layer1.0.1";
+    bn.scope = "layer1.0";
+    bn.index = 1;
+    bn.op = BatchNorm{2, 1e-5, true};
+    bn.range = {27, 29};
+    network.nodes = {conv, bn};
+  }
+  bool check(const TensorFile &weights) {
+    return check_weights(network, weights, "w.safetensors", diagnostics);
+  }
+  std::string rendered() const { return cnngen::testing::rendered(diagnostics); }
+
+  SourceFile source;
+  Diagnostics diagnostics;
+  Network network;
+};
+
+TensorFile nested_weights(const std::string &prefix) {
+  return {{prefix + "layer1.0.conv1.weight", zeros({2, 3, 1, 1})},
+          {prefix + "layer1.0.1.weight", zeros({2})},
+          {prefix + "layer1.0.1.bias", zeros({2})},
+          {prefix + "layer1.0.1.running_mean", zeros({2})},
+          {prefix + "layer1.0.1.running_var", zeros({2})},
+          {prefix + "layer1.0.1.num_batches_tracked", i64_scalar()}};
+}
+
+// Nested paths name the tensors; BatchNorm's I64 num_batches_tracked is accepted and ignored.
+TEST(CheckWeights, NestedNamesAndNumBatchesTrackedPass) {
+  Nested nested;
+  EXPECT_TRUE(nested.check(nested_weights(""))) << nested.rendered();
+  EXPECT_EQ(nested.rendered(), "");
+}
+
+// Without num_batches_tracked (BatchNorm built with track_running_stats off) the file still passes.
+TEST(CheckWeights, NumBatchesTrackedIsOptional) {
+  Nested nested;
+  TensorFile weights = nested_weights("");
+  weights.erase("layer1.0.1.num_batches_tracked");
+  EXPECT_TRUE(nested.check(weights)) << nested.rendered();
+  EXPECT_EQ(nested.rendered(), "");
+}
+
+// An I64 tensor where the network needs a float parameter is an error at the layer's line.
+TEST(CheckWeights, IntegerParameterIsAnErrorAtTheLayer) {
+  Checked checked(kLinear);
+  EXPECT_FALSE(checked.check({{"fc.weight", {{2, 4}, {}, true}}, {"fc.bias", zeros({2})}}));
+  EXPECT_EQ(checked.diagnostics.error_count(), 1u);
+  std::string rendered = checked.rendered();
+  EXPECT_NE(rendered.find("test.net:3:1: error: tensor 'fc.weight' in w.safetensors holds I64 "
+                          "integers, but linear 'fc' needs floating-point values"),
+            std::string::npos)
+      << rendered;
+}
+
+// An I64 tensor that no layer has is rejected, as before F16/I64 support: an error on the file.
+TEST(CheckWeights, UnknownIntegerTensorIsAnError) {
+  Checked checked(kLinear);
+  EXPECT_FALSE(checked.check({{"fc.weight", zeros({2, 4})}, {"fc.bias", zeros({2})}, {"steps", i64_scalar()}}));
+  EXPECT_EQ(checked.rendered(), "w.safetensors: error: tensor 'steps' has dtype I64; cnngen reads "
+                                "integer tensors only as BatchNorm's num_batches_tracked, which it ignores\n");
+}
+
+// --weights-prefix removes the prefix from every name that has it; the check then passes.
+TEST(CheckWeights, PrefixIsStripped) {
+  Nested nested;
+  auto stripped = strip_prefix(nested_weights("module."), "module.", "w.safetensors", nested.diagnostics);
+  ASSERT_TRUE(stripped) << nested.rendered();
+  EXPECT_EQ(stripped->count("layer1.0.conv1.weight"), 1u);
+  EXPECT_TRUE(nested.check(*stripped)) << nested.rendered();
+  EXPECT_EQ(nested.rendered(), "");
+}
+
+// A prefix that no tensor name starts with is an error on the file.
+TEST(CheckWeights, PrefixNoNameHasIsAnError) {
+  Nested nested;
+  EXPECT_FALSE(strip_prefix(nested_weights("net."), "module.", "w.safetensors", nested.diagnostics));
+  EXPECT_NE(nested.rendered().find("w.safetensors: error: --weights-prefix module. given, but no "
+                                   "tensor name in the file starts with it"),
+            std::string::npos)
+      << nested.rendered();
+}
+
+// A file whose names all carry a prefix gets one error whose help names the option, once, and no
+// warnings about its prefixed tensors.
+TEST(CheckWeights, PrefixedFileSuggestsTheOptionOnce) {
+  Nested nested;
+  EXPECT_FALSE(nested.check(nested_weights("module.")));
+  std::string rendered = nested.rendered();
+  EXPECT_EQ(nested.diagnostics.error_count(), 1u) << rendered;
+  EXPECT_NE(rendered.find("error: conv2d 'layer1.0.conv1' needs tensor 'layer1.0.conv1.weight' "
+                          "(2×3×1×1), which w.safetensors does not have"),
+            std::string::npos)
+      << rendered;
+  EXPECT_NE(rendered.find("\nnote: the file holds the network's other 4 missing tensors under the "
+                          "same prefix\nhelp: the file names it 'module.layer1.0.conv1.weight': pass "
+                          "--weights-prefix module.\n"),
+            std::string::npos)
+      << rendered;
+  EXPECT_EQ(rendered.find("warning"), std::string::npos) << rendered;
+}
+
+// When only the missing tensor is under a prefix, its help says so (D2L's `net.` inside a file
+// whose other names are plain).
+TEST(CheckWeights, OneMissingTensorUnderAPrefix) {
+  Nested nested;
+  TensorFile weights = nested_weights("");
+  weights.erase("layer1.0.1.bias");
+  weights.emplace("net.layer1.0.1.bias", zeros({2}));
+  EXPECT_FALSE(nested.check(weights));
+  std::string rendered = nested.rendered();
+  EXPECT_EQ(nested.diagnostics.error_count(), 1u) << rendered;
+  EXPECT_NE(rendered.find("help: the file names it 'net.layer1.0.1.bias': pass --weights-prefix net.\n"),
+            std::string::npos)
+      << rendered;
+  EXPECT_EQ(rendered.find("other"), std::string::npos) << rendered;
 }
 
 }  // namespace

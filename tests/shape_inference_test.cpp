@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "check_source.hpp"
+#include "dsl/window.hpp"
 
 namespace cnngen::testing {
 namespace {
@@ -90,6 +91,142 @@ INSTANTIATE_TEST_SUITE_P(
                   {5}}),
     CaseName());
 
+// The layers of modern CNNs: batch norm, relu6 and identity keep the shape; adaptive pooling gives
+// any requested H×W, also larger than its input (PyTorch repeats input positions then).
+INSTANTIATE_TEST_SUITE_P(
+    Modern, OutputShape,
+    ::testing::Values(
+        ShapeCase{"BatchNorm2dKeepsShape", "3x8x5", "batchnorm2d", {3, 8, 5}},
+        ShapeCase{"BatchNorm2dWithMatchingChannels", "3x8x8",
+                  "batchnorm2d(3, eps=0.001, momentum=0.2, affine=false)", {3, 8, 8}},
+        ShapeCase{"BatchNorm2dKeyedNumFeatures", "16x4x4",
+                  "batchnorm2d(num_features=16, track_running_stats=true, momentum=1)", {16, 4, 4}},
+        ShapeCase{"BatchNorm1dKeepsShape", "120", "batchnorm1d(120, eps=1e-3)", {120}},
+        ShapeCase{"BatchNorm1dAfterLinear", "2x4x4", "flatten\nlinear(10)\nbatchnorm1d", {10}},
+        ShapeCase{"AdaptiveAvgPoolToOne", "512x7x7", "adaptiveavgpool2d(1)", {512, 1, 1}},
+        ShapeCase{"AdaptiveMaxPoolPair", "2x3x7", "adaptivemaxpool2d((5, 3))", {2, 5, 3}},
+        ShapeCase{"AdaptivePoolKeyed", "4x9x9", "adaptiveavgpool2d(output=(2, 4))", {4, 2, 4}},
+        ShapeCase{"AdaptivePoolLargerThanInput", "2x3x3", "adaptivemaxpool2d(4)", {2, 4, 4}},
+        ShapeCase{"AdaptivePoolThenFlatten", "8x5x5", "adaptiveavgpool2d(1)\nflatten", {8}},
+        ShapeCase{"Relu6AndIdentityKeepShape", "2x3x4", "relu6\nidentity\nrelu6", {2, 3, 4}},
+        ShapeCase{"IdentityOnFeatures", "7", "identity", {7}}),
+    CaseName());
+
+// ceil_mode follows PyTorch: ⌈(n + 2p − k)/s⌉ + 1, less a last window that would start past the
+// input. Expected sizes are PyTorch 1.13's nn.MaxPool2d(k, s, p, ceil_mode=True) on n×n.
+INSTANTIATE_TEST_SUITE_P(
+    CeilMode, OutputShape,
+    ::testing::Values(
+        ShapeCase{"RoundsUp", "1x6x6", "maxpool2d(3, stride=2, ceil_mode=true)", {1, 3, 3}},
+        ShapeCase{"FalseRoundsDown", "1x6x6", "maxpool2d(3, stride=2, ceil_mode=false)", {1, 2, 2}},
+        ShapeCase{"DropsWindowStartingInPadding", "1x5x5",
+                  "maxpool2d(2, stride=2, padding=1, ceil_mode=true)", {1, 3, 3}},
+        ShapeCase{"GoogLeNetStem", "64x112x112", "maxpool2d(3, 2, 1, ceil_mode=true)",
+                  {64, 57, 57}},
+        ShapeCase{"ExactFitIsUnchanged", "1x13x13", "maxpool2d(3, stride=2, ceil_mode=true)",
+                  {1, 6, 6}},
+        ShapeCase{"NonSquare", "1x7x8",
+                  "maxpool2d((3, 2), stride=(2, 3), padding=(1, 0), ceil_mode=true)", {1, 4, 3}},
+        ShapeCase{"WindowOverhangsSmallInput", "1x2x2", "maxpool2d(3, stride=3, ceil_mode=true)",
+                  {1, 1, 1}},
+        ShapeCase{"AvgPoolRoundsUp", "3x14x14", "avgpool2d(3, stride=2, ceil_mode=true)",
+                  {3, 7, 7}}),
+    CaseName());
+
+struct WindowCase {
+  std::int64_t n, kernel, stride, padding;
+  std::int64_t floor_output, ceil_output;  // PyTorch's; 0 where PyTorch reports no output
+};
+
+std::ostream &operator<<(std::ostream &out, const WindowCase &c) {
+  return out << "n=" << c.n << " k=" << c.kernel << " s=" << c.stride << " p=" << c.padding;
+}
+
+class WindowOutput : public ::testing::TestWithParam<WindowCase> {};
+
+// Window::output matches the sizes PyTorch 1.13's nn.MaxPool2d computes with and without
+// ceil_mode (sizes below 1 are errors in both).
+TEST_P(WindowOutput, MatchesPyTorch) {
+  const WindowCase &c = GetParam();
+  Window floor_window{c.kernel, c.stride, c.padding, 1, false};
+  Window ceil_window{c.kernel, c.stride, c.padding, 1, true};
+  EXPECT_EQ(std::max<std::int64_t>(0, floor_window.output(c.n)), c.floor_output);
+  EXPECT_EQ(std::max<std::int64_t>(0, ceil_window.output(c.n)), c.ceil_output);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    PyTorch, WindowOutput,
+    ::testing::Values(WindowCase{2, 5, 2, 1, 0, 1}, WindowCase{2, 5, 2, 0, 0, 0},
+                      WindowCase{8, 3, 3, 0, 2, 3}, WindowCase{6, 3, 2, 0, 2, 3},
+                      WindowCase{5, 2, 2, 1, 3, 3}, WindowCase{4, 3, 2, 1, 2, 3},
+                      WindowCase{1, 2, 2, 0, 0, 1}, WindowCase{7, 3, 2, 1, 4, 4},
+                      WindowCase{13, 3, 2, 0, 6, 6}, WindowCase{14, 3, 2, 0, 6, 7},
+                      WindowCase{56, 3, 2, 1, 28, 29}, WindowCase{9, 4, 4, 2, 3, 3},
+                      WindowCase{10, 2, 3, 1, 4, 4}, WindowCase{2, 3, 3, 0, 0, 1},
+                      WindowCase{3, 4, 3, 2, 2, 2}));
+
+// With ceil_mode the formula rounds up, and says so when PyTorch drops a last window.
+TEST(Window, CeilModeFormula) {
+  EXPECT_EQ((Window{3, 2, 0, 1, true}.formula(6)), "⌈(6 + 2·0 − 1·(3−1) − 1)/2⌉ + 1 = 3");
+  EXPECT_EQ((Window{3, 2, 0, 1, false}.formula(6)), "⌊(6 + 2·0 − 1·(3−1) − 1)/2⌋ + 1 = 2");
+  EXPECT_EQ((Window{2, 2, 1, 1, true}.formula(5)),
+            "⌈(5 + 2·1 − 1·(2−1) − 1)/2⌉ + 1 = 4, less the window that would start past the "
+            "input: 3");
+}
+
+// ceil_mode's extra window reads the rows floor rounding leaves; a stride longer than the
+// kernel still skips positions.
+TEST(Window, CeilModeReadsTheRemainder) {
+  EXPECT_EQ((Window{3, 2, 0, 1, false}.unread(6)), 1);
+  EXPECT_EQ((Window{3, 2, 0, 1, true}.unread(6)), 0);
+  EXPECT_EQ((Window{3, 3, 0, 1, false}.unread(8)), 2);
+  EXPECT_EQ((Window{3, 3, 0, 1, true}.unread(8)), 0);
+  EXPECT_EQ((Window{1, 3, 0, 1, true}.unread(5)), 1);  // windows at 0 and 3; 4 is never read
+  EXPECT_EQ((Window{2, 2, 1, 1, true}.unread(5)), 0);
+}
+
+// The rows a floor-rounded pooling leaves unread are read with ceil_mode: no warning then.
+TEST(ShapeInference, CeilModeLeavesNothingUnread) {
+  std::string rendered;
+  ASSERT_TRUE(check_source(model_text("1x8x8", "maxpool2d(3)"), &rendered));
+  EXPECT_NE(rendered.find("warning: maxpool2d leaves the last 2 rows and columns"),
+            std::string::npos)
+      << rendered;
+  auto network = check_source(model_text("1x8x8", "maxpool2d(3, ceil_mode=true)"), &rendered);
+  ASSERT_TRUE(network);
+  EXPECT_EQ(rendered, "");
+  EXPECT_EQ(output_shape(*network), (Shape{1, 3, 3}));
+}
+
+// The new layers' IR carries their arguments and the inferred channel count.
+TEST(ShapeInference, ModernLayersIr) {
+  std::string rendered;
+  auto network = check_source(
+      model_text("6x9x9", "batchnorm2d(eps=0.01, affine=false)\nrelu6\nidentity\n"
+                          "maxpool2d(2, ceil_mode=true)\nadaptivemaxpool2d((2, 3))\n"
+                          "avgpool2d(2)\nflatten\nbatchnorm1d"),
+      &rendered);
+  ASSERT_TRUE(network) << rendered;
+  ASSERT_EQ(network->nodes.size(), 8u);
+  const auto &norm = std::get<BatchNorm>(network->nodes[0].op);
+  EXPECT_EQ(norm.channels, 6);
+  EXPECT_DOUBLE_EQ(norm.eps, 0.01);
+  EXPECT_FALSE(norm.affine);
+  EXPECT_EQ(std::get<Activation>(network->nodes[1].op).kind, ActivationKind::relu6);
+  EXPECT_TRUE(std::holds_alternative<Identity>(network->nodes[2].op));
+  EXPECT_TRUE(std::get<Pool2d>(network->nodes[3].op).ceil_mode);
+  EXPECT_FALSE(std::get<Pool2d>(network->nodes[5].op).ceil_mode);
+  const auto &adaptive = std::get<AdaptivePool2d>(network->nodes[4].op);
+  EXPECT_EQ(adaptive.kind, PoolKind::max);
+  EXPECT_EQ(adaptive.output.h, 2);
+  EXPECT_EQ(adaptive.output.w, 3);
+  const auto &flat_norm = std::get<BatchNorm>(network->nodes[7].op);
+  EXPECT_EQ(flat_norm.channels, 6);  // 6×1×1 after the 2×3 → 1×1 average pooling
+  EXPECT_DOUBLE_EQ(flat_norm.eps, 1e-5);
+  EXPECT_TRUE(flat_norm.affine);
+  EXPECT_EQ(output_shape(*network), Shape{6});
+}
+
 // Inferred sizes reach the operations too: conv2d's input channels and linear's input features.
 TEST(ShapeInference, InfersInputChannelsAndFeatures) {
   std::string rendered;
@@ -167,7 +304,14 @@ INSTANTIATE_TEST_SUITE_P(
                                          "linear(2, bias=false)",
                       {"0.weight 4×3×3×3", "2.weight 2×144"}},
         ParameterCase{"GroupsDivideInputChannels", "4x8x8", "conv2d(8, kernel=(3, 1), groups=4)",
-                      {"0.weight 8×1×3×1", "0.bias 8"}}),
+                      {"0.weight 8×1×3×1", "0.bias 8"}},
+        ParameterCase{"BatchNorm", "3x8x8", "conv2d(4, 3, bias=false)\nbatchnorm2d\nrelu\n"
+                                            "batchnorm2d bn(affine=false)",
+                      {"0.weight 4×3×3×3", "1.weight 4", "1.bias 4", "1.running_mean 4",
+                       "1.running_var 4", "bn.running_mean 4", "bn.running_var 4"}},
+        ParameterCase{"BatchNorm1d", "2x2x2", "flatten\nbatchnorm1d norm",
+                      {"norm.weight 8", "norm.bias 8", "norm.running_mean 8",
+                       "norm.running_var 8"}}),
     CaseName());
 
 struct ErrorCase {
@@ -240,6 +384,79 @@ INSTANTIATE_TEST_SUITE_P(
                   {"conv2d (layer 0) output 64×16384×16384 has more than 2^31−1 elements"}},
         ErrorCase{"ParameterOver2To31Elements", "16777216", "linear(16777216)", 1,
                   {"parameter 0.weight (16777216×16777216) has more than 2^31−1 elements"}}),
+    CaseName());
+
+INSTANTIATE_TEST_SUITE_P(
+    ModernLayers, UserError,
+    ::testing::Values(
+        ErrorCase{"BatchNormChannelsMismatch", "3x8x8", "batchnorm2d(4)", 1,
+                  {"test.net:3:13: error: batchnorm2d declares num_features=4, but its input has "
+                   "3 channels",
+                   "note: the model's input is 3×8×8",
+                   "help: write 3, or leave 'num_features' out to infer it"}},
+        ErrorCase{"BatchNormChannelsMismatchAfterConv", "3x8x8",
+                  "conv2d(16, 3, padding=1)\nbatchnorm2d(num_features=32)", 1,
+                  {"test.net:4:26: error: batchnorm2d declares num_features=32, but its input "
+                   "has 16 channels",
+                   "test.net:3:1: note: conv2d (layer 0) turns 3×8×8 into 16×8×8"}},
+        ErrorCase{"BatchNorm1dFeaturesMismatch", "400", "batchnorm1d(40)", 1,
+                  {"batchnorm1d declares num_features=40, but its input has 400 features",
+                   "help: write 400, or leave 'num_features' out"}},
+        ErrorCase{"BatchNormEpsZero", "3x8x8", "batchnorm2d(eps=0)", 1,
+                  {"test.net:3:17: error: batchnorm2d argument 'eps' must be greater than 0, got 0"}},
+        ErrorCase{"BatchNormEpsNegative", "10", "batchnorm1d(eps=-0.5)", 1,
+                  {"batchnorm1d argument 'eps' must be greater than 0, got -0.5"}},
+        ErrorCase{"BatchNormEpsNotNumber", "10", "batchnorm1d(eps=true)", 1,
+                  {"batchnorm1d argument 'eps' must be a number, not a word"}},
+        ErrorCase{"BatchNormMomentumAboveOne", "3x8x8", "batchnorm2d(momentum=1.5)", 1,
+                  {"batchnorm2d argument 'momentum' must lie in [0, 1], got 1.5"}},
+        ErrorCase{"BatchNormAffineNotBoolean", "3x8x8", "batchnorm2d(affine=1)", 1,
+                  {"batchnorm2d argument 'affine' must be true or false, not an integer"}},
+        ErrorCase{"BatchNormWithoutRunningStatistics", "3x8x8",
+                  "batchnorm2d(track_running_stats=false)", 1,
+                  {"test.net:3:33: error: batchnorm2d track_running_stats=false is not "
+                   "supported: cnngen compiles inference with running statistics",
+                   "note: without running statistics PyTorch normalizes with each batch's own"}},
+        ErrorCase{"BatchNormZeroFeatures", "3x8x8", "batchnorm2d(0)", 1,
+                  {"batchnorm2d argument 'num_features' must be at least 1, got 0"}},
+        ErrorCase{"BatchNormTwoPositional", "3x8x8", "batchnorm2d(3, 0.001)", 1,
+                  {"batchnorm2d takes at most 1 positional argument"}},
+        ErrorCase{"BatchNorm1dOnImage", "3x8x8", "batchnorm1d(3)", 1,
+                  {"test.net:3:1: error: batchnorm1d needs a flat input of features, but its "
+                   "input is 3×8×8",
+                   "help: write 'batchnorm2d' to normalize each channel of a C×H×W input"}},
+        ErrorCase{"BatchNorm2dOnFeatures", "400", "batchnorm2d", 1,
+                  {"batchnorm2d needs a C×H×W input, but its input is 400",
+                   "help: write 'batchnorm1d' to normalize each feature of a flat input"}},
+        ErrorCase{"AdaptivePoolZeroOutput", "3x8x8", "adaptiveavgpool2d((0, 2))", 1,
+                  {"test.net:3:19: error: adaptiveavgpool2d argument 'output' must be at least 1, "
+                   "got 0"}},
+        ErrorCase{"AdaptivePoolWithoutOutput", "3x8x8", "adaptivemaxpool2d", 1,
+                  {"adaptivemaxpool2d needs argument 'output'"}},
+        ErrorCase{"AdaptivePoolTripleOutput", "3x8x8", "adaptivemaxpool2d((1, 2, 3))", 1,
+                  {"adaptivemaxpool2d argument 'output' must be a (height, width) pair, not 3 "
+                   "values"}},
+        ErrorCase{"AdaptivePoolOnFeatures", "400", "adaptiveavgpool2d(1)", 1,
+                  {"adaptiveavgpool2d needs a C×H×W input, but its input is 400"}},
+        ErrorCase{"AdaptivePoolOutputOver2To31Elements", "64x8x8", "adaptiveavgpool2d(8192)", 1,
+                  {"adaptiveavgpool2d (layer 0) output 64×8192×8192 has more than 2^31−1 "
+                   "elements"}},
+        ErrorCase{"CeilModeNotBoolean", "1x8x8", "maxpool2d(2, ceil_mode=1)", 1,
+                  {"maxpool2d argument 'ceil_mode' must be true or false, not an integer"}},
+        ErrorCase{"CeilModeIsKeyOnly", "1x8x8", "avgpool2d(2, 2, 0, true)", 1,
+                  {"avgpool2d takes at most 3 positional arguments"}},
+        ErrorCase{"CeilModeWindowTooLarge", "1x2x2", "maxpool2d(5, stride=2, ceil_mode=true)", 1,
+                  {"test.net:3:1: error: maxpool2d window is larger than its padded input: output "
+                   "height would be ⌈(2 + 2·0 − 1·(5−1) − 1)/2⌉ + 1 = 0",
+                   "the window spans 5 rows, the padded input n + 2p = 2, and ceil_mode lets a "
+                   "window overhang it by s − 1 = 1",
+                   "help: use a kernel of at most 3 along the height, or padding of at least 1"}},
+        ErrorCase{"CeilModeKeepsPaddingLimit", "1x8x8", "maxpool2d(2, padding=2, ceil_mode=true)",
+                  1, {"maxpool2d padding 2 along the height is more than half the kernel size 2"}},
+        ErrorCase{"Relu6TakesNoArguments", "1x8x8", "relu6(6)", 1,
+                  {"relu6 takes at most 0 positional arguments"}},
+        ErrorCase{"IdentityTakesNoArguments", "1x8x8", "identity(p=1)", 1,
+                  {"identity has no parameter 'p'"}}),
     CaseName());
 
 INSTANTIATE_TEST_SUITE_P(

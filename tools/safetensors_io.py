@@ -10,13 +10,15 @@ import numpy as np
 
 
 def save(tensors, path, metadata=None):
-    """Writes {name: float32 array} to `path`, tensors in the order given."""
+    """Writes {name: float32 array} to `path`, tensors in the order given; int64 arrays (BatchNorm's
+    num_batches_tracked) are written as I64."""
     header = {}
     blobs = []
     offset = 0
     for name, array in tensors.items():
-        data = np.ascontiguousarray(array, dtype="<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(array.shape),
+        is_i64 = np.asarray(array).dtype == np.int64
+        data = np.ascontiguousarray(array, dtype="<i8" if is_i64 else "<f4").tobytes()
+        header[name] = {"dtype": "I64" if is_i64 else "F32", "shape": list(np.shape(array)),
                         "data_offsets": [offset, offset + len(data)]}
         blobs.append(data)
         offset += len(data)
@@ -42,5 +44,6 @@ def load(path):
     out = {}
     for name, info in header.items():
         begin, end = info["data_offsets"]
-        out[name] = np.frombuffer(body[begin:end], dtype="<f4").reshape(info["shape"])
+        dtype = "<i8" if info["dtype"] == "I64" else "<f4"
+        out[name] = np.frombuffer(body[begin:end], dtype=dtype).reshape(info["shape"])
     return out

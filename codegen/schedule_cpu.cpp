@@ -1,15 +1,18 @@
-// CPU schedule; see schedule.hpp.
+// CPU schedule; see schedule_cpu.hpp.
 //
 // Image tensors between layers are stored channels-innermost (reorder_storage(c, x, y, n)), the
 // layout in which a convolution vectorizes across output channels: each step multiplies one
 // input value, broadcast, by a vector of weights (packed with the output channel innermost) and
 // accumulates into a register tile of output channels × columns, as Halide's apps/conv_layer does.
-// An activation that follows a convolution or linear layer is fused into it: the layer is computed
-// tile by tile inside the activation's loops and never stored whole.
-#include "codegen/schedule.hpp"
+// A convolution or linear layer fuses the element-wise chain the plan gives it (plan.hpp: batch
+// norm, activations, a residual add): the layer is computed tile by tile inside the loops of the
+// chain's last stage and never stored whole.
+#include "codegen/schedule_cpu.hpp"
 
 #include <map>
+#include <stdexcept>
 
+#include "codegen/plan.hpp"
 #include "codegen/schedule_batched.hpp"
 #include "codegen/schedule_common.hpp"
 
@@ -83,7 +86,8 @@ void schedule_channels_innermost(Func func, int channels, const Context &context
 /// wrapper of the convolution) is tiled into vectors of channels × a few columns, and the
 /// convolution is computed per tile in registers.
 void schedule_conv_vectorized(const LoweredLayer &layer, Func stored, const Shape &shape,
-                              int input_channels, const Context &context, const LoweredLayer *pool) {
+                              const Shape &in_shape, const Context &context, const LoweredLayer *pool) {
+  const int input_channels = static_cast<int>(in_shape[0]);
   const int channels = static_cast<int>(shape[0]), height = static_cast<int>(shape[1]),
             width = static_cast<int>(shape[2]);
   Func conv = layer.func;
@@ -154,7 +158,10 @@ void schedule_conv_vectorized(const LoweredLayer &layer, Func stored, const Shap
     Var kx = weight.args()[0], ky = weight.args()[1], wi = weight.args()[2], wo = weight.args()[3];
     weight.compute_root().reorder_storage(wo, kx, ky, wi).vectorize(wo, context.vector).parallel(wi);
   }
-  if (layer.padded) schedule_channels_innermost(*layer.padded, input_channels, context);
+  if (layer.padded) {
+    schedule_channels_innermost(*layer.padded, input_channels, context);
+    bound_padded(*layer.padded, in_shape, op);
+  }
 }
 
 /// A linear layer (and its fused activation): tiles of output features, each computed for the
@@ -235,29 +242,43 @@ void schedule_conv_columns(LoweredLayer &layer, Func stored, const Shape &shape,
   if (!layer.weights_embedded) layer.weights.weight.compute_root();
 }
 
-/// The pooling layer that alone reads `tensor`, when its windows tile their input without
-/// overlap or padding, so that each pooled row reads rows of its own; else null.
-const LoweredLayer *tiling_pool(const std::vector<LoweredLayer> &layers, const Network &network,
-                                int tensor) {
-  // The network's output is read by the pipeline's output Func, which no layer stands for.
-  if (tensor == network.output) return nullptr;
-  const LoweredLayer *reader = nullptr;
-  int readers = 0;
-  for (const LoweredLayer &layer : layers) {
-    for (int input : layer.node->inputs) {
-      if (input != tensor) continue;
-      ++readers;
-      reader = &layer;
+/// The stage of a root layer (see plan.hpp), one overload per operation kind: layers stored
+/// whole with the channels innermost where they fill vectors, else the generic schedule.
+struct RootSchedule {
+  LoweredLayer &layer;
+  const Shape &shape;
+  const Context &context;
+
+  void channels_or_generic() const {
+    // Constant bounds: the region of a stage then never depends on its readers' symbolic ones, which
+    // otherwise nest through every stage of a deep network (MobileNetV2 compiled in 16 minutes).
+    bound_to_shape(layer.func, shape);
+    if (shape.size() == 3 && shape[0] % context.vector == 0) {
+      schedule_channels_innermost(layer.func, static_cast<int>(shape[0]), context);
+    } else {
+      schedule_generic(layer.func, static_cast<int>(shape.back()), context);
     }
   }
-  if (readers != 1 || !reader->func.defined()) return nullptr;  // dropout reads it: not a pooling
-  const auto *pool = std::get_if<Pool2d>(&reader->node->op);
-  if (!pool || pool->padding.h != 0 || pool->padding.w != 0 || pool->stride.h != pool->kernel.h ||
-      pool->stride.w != pool->kernel.w) {
-    return nullptr;
+  void operator()(const Pool2d &) const { channels_or_generic(); }
+  void operator()(const AdaptivePool2d &) const { channels_or_generic(); }
+  void operator()(const BatchNorm &) const { channels_or_generic(); }
+  void operator()(const Activation &) const { channels_or_generic(); }
+  void operator()(const Add &) const { channels_or_generic(); }
+  void operator()(const Concat &) const { channels_or_generic(); }
+  // Its internals are computed per channel row of the generic schedule's loops.
+  void operator()(const Softmax &) const {
+    schedule_generic(layer.func, static_cast<int>(shape.back()), context);
   }
-  return reader;
-}
+  // Heads, and the kinds without a stage of their own, are never roots.
+  [[noreturn]] void unexpected() const {
+    throw std::logic_error("CPU schedule: " + describe(*layer.node) + " planned as a stored stage");
+  }
+  void operator()(const Conv2d &) const { unexpected(); }
+  void operator()(const Linear &) const { unexpected(); }
+  void operator()(const Flatten &) const { unexpected(); }
+  void operator()(const Dropout &) const { unexpected(); }
+  void operator()(const Identity &) const { unexpected(); }
+};
 
 }  // namespace
 
@@ -266,39 +287,37 @@ void schedule_cpu(LoweredNetwork &lowered, const Network &network, const Halide:
   context.vector = target.natural_vector_size(Halide::Float(32));
   context.per_image_threads = is_small_network(network);
   std::vector<LoweredLayer> &layers = lowered.layers;
-  std::vector<bool> done(layers.size(), false);
+  const SchedulePlan plan = plan_schedule(network, layers, lowered.options.fuse_epilogues);
   for (std::size_t i = 0; i < layers.size(); ++i) {
     LoweredLayer &layer = layers[i];
-    if (done[i] || !layer.func.defined()) continue;
+    // A batch norm's per-channel scale and shift, cheap and read by every element: once per call.
+    for (Func &per_channel : layer.per_channel) per_channel.compute_root();
+    const NodePlan &entry = plan[i];
     const Shape &shape = network.tensors[static_cast<std::size_t>(layer.node->output)].shape;
-    bool is_conv = std::holds_alternative<Conv2d>(layer.node->op);
-    bool is_linear = std::holds_alternative<Linear>(layer.node->op);
-    bool fuse = fuses_activation(layers, i);
-    if (is_conv && shape[0] % context.vector == 0) {
-      Func stored = fuse ? layers[i + 1].func : layer.func.in();
-      const Shape &in = network.tensors[static_cast<std::size_t>(layer.node->inputs[0])].shape;
-      const LoweredLayer *pool =
-          context.per_image_threads ? nullptr
-                                    : tiling_pool(layers, network, (fuse ? layers[i + 1] : layer).node->output);
-      schedule_conv_vectorized(layer, stored, shape, static_cast<int>(in[0]), context, pool);
-      done[i + 1] = fuse;
-    } else if (is_linear) {
-      schedule_linear(layer, fuse ? layers[i + 1].func : layer.func.in(), static_cast<int>(shape[0]),
-                      context);
-      done[i + 1] = fuse;
-    } else if (shape.size() == 3 && !is_conv && shape[0] % context.vector == 0 &&
-               !std::holds_alternative<Softmax>(layer.node->op)) {
-      schedule_channels_innermost(layer.func, static_cast<int>(shape[0]), context);
-    } else if (is_conv && fuse) {
-      schedule_conv_columns(layer, layers[i + 1].func, shape, context);
-      done[i + 1] = true;
-    } else if (!std::holds_alternative<Flatten>(layer.node->op)) {
-      schedule_generic(layer.func, static_cast<int>(shape.back()), context);
-      if (is_conv && !layer.weights_embedded) layer.weights.weight.compute_root();
+    if (entry.role == NodePlan::Role::root) {
+      visit_operation(layer.node->op, RootSchedule{layer, shape, context});
+      for (Func &internal : layer.internals) {
+        internal.compute_at(layer.func, shape.size() == 3 ? Var(layer.func.name() + "_cn")
+                                                          : layer.func.args().back());
+      }
+      continue;
     }
-    for (Func &internal : layer.internals) {
-      internal.compute_at(layer.func, shape.size() == 3 ? Var(layer.func.name() + "_cn")
-                                                        : layer.func.args().back());
+    if (entry.role != NodePlan::Role::head) continue;  // inlined, or stored by its head
+    const bool fuse = plan.fuses(i);
+    Func stored = fuse ? layers[static_cast<std::size_t>(entry.tail)].func : layer.func.in();
+    if (std::holds_alternative<Linear>(layer.node->op)) {
+      schedule_linear(layer, stored, static_cast<int>(shape[0]), context);
+    } else if (shape[0] % context.vector == 0) {
+      const Shape &in = network.tensors[static_cast<std::size_t>(layer.node->inputs[0])].shape;
+      const LoweredLayer *pool = context.per_image_threads || entry.pool < 0
+                                     ? nullptr
+                                     : &layers[static_cast<std::size_t>(entry.pool)];
+      schedule_conv_vectorized(layer, stored, shape, in, context, pool);
+    } else if (fuse) {
+      schedule_conv_columns(layer, stored, shape, context);
+    } else {
+      schedule_generic(layer.func, static_cast<int>(shape.back()), context);
+      if (!layer.weights_embedded) layer.weights.weight.compute_root();
     }
   }
   // The batched copy's specialization takes the output's schedule as it is when made: make it first.

@@ -1,0 +1,120 @@
+// The schedule plan; see plan.hpp.
+#include "codegen/plan.hpp"
+
+#include <stdexcept>
+
+namespace cnngen {
+namespace {
+
+/// How a stage may take part in a head's chain, one answer per operation kind.
+enum class Kind { head, elementwise, join, root, inlined };
+
+struct KindOf {
+  Kind operator()(const Conv2d &) const { return Kind::head; }
+  Kind operator()(const Linear &) const { return Kind::head; }
+  Kind operator()(const BatchNorm &) const { return Kind::elementwise; }
+  Kind operator()(const Activation &) const { return Kind::elementwise; }
+  Kind operator()(const Add &) const { return Kind::join; }
+  Kind operator()(const Pool2d &) const { return Kind::root; }
+  Kind operator()(const AdaptivePool2d &) const { return Kind::root; }
+  Kind operator()(const Softmax &) const { return Kind::root; }
+  Kind operator()(const Concat &) const { return Kind::root; }
+  Kind operator()(const Flatten &) const { return Kind::inlined; }
+  Kind operator()(const Dropout &) const { return Kind::inlined; }
+  Kind operator()(const Identity &) const { return Kind::inlined; }
+};
+
+/// Whether `node` is a pooling whose windows tile its input without overlap or padding.
+bool is_tiling_pool(const Node &node) {
+  const auto *pool = std::get_if<Pool2d>(&node.op);
+  return pool && pool->padding.h == 0 && pool->padding.w == 0 && pool->stride.h == pool->kernel.h &&
+         pool->stride.w == pool->kernel.w && !pool->ceil_mode;
+}
+
+}  // namespace
+
+SchedulePlan plan_schedule(const Network &network, const std::vector<LoweredLayer> &layers,
+                           bool fuse_epilogues) {
+  if (layers.size() != network.nodes.size()) {
+    throw std::logic_error("schedule plan: lowered layers do not match the network's nodes");
+  }
+  const std::size_t count = layers.size();
+  SchedulePlan plan;
+  plan.nodes.resize(count);
+  // Tensors resolved to the stage holding them, in node order (inputs come first).
+  plan.source.assign(network.tensors.size(), -1);
+  for (std::size_t i = 0; i < count; ++i) {
+    const Node &node = *layers[i].node;
+    const int output = node.output;
+    plan.source[static_cast<std::size_t>(output)] =
+        layers[i].func.defined() ? static_cast<int>(i)
+                                 : plan.source[static_cast<std::size_t>(node.inputs.at(0))];
+  }
+  // Readers of every stage, and the only one when there is exactly one.
+  std::vector<int> only_reader(count, -1);
+  for (std::size_t i = 0; i < count; ++i) {
+    if (!layers[i].func.defined()) continue;
+    for (int tensor : layers[i].node->inputs) {
+      const int source = plan.source[static_cast<std::size_t>(tensor)];
+      if (source < 0) continue;
+      ++plan.nodes[static_cast<std::size_t>(source)].readers;
+      only_reader[static_cast<std::size_t>(source)] = static_cast<int>(i);
+    }
+  }
+  if (const int out = plan.source[static_cast<std::size_t>(network.output)]; out >= 0) {
+    ++plan.nodes[static_cast<std::size_t>(out)].readers;
+    only_reader[static_cast<std::size_t>(out)] = -1;
+  }
+
+  for (std::size_t i = 0; i < count; ++i) {
+    NodePlan &entry = plan.nodes[i];
+    if (!layers[i].func.defined()) continue;  // Role::none
+    if (entry.role != NodePlan::Role::none) continue;  // already in a chain
+    const Kind kind = visit_operation(layers[i].node->op, KindOf{});
+    if (kind == Kind::inlined) continue;
+    if (kind != Kind::head) {
+      entry.role = NodePlan::Role::root;
+      continue;
+    }
+    entry.role = NodePlan::Role::head;
+    entry.tail = static_cast<int>(i);
+    int last = static_cast<int>(i);
+    for (;;) {
+      const NodePlan &at = plan.nodes[static_cast<std::size_t>(last)];
+      const int reader = fuse_epilogues && at.readers == 1 ? only_reader[static_cast<std::size_t>(last)] : -1;
+      if (reader < 0) break;
+      const Node &next = *layers[static_cast<std::size_t>(reader)].node;
+      const Kind next_kind = visit_operation(next.op, KindOf{});
+      bool joins = next_kind == Kind::elementwise;
+      if (next_kind == Kind::join) {
+        // The add's other inputs must be stored before the head's tiles run, and read `last` once.
+        int reads_last = 0;
+        joins = true;
+        for (int tensor : next.inputs) {
+          const int source = plan.source[static_cast<std::size_t>(tensor)];
+          if (source == last) ++reads_last;
+          else if (source >= static_cast<int>(i)) joins = false;
+        }
+        joins = joins && reads_last == 1;
+      }
+      if (!joins) break;
+      entry.chain.push_back(reader);
+      last = reader;
+    }
+    entry.tail = last;
+    for (int member : entry.chain) {
+      NodePlan &fused = plan.nodes[static_cast<std::size_t>(member)];
+      fused.role = member == last ? NodePlan::Role::tail : NodePlan::Role::fused;
+      fused.head = static_cast<int>(i);
+      fused.tail = last;
+    }
+    if (std::holds_alternative<Conv2d>(layers[i].node->op)) {
+      const NodePlan &tail = plan.nodes[static_cast<std::size_t>(last)];
+      const int reader = tail.readers == 1 ? only_reader[static_cast<std::size_t>(last)] : -1;
+      if (reader >= 0 && is_tiling_pool(*layers[static_cast<std::size_t>(reader)].node)) entry.pool = reader;
+    }
+  }
+  return plan;
+}
+
+}  // namespace cnngen

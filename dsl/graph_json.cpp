@@ -1,0 +1,143 @@
+// The checked graph as JSON; see graph_json.hpp and docs/graph_json.md.
+#include "dsl/graph_json.hpp"
+
+#include "dsl/json.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <iomanip>
+#include <sstream>
+
+namespace cnngen {
+namespace {
+
+std::string json_string(std::string_view text) { return json::quoted(text); }
+
+/// The shortest decimal that reads back as `v` (1e-05, 0.5), as Python's repr writes it.
+std::string real(double v) {
+  char text[32];
+  for (int digits = 1; digits <= 17; ++digits) {
+    std::snprintf(text, sizeof text, "%.*g", digits, v);
+    if (std::strtod(text, nullptr) == v) break;
+  }
+  std::string out = text;
+  if (out.find_first_of(".e") == std::string::npos) out += ".0";
+  return out;
+}
+
+std::string shape(const Shape &s) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+  return out + "]";
+}
+
+std::string pair(const Pair &p) { return "[" + std::to_string(p.h) + ", " + std::to_string(p.w) + "]"; }
+
+const char *boolean(bool b) { return b ? "true" : "false"; }
+
+const char *pool_kind(PoolKind kind) { return kind == PoolKind::max ? "max" : "average"; }
+
+/// The IR operation's name and its arguments as a JSON object, in PyTorch's terms.
+struct Arguments {
+  std::pair<const char *, std::string> operator()(const Conv2d &c) const {
+    return {"conv2d", "{\"in_channels\": " + std::to_string(c.in_channels) +
+                          ", \"out_channels\": " + std::to_string(c.out_channels) +
+                          ", \"kernel\": " + pair(c.kernel) + ", \"stride\": " + pair(c.stride) +
+                          ", \"padding\": " + pair(c.padding) + ", \"dilation\": " + pair(c.dilation) +
+                          ", \"groups\": " + std::to_string(c.groups) + ", \"bias\": " + boolean(c.bias) + "}"};
+  }
+  std::pair<const char *, std::string> operator()(const Pool2d &p) const {
+    return {"pool2d", std::string("{\"pool\": \"") + pool_kind(p.kind) + "\", \"kernel\": " + pair(p.kernel) +
+                          ", \"stride\": " + pair(p.stride) + ", \"padding\": " + pair(p.padding) +
+                          ", \"ceil_mode\": " + boolean(p.ceil_mode) + "}"};
+  }
+  std::pair<const char *, std::string> operator()(const AdaptivePool2d &p) const {
+    return {"adaptive_pool2d",
+            std::string("{\"pool\": \"") + pool_kind(p.kind) + "\", \"output\": " + pair(p.output) + "}"};
+  }
+  std::pair<const char *, std::string> operator()(const BatchNorm &b) const {
+    return {"batch_norm", "{\"channels\": " + std::to_string(b.channels) + ", \"eps\": " + real(b.eps) +
+                              ", \"affine\": " + boolean(b.affine) + "}"};
+  }
+  std::pair<const char *, std::string> operator()(const Activation &a) const {
+    const char *function = "relu";
+    switch (a.kind) {
+      case ActivationKind::relu: function = "relu"; break;
+      case ActivationKind::sigmoid: function = "sigmoid"; break;
+      case ActivationKind::tanh: function = "tanh"; break;
+      case ActivationKind::relu6: function = "relu6"; break;
+    }
+    return {"activation", std::string("{\"function\": \"") + function + "\"}"};
+  }
+  std::pair<const char *, std::string> operator()(const Softmax &) const { return {"softmax", "{}"}; }
+  std::pair<const char *, std::string> operator()(const Flatten &) const { return {"flatten", "{}"}; }
+  std::pair<const char *, std::string> operator()(const Linear &l) const {
+    return {"linear", "{\"in_features\": " + std::to_string(l.in_features) + ", \"out_features\": " +
+                          std::to_string(l.out_features) + ", \"bias\": " + boolean(l.bias) + "}"};
+  }
+  std::pair<const char *, std::string> operator()(const Dropout &d) const {
+    return {"dropout", "{\"p\": " + real(d.p) + "}"};
+  }
+  std::pair<const char *, std::string> operator()(const Identity &) const { return {"identity", "{}"}; }
+  std::pair<const char *, std::string> operator()(const Add &) const { return {"add", "{}"}; }
+  std::pair<const char *, std::string> operator()(const Concat &) const { return {"concat", "{}"}; }
+};
+
+const char *role(ParameterRole r) {
+  switch (r) {
+    case ParameterRole::weight: return "weight";
+    case ParameterRole::bias: return "bias";
+    case ParameterRole::running_mean: return "running_mean";
+    case ParameterRole::running_var: return "running_var";
+  }
+  return "weight";
+}
+
+std::string position(const SourceFile &source, std::size_t offset) {
+  SourceLocation at = source.location(offset);
+  return "{\"line\": " + std::to_string(at.line) + ", \"column\": " + std::to_string(at.column) + "}";
+}
+
+}  // namespace
+
+void print_graph_json(const Network &network, const SourceFile &source, std::ostream &out) {
+  out << "{\"format\": \"cnngen-graph\", \"version\": " << kGraphJsonVersion
+      << ",\n \"model\": " << json_string(network.name) << ", \"file\": " << json_string(source.name())
+      << ",\n \"input\": " << network.input << ", \"output\": " << network.output << ",\n \"tensors\": [";
+  for (std::size_t i = 0; i < network.tensors.size(); ++i) {
+    const Tensor &t = network.tensors[i];
+    out << (i ? ",\n  " : "\n  ") << "{\"id\": " << i << ", \"shape\": " << shape(t.shape)
+        << ", \"producer\": " << (t.producer < 0 ? "null" : std::to_string(t.producer)) << "}";
+  }
+  out << "],\n \"nodes\": [";
+  for (std::size_t i = 0; i < network.nodes.size(); ++i) {
+    const Node &node = network.nodes[i];
+    auto [op, arguments] = visit_operation(node.op, Arguments{});
+    out << (i ? ",\n  " : "\n  ") << "{\"id\": " << i << ", \"path\": " << json_string(node.path)
+        << ", \"scope\": " << json_string(node.scope)
+        << ", \"name\": " << (node.user_name.empty() ? "null" : json_string(node.user_name))
+        << ", \"kind\": " << json_string(node.kind) << ", \"op\": " << json_string(op)
+        << ",\n   \"arguments\": " << arguments << ",\n   \"inputs\": [";
+    for (std::size_t j = 0; j < node.inputs.size(); ++j) out << (j ? ", " : "") << node.inputs[j];
+    out << "], \"output\": " << node.output
+        << ", \"shape\": " << shape(network.tensors[static_cast<std::size_t>(node.output)].shape)
+        << ",\n   \"parameters\": [";
+    const char *separator = "";
+    for (const Parameter &p : parameters(node)) {
+      out << separator << "{\"name\": " << json_string(p.name) << ", \"shape\": " << shape(p.shape)
+          << ", \"role\": \"" << role(p.role) << "\"}";
+      separator = ", ";
+    }
+    out << "], \"ignored\": [";
+    separator = "";
+    for (const std::string &entry : ignored_entries(node)) {
+      out << separator << json_string(entry);
+      separator = ", ";
+    }
+    out << "],\n   \"source\": {\"start\": " << position(source, node.range.begin)
+        << ", \"end\": " << position(source, node.range.end) << "}}";
+  }
+  out << "]}\n";
+}
+
+}  // namespace cnngen

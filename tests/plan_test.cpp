@@ -1,0 +1,157 @@
+// The schedule plan (codegen/plan.hpp): which stages fuse into a convolution's tiles on graphs with
+// forks and joins, and which are stored whole.
+#include "codegen/plan.hpp"
+
+#include <memory>
+
+#include <gtest/gtest.h>
+
+#include "check_source.hpp"
+
+namespace cnngen::testing {
+namespace {
+
+using Role = NodePlan::Role;
+
+struct Planned {
+  Network network;
+  LoweredNetwork lowered;
+  SchedulePlan plan;
+  /// The plan of the node at `path`.
+  const NodePlan &at(const std::string &path) const {
+    for (std::size_t i = 0; i < network.nodes.size(); ++i) {
+      if (network.nodes[i].path == path) return plan[i];
+    }
+    ADD_FAILURE() << "no node " << path;
+    return plan[0];
+  }
+  int index(const std::string &path) const {
+    for (std::size_t i = 0; i < network.nodes.size(); ++i) {
+      if (network.nodes[i].path == path) return static_cast<int>(i);
+    }
+    return -1;
+  }
+};
+
+/// `text` checked, lowered with weights as arguments (no batch norm folded) and planned. The
+/// network is kept on the heap, where the lowered layers point.
+std::unique_ptr<Planned> planned(const std::string &text) {
+  std::string diagnostics;
+  std::optional<Network> network = check_source(text, &diagnostics);
+  EXPECT_TRUE(network) << diagnostics;
+  auto out = std::make_unique<Planned>();
+  if (!network) return out;
+  out->network = *network;
+  out->lowered = lower(out->network, nullptr, "m");
+  out->plan = plan_schedule(out->network, out->lowered.layers);
+  return out;
+}
+
+// ResNet's basic block: the second convolution computes batch norm, the add and the relu in its
+// tiles; the first convolution's relu is read by the next convolution alone and is its tail.
+TEST(Plan, ResidualEpilogueFusesIntoTheSecondConvolution) {
+  auto p = planned(R"(model m
+input 8x8x8
+conv2d c0(8, 3, padding=1)
+relu r0
+add {
+  branch {
+    conv2d c1(8, 3, padding=1)
+    batchnorm2d bn1
+    relu r1
+    conv2d c2(8, 3, padding=1)
+    batchnorm2d bn2
+  }
+  branch {}
+}
+relu out
+)");
+  EXPECT_EQ(p->at("c2").role, Role::head);
+  EXPECT_EQ(p->at("c2").tail, p->index("out"));
+  EXPECT_EQ(p->at("bn2").role, Role::fused);
+  EXPECT_EQ(p->at("add0").role, Role::fused);
+  EXPECT_EQ(p->at("out").role, Role::tail);
+  EXPECT_EQ(p->at("c1").tail, p->index("r1"));
+  EXPECT_EQ(p->at("bn1").role, Role::fused);
+  // r0 is read by c1 and by the add: the tail of c0's chain, which cannot go further.
+  EXPECT_EQ(p->at("c0").tail, p->index("r0"));
+  EXPECT_EQ(p->at("r0").readers, 2);
+}
+
+// A convolution whose output is read by its relu and by a later add is stored whole: the relu
+// does not compute it in its tiles.
+TEST(Plan, ForkedConvolutionOutputIsNotFused) {
+  auto p = planned(R"(model m
+input 8x8x8
+conv2d c0(8, 3, padding=1)
+add {
+  branch { relu r }
+  branch {}
+}
+)");
+  EXPECT_EQ(p->at("c0").role, Role::head);
+  EXPECT_EQ(p->at("c0").tail, p->index("c0"));
+  EXPECT_EQ(p->at("c0").readers, 2);
+  EXPECT_EQ(p->at("r").role, Role::root);
+  EXPECT_EQ(p->at("add0").role, Role::root);
+}
+
+// An add joins the chain of the convolution computed last, whose other inputs are stored by then;
+// the downsample convolution comes after the main branch's, so the epilogue is the downsample's.
+TEST(Plan, AddJoinsTheLaterConvolution) {
+  auto p = planned(R"(model m
+input 8x8x8
+add {
+  branch {
+    conv2d a(16, 3, padding=1, stride=2)
+  }
+  branch {
+    conv2d b(16, 1, stride=2)
+  }
+}
+relu out
+)");
+  EXPECT_EQ(p->at("a").tail, p->index("a"));
+  EXPECT_EQ(p->at("b").tail, p->index("out"));
+  EXPECT_EQ(p->at("add0").head, p->index("b"));
+}
+
+// Concat and the stages after it are stored whole; each branch's convolution stores its own chain.
+TEST(Plan, ConcatIsStoredAndBranchesKeepTheirChains) {
+  auto p = planned(R"(model m
+input 8x8x8
+concat {
+  branch {
+    conv2d a(8, 1)
+    relu ra
+  }
+  branch {
+    conv2d b(8, 3, padding=1)
+  }
+  branch {}
+}
+sigmoid s
+)");
+  EXPECT_EQ(p->at("a").tail, p->index("ra"));
+  EXPECT_EQ(p->at("b").tail, p->index("b"));
+  EXPECT_EQ(p->at("concat0").role, Role::root);
+  EXPECT_EQ(p->at("s").role, Role::root);
+}
+
+// A pooling that tiles its input and alone reads a convolution's chain is that chain's pool.
+TEST(Plan, TilingPoolAfterAResidualAdd) {
+  auto p = planned(R"(model m
+input 8x8x8
+add {
+  branch { conv2d a(8, 3, padding=1) }
+  branch {}
+}
+relu r
+maxpool2d pool(2)
+)");
+  EXPECT_EQ(p->at("a").tail, p->index("r"));
+  EXPECT_EQ(p->at("a").pool, p->index("pool"));
+}
+
+}  // namespace
+}  // namespace cnngen::testing

@@ -1,0 +1,175 @@
+// torchvision's state_dicts load into examples/resnet18 and examples/mobilenet_v2 without renaming:
+// a safetensors file with exactly the names, dtypes and shapes of torchvision 0.14's
+// resnet18().state_dict() and mobilenet_v2().state_dict() (num_batches_tracked as I64 included;
+// the list is tests/golden/MODEL_state_dict.txt, written by tools/modern_cnns.py --fixture) and
+// deterministic values is built here and checked by the front end, as `cnngen --weights` checks it.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "deterministic_tensor.hpp"
+#include "dsl/front_end.hpp"
+
+namespace cnngen::testing {
+namespace {
+
+struct Entry {
+  std::string name;
+  std::string dtype;  // F32 or I64
+  Shape shape;        // empty for a scalar
+};
+
+/// The fixture: `name dtype d0,d1,...` a line (`-` for a scalar's shape), `#` comments.
+std::vector<Entry> read_fixture(const std::string &path) {
+  std::ifstream in(path);
+  EXPECT_TRUE(in) << "cannot read " << path;
+  std::vector<Entry> entries;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream fields(line);
+    Entry entry;
+    std::string shape;
+    fields >> entry.name >> entry.dtype >> shape;
+    if (shape != "-") {
+      std::istringstream dims(shape);
+      std::string dim;
+      while (std::getline(dims, dim, ',')) entry.shape.push_back(std::stoll(dim));
+    }
+    entries.push_back(entry);
+  }
+  return entries;
+}
+
+std::int64_t count(const Shape &shape) {
+  std::int64_t n = 1;
+  for (std::int64_t d : shape) n *= d;
+  return n;
+}
+
+/// A safetensors file of the entries: F32 ones with deterministic_named_parameter's values, I64
+/// ones with the count PyTorch keeps.
+std::string safetensors_bytes(const std::vector<Entry> &entries) {
+  std::string header = "{", body;
+  for (const Entry &e : entries) {
+    std::string data;
+    if (e.dtype == "I64") {
+      std::vector<std::int64_t> values(static_cast<std::size_t>(count(e.shape)), 7);
+      data.assign(reinterpret_cast<const char *>(values.data()), values.size() * sizeof(std::int64_t));
+    } else {
+      std::vector<float> values = deterministic_named_parameter({e.name, e.shape, ParameterRole::weight});
+      data.assign(reinterpret_cast<const char *>(values.data()), values.size() * sizeof(float));
+    }
+    std::string shape;
+    for (std::size_t i = 0; i < e.shape.size(); ++i) shape += (i ? "," : "") + std::to_string(e.shape[i]);
+    if (header.size() > 1) header += ",";
+    header += "\"" + e.name + "\":{\"dtype\":\"" + e.dtype + "\",\"shape\":[" + shape +
+              "],\"data_offsets\":[" + std::to_string(body.size()) + "," +
+              std::to_string(body.size() + data.size()) + "]}";
+    body += data;
+  }
+  header += "}";
+  header.append((8 - header.size() % 8) % 8, ' ');
+  std::string file(8, '\0');
+  std::uint64_t size = header.size();
+  for (int i = 0; i < 8; ++i) file[static_cast<std::size_t>(i)] = static_cast<char>((size >> (8 * i)) & 0xFF);
+  return file + header + body;
+}
+
+struct Checked {
+  CheckedModel model;
+  std::vector<Diagnostic> diagnostics;
+  std::string rendered;
+};
+
+Checked check(const std::string &net, const std::vector<Entry> &entries, const std::string &tag) {
+  const std::string path = ::testing::TempDir() + "torchvision_names_" + tag + ".safetensors";
+  {
+    std::ofstream out(path, std::ios::binary);
+    const std::string bytes = safetensors_bytes(entries);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  std::string error;
+  auto source = SourceFile::read(net, error);
+  EXPECT_TRUE(source) << error;
+  if (!source) return {};
+  Diagnostics diagnostics(*source);
+  Checked checked;
+  checked.model = check_model(*source, path, diagnostics);
+  checked.diagnostics = diagnostics.all();
+  std::ostringstream rendered;
+  diagnostics.render(rendered);
+  checked.rendered = rendered.str();
+  std::remove(path.c_str());
+  return checked;
+}
+
+class TorchvisionNames : public ::testing::TestWithParam<const char *> {
+ protected:
+  std::string net() const { return std::string("../examples/") + GetParam() + "/" + GetParam() + ".net"; }
+  std::vector<Entry> fixture() const { return read_fixture(std::string("golden/") + GetParam() + "_state_dict.txt"); }
+};
+
+TEST_P(TorchvisionNames, StateDictLoadsWithoutRenaming) {
+  const std::vector<Entry> entries = fixture();
+  ASSERT_GT(entries.size(), 100u);
+  Checked checked = check(net(), entries, GetParam());
+  EXPECT_TRUE(checked.diagnostics.empty()) << checked.rendered;  // no error, no unused tensor
+  ASSERT_TRUE(checked.model.network) << checked.rendered;
+  ASSERT_TRUE(checked.model.weights) << checked.rendered;
+
+  // Every F32 entry is a parameter of the network, with its values; every I64 one is ignored.
+  std::size_t parameters_seen = 0;
+  for (const Node &node : checked.model.network->nodes) {
+    for (const Parameter &p : parameters(node)) {
+      ++parameters_seen;
+      auto it = checked.model.weights->find(p.name);
+      ASSERT_NE(it, checked.model.weights->end()) << p.name;
+      EXPECT_EQ(it->second.shape, p.shape) << p.name;
+      EXPECT_EQ(it->second.data, deterministic_named_parameter({p.name, p.shape, ParameterRole::weight}))
+          << p.name;
+    }
+  }
+  std::size_t f32 = 0, i64 = 0;
+  for (const Entry &e : entries) (e.dtype == "I64" ? i64 : f32) += 1;
+  EXPECT_EQ(parameters_seen, f32);
+  EXPECT_GT(i64, 0u);  // the fixture does carry num_batches_tracked
+}
+
+TEST_P(TorchvisionNames, MissingTensorIsReported) {
+  std::vector<Entry> entries = fixture();
+  ASSERT_FALSE(entries.empty());
+  // The first entry is the stem convolution's weight (conv1.weight, features.0.0.weight).
+  const std::string removed = entries.front().name;
+  entries.erase(entries.begin());
+  Checked checked = check(net(), entries, std::string(GetParam()) + "_missing");
+  EXPECT_FALSE(checked.model.weights);
+  EXPECT_NE(checked.rendered.find(removed), std::string::npos) << checked.rendered;
+}
+
+TEST_P(TorchvisionNames, RenamedTensorIsReported) {
+  std::vector<Entry> entries = fixture();
+  // A block-internal name: one inside a nested module path.
+  bool renamed = false;
+  for (Entry &e : entries) {
+    if (e.name.find(".0.") != std::string::npos && e.dtype == "F32" && e.shape.size() == 4) {
+      e.name = "x" + e.name;
+      renamed = true;
+      break;
+    }
+  }
+  ASSERT_TRUE(renamed);
+  Checked checked = check(net(), entries, std::string(GetParam()) + "_renamed");
+  EXPECT_FALSE(checked.model.weights) << checked.rendered;
+}
+
+INSTANTIATE_TEST_SUITE_P(Torchvision, TorchvisionNames, ::testing::Values("resnet18", "mobilenet_v2"));
+
+}  // namespace
+}  // namespace cnngen::testing
