@@ -15,7 +15,7 @@ packages=(
   g++-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
   pocl-opencl-icd ocl-icd-opencl-dev
   dataset-fashion-mnist
-  python3-torch python3-numpy
+  python3-torch python3-torchvision python3-numpy
 )
 
 missing=()
