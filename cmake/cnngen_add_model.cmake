@@ -1,9 +1,11 @@
 # cnngen_add_model(<target> MODEL <file.net> [WEIGHTS <file.safetensors>] [TARGET <halide target>]
-#                  [FUNCTION <name>] [SCHEDULE manual|adams2019|mullapudi2016])
+#                  [FUNCTION <name>] [SCHEDULE manual|adams2019|mullapudi2016]
+#                  [OPTIONS <cnngen option>...])
 # Runs cnngen at build time and defines <target>, a static library to link, which brings the
 # generated headers <target>.h (C) and <target>.hpp (C++) into the include path. It is rebuilt when
 # the model, the weights or cnngen change. TARGET is a Halide target string, or several separated by
-# commas for one library that picks the best at run time (default: host).
+# commas for one library that picks the best at run time (default: host). OPTIONS go to cnngen as
+# they are (--no-fuse, --layers-per-part N).
 #
 # The library is built without the Halide runtime; it links the one runtime library that every
 # model of the same TARGET in the project shares (cnngen runtime), so several models fit one app.
@@ -45,7 +47,7 @@ function(_cnngen_runtime_library out_var targets)
 endfunction()
 
 function(cnngen_add_model target)
-  cmake_parse_arguments(ARG "" "MODEL;WEIGHTS;TARGET;FUNCTION;SCHEDULE" "" ${ARGN})
+  cmake_parse_arguments(ARG "" "MODEL;WEIGHTS;TARGET;FUNCTION;SCHEDULE" "OPTIONS" ${ARGN})
   if(NOT ARG_MODEL)
     message(FATAL_ERROR "cnngen_add_model(${target}) needs MODEL")
   endif()
@@ -72,6 +74,7 @@ function(cnngen_add_model target)
   if(ARG_SCHEDULE)
     list(APPEND command "--schedule=${ARG_SCHEDULE}")
   endif()
+  list(APPEND command ${ARG_OPTIONS})
   add_custom_command(OUTPUT "${library}" "${dir}/${target}.h" "${dir}/${target}.hpp"
                      COMMAND ${command}
                      DEPENDS ${depends}

@@ -2,6 +2,7 @@
 #include "codegen/emit.hpp"
 
 #include "codegen/cpp_wrapper.hpp"
+#include "codegen/error_reporting.hpp"
 
 #include <cerrno>
 #include <cstdio>
@@ -74,9 +75,13 @@ std::string header_documentation(const LoweredNetwork &lowered, const Network &n
   bool gpu = false;
   for (const Halide::Target &t : request.targets) gpu = gpu || t.has_gpu_feature();
   if (gpu) doc << gpu_documentation();
-  doc << "// Returns 0 on success, else a halide_error_code_t (for example when a buffer's shape "
-         "differs, or\n// when a GPU library finds no device: install_error_handler() in "
-         "runtime/cnngen/error_handler.hpp\n// keeps Halide's message instead of aborting).\n\n";
+  doc << "// Returns 0 on success, else a halide_error_code_t, and the app goes on: a buffer of another\n"
+         "// rank, type, shape or stride, a null host pointer, memory that cannot be allocated"
+      << (gpu ? ", no GPU" : "") << ".\n"
+         "// cnngen_last_error() (defined at the end of this header) gives the message of the calling\n"
+         "// thread's last failure. No setup is needed: the first call installs that handler in\n"
+         "// Halide's runtime, unless the app installed its own with halide_set_error_handler(),\n"
+         "// which then gets the messages (before or after the first call, it wins).\n\n";
   return doc.str();
 }
 
@@ -153,14 +158,17 @@ void emit_library(const PipelineBuilder &build, const Network &network, const Em
       request.function_name,
       {{Halide::OutputFileType::static_library, library}, {Halide::OutputFileType::c_header, halide_header}},
       request.targets, {}, [&](const std::string &name, const Halide::Target &target) {
-        lowered.emplace(build(target));
-        return Halide::Pipeline(lowered->output).compile_to_module(lowered->arguments(), name, target);
+        Halide::Module module =
+            compile_network(network, build, name, target, request.layers_per_part, lowered);
+        add_entry_checks(module, name);
+        return module;
       });
 
   {
     std::ofstream out(header, std::ios::binary);
     out << header_documentation(*lowered, network, request)
-        << rename_include_guard(read_file(halide_header), request.function_name);
+        << rename_include_guard(read_file(halide_header), request.function_name) << "\n"
+        << error_reporting_c_text();
     if (!out) throw OutputFileError("cannot write " + header);
   }
   {

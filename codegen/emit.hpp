@@ -11,6 +11,7 @@
 #include <Halide.h>
 
 #include "codegen/lower.hpp"
+#include "codegen/parts.hpp"
 
 namespace cnngen {
 
@@ -21,11 +22,8 @@ struct EmitRequest {
   std::string header_path;   // …/lenet.h
   std::string cpp_header_path;  // …/lenet.hpp
   std::vector<Halide::Target> targets;  // several: one library that picks the first the CPU runs
+  int layers_per_part = kDefaultLayersPerPart;  // deep networks are compiled in parts (parts.hpp)
 };
-
-/// Lowers and schedules the network for one target. Emission calls it once per target, since the
-/// schedules depend on the target (its vector width).
-using PipelineBuilder = std::function<LoweredNetwork(const Halide::Target &)>;
 
 /// The output files cannot be written (a missing directory, no permission, a full disk): the
 /// user's to fix, unlike a Halide::Error, which means cnngen generated something wrong.
@@ -34,8 +32,11 @@ struct OutputFileError : std::runtime_error {
 };
 
 /// Compiles the pipelines that `build` makes as described by `request`; with several targets, the
-/// library dispatches at run time to the first one the CPU supports. Throws OutputFileError or
-/// Halide::Error after removing every temporary file; the output paths are then untouched.
+/// library dispatches at run time to the first one the CPU supports. Every entry point begins with
+/// add_entry_checks (error_reporting.hpp), and the C header ends with the C functions those call
+/// (runtime/cnngen/error_reporting.h), so that errors are returned by default. Throws
+/// OutputFileError or Halide::Error after removing every temporary file; the output paths are then
+/// untouched.
 void emit_library(const PipelineBuilder &build, const Network &network, const EmitRequest &request);
 
 /// Every file emit_library may create for `request`: the three outputs and their temporaries.

@@ -13,16 +13,6 @@ namespace {
 
 constexpr int kLinearWeightBlock = 16;
 
-/// Constrains `param` to exactly `extents` (innermost first), dense, starting at 0.
-void constrain(Halide::OutputImageParam param, const std::vector<int> &extents) {
-  Halide::Expr stride = 1;
-  for (std::size_t i = 0; i < extents.size(); ++i) {
-    param.dim(static_cast<int>(i)).set_bounds(0, extents[i]);
-    param.dim(static_cast<int>(i)).set_stride(stride);
-    stride = stride * extents[i];
-  }
-}
-
 /// A Func reading a parameter in PyTorch's layout, reversed into Halide's dimension order.
 Halide::Func parameter_func(const Parameter &parameter, const TensorFile *weights,
                             const Node &node, std::vector<WeightArgument> &arguments) {
@@ -231,6 +221,15 @@ std::vector<LoweredLayer> lower_nodes(const Network &network, const Halide::Func
 }
 
 }  // namespace
+
+void constrain(Halide::OutputImageParam param, const std::vector<int> &extents) {
+  Halide::Expr stride = 1;
+  for (std::size_t i = 0; i < extents.size(); ++i) {
+    param.dim(static_cast<int>(i)).set_bounds(0, extents[i]);
+    param.dim(static_cast<int>(i)).set_stride(stride);
+    stride = stride * extents[i];
+  }
+}
 
 std::map<const Node *, const Node *> foldable_batch_norms(const Network &network) {
   std::vector<int> readers(network.tensors.size(), 0);

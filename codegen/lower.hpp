@@ -94,6 +94,9 @@ LoweredNetwork lower(const Network &network, const TensorFile *weights,
 /// reads (the network's output counts as a reader).
 std::map<const Node *, const Node *> foldable_batch_norms(const Network &network);
 
+/// Constrains `param` to exactly `extents` (innermost first), dense, starting at 0.
+void constrain(Halide::OutputImageParam param, const std::vector<int> &extents);
+
 /// Halide dimension order of a PyTorch shape with a batch dimension added last: {C, H, W} gives
 /// extents W, H, C and then the batch.
 std::vector<int> halide_extents(const Shape &shape);

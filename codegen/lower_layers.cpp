@@ -3,6 +3,7 @@
 #include "codegen/lower_layers.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <limits>
 
 namespace cnngen {
@@ -15,6 +16,23 @@ using Halide::Var;
 namespace {
 
 Expr i32(std::int64_t v) { return Expr(static_cast<int>(v)); }
+
+/// Whether `v` is NaN, tested on its bits. Halide compiles float arithmetic with LLVM's no-NaN
+/// fast-math flags, under which a float compare, max, min or select(a > b, …) may return either
+/// operand for a NaN (x86's maxps returns its second). Integer operations keep their meaning on
+/// every backend and under an OpenCL compiler's fast math; unlike Halide::is_nan, they also leave
+/// the rest of the module's float code with its fast-math flags.
+Expr is_nan_bits(const Expr &v) {
+  return (Halide::reinterpret<std::uint32_t>(v) & Expr(0x7fffffffu)) > Expr(0x7f800000u);
+}
+
+/// `value` for a number, NaN for NaN: PyTorch's activations propagate NaN.
+Expr nan_or(const Expr &v, const Expr &value) { return Halide::select(is_nan_bits(v), v, value); }
+
+/// max(so_far, v) that is NaN once either is, as PyTorch's max pooling and max reductions take it.
+Expr nan_max(const Expr &so_far, const Expr &v) {
+  return Halide::select(is_nan_bits(v), v, nan_or(so_far, Halide::max(so_far, v)));
+}
 
 /// `in` read anywhere, with `value` outside its H×W extent: the padding of conv2d and pooling.
 Func pad_spatial(const Value &in, float value) {
@@ -66,7 +84,7 @@ Func lower_pool2d(const Pool2d &pool, const Value &in, const std::string &name) 
   Func out(name);
   if (is_max) {
     out(x, y, c, n) = -std::numeric_limits<float>::infinity();
-    out(x, y, c, n) = Halide::max(out(x, y, c, n), v);
+    out(x, y, c, n) = nan_max(out(x, y, c, n), v);
     return out;
   }
   // count_include_pad=True: the divisor is the whole window, or with ceil_mode its part inside the
@@ -103,10 +121,15 @@ Func lower_activation(const Activation &activation, const Value &in, const std::
   Expr v = in.func(at);
   Func out(name);
   switch (activation.kind) {
-    case ActivationKind::relu: out(args) = Halide::max(v, 0.0f); break;
-    case ActivationKind::sigmoid: out(args) = 1.0f / (1.0f + Halide::exp(-v)); break;
-    case ActivationKind::tanh: out(args) = Halide::tanh(v); break;
-    case ActivationKind::relu6: out(args) = Halide::min(Halide::max(v, 0.0f), 6.0f); break;
+    case ActivationKind::relu: out(args) = nan_or(v, Halide::max(v, 0.0f)); break;
+    // Halide's exp is a polynomial, right up to overflow but 0 far past it, for +∞ and for NaN:
+    // clamped to ±88 its argument stays in range, and 1/(1 + e^±88) is 1 or 6e-39, PyTorch's
+    // sigmoid of a large or infinite value to float rounding.
+    case ActivationKind::sigmoid:
+      out(args) = nan_or(v, 1.0f / (1.0f + Halide::exp(Halide::clamp(-v, -88.0f, 88.0f))));
+      break;
+    case ActivationKind::tanh: out(args) = Halide::tanh(v); break;  // NaN stays, ±∞ gives ±1
+    case ActivationKind::relu6: out(args) = nan_or(v, Halide::min(Halide::max(v, 0.0f), 6.0f)); break;
   }
   return out;
 }
@@ -123,11 +146,16 @@ Func lower_softmax(const Value &in, const std::string &name, std::vector<Func> &
   std::vector<Expr> at_r(args.begin(), args.end());
   at_r[channel] = r;
   Func largest(name + suffix::max), total(name + suffix::sum), out(name);
-  largest(rest) = Halide::maximum(in.func(at_r));
   std::vector<Expr> rest_e(rest.begin(), rest.end());
+  // A NaN anywhere makes the largest NaN, and x − largest NaN for every x; a +∞ makes ∞ − ∞ NaN
+  // for itself, and so does −∞ − (−∞) in a row of −∞ alone: each gives PyTorch's row of NaN
+  // through the sum. Otherwise x − largest ≤ 0, which Halide's exp takes right down to −∞.
+  largest(rest) = -std::numeric_limits<float>::infinity();
+  largest(rest) = nan_max(largest(rest_e), in.func(at_r));
   Func exponent(name + suffix::exp);
   std::vector<Expr> at(args.begin(), args.end());
-  exponent(args) = Halide::exp(in.func(at) - largest(rest_e));
+  Expr shifted = in.func(at) - largest(rest_e);
+  exponent(args) = nan_or(shifted, Halide::exp(shifted));
   total(rest) = Halide::sum(exponent(at_r));
   out(args) = exponent(at) / total(rest_e);
   internals = {largest, exponent, total};
@@ -185,7 +213,7 @@ Func lower_adaptive_pool2d(const AdaptivePool2d &pool, const Value &in, const st
   Func out(name);
   if (pool.kind == PoolKind::max) {
     out(x, y, c, n) = -std::numeric_limits<float>::infinity();
-    out(x, y, c, n) = Halide::max(out(x, y, c, n), v);
+    out(x, y, c, n) = nan_max(out(x, y, c, n), v);
     return out;
   }
   out(x, y, c, n) = 0.0f;

@@ -8,7 +8,6 @@
 // fused chain (batch norm, activations, a residual add) is computed in the layer's register tiles.
 #include "codegen/schedule_batched.hpp"
 
-#include <stdexcept>
 
 #include "codegen/plan.hpp"
 #include "codegen/schedule_common.hpp"
@@ -108,31 +107,6 @@ void schedule_linear(const LoweredLayer &layer, Func stored, int features, const
   linear.update().reorder(ln, lf, rvars(linear, 0)[0]).vectorize(ln, block.vector).unroll(lf);
 }
 
-/// The stage of a root layer (see plan.hpp), one overload per operation kind: every stored stage
-/// of the batched copy is computed per block, vectorized across its images.
-struct RootSchedule {
-  LoweredLayer &layer;
-  const Block &block;
-
-  void in_block() const { schedule_in_block(layer.func, block); }
-  void operator()(const Pool2d &) const { in_block(); }
-  void operator()(const AdaptivePool2d &) const { in_block(); }
-  void operator()(const BatchNorm &) const { in_block(); }
-  void operator()(const Activation &) const { in_block(); }
-  void operator()(const Add &) const { in_block(); }
-  void operator()(const Concat &) const { in_block(); }
-  void operator()(const Softmax &) const { in_block(); }
-  // Heads, and the kinds without a stage of their own, are never roots.
-  [[noreturn]] void unexpected() const {
-    throw std::logic_error("batched schedule: " + describe(*layer.node) + " planned as a stored stage");
-  }
-  void operator()(const Conv2d &) const { unexpected(); }
-  void operator()(const Linear &) const { unexpected(); }
-  void operator()(const Flatten &) const { unexpected(); }
-  void operator()(const Dropout &) const { unexpected(); }
-  void operator()(const Identity &) const { unexpected(); }
-};
-
 }  // namespace
 
 int batch_vector_width(const Network &network, const Halide::Target &target) {
@@ -168,7 +142,9 @@ void schedule_batched(LoweredNetwork &lowered, const Network &network) {
     for (Func &per_channel : layer.per_channel) per_channel.compute_root();
     const NodePlan &entry = plan[i];
     if (entry.role == NodePlan::Role::root) {
-      visit_operation(layer.node->op, RootSchedule{layer, block});
+      // Every stored stage of the batched copy is computed per block, vectorized across its images.
+      auto store = [&](const auto &) { schedule_in_block(layer.func, block); };
+      visit_operation(layer.node->op, RootStage{"batched", *layer.node, store});
       for (Func &internal : layer.internals) schedule_in_block(internal, block);
       continue;
     }

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <algorithm>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include <Halide.h>
@@ -48,6 +50,36 @@ inline void bound_padded(Halide::Func padded, const Shape &input, const Conv2d &
   padded.bound(args[1], static_cast<int>(-conv.padding.h), static_cast<int>(input[1] + 2 * conv.padding.h));
   padded.bound(args[2], 0, static_cast<int>(input[0]));
 }
+
+/// Schedules the stage of a root layer (see plan.hpp): `store` is called with the operation of
+/// every kind a plan may store as a root. The heads (convolution, linear) and the kinds without a
+/// stage of their own are never roots; reaching one is an internal error. A new kind fails to
+/// compile here until it is given one of the two.
+template <class Store>
+struct RootStage {
+  const char *schedule;
+  const Node &node;
+  Store store;
+
+  void operator()(const Pool2d &op) const { store(op); }
+  void operator()(const AdaptivePool2d &op) const { store(op); }
+  void operator()(const BatchNorm &op) const { store(op); }
+  void operator()(const Activation &op) const { store(op); }
+  void operator()(const Add &op) const { store(op); }
+  void operator()(const Concat &op) const { store(op); }
+  void operator()(const Softmax &op) const { store(op); }
+  [[noreturn]] void unexpected() const {
+    throw std::logic_error(std::string(schedule) + " schedule: " + describe(node) +
+                           " planned as a stored stage");
+  }
+  void operator()(const Conv2d &) const { unexpected(); }
+  void operator()(const Linear &) const { unexpected(); }
+  void operator()(const Flatten &) const { unexpected(); }
+  void operator()(const Dropout &) const { unexpected(); }
+  void operator()(const Identity &) const { unexpected(); }
+};
+template <class Store>
+RootStage(const char *, const Node &, Store) -> RootStage<Store>;
 
 /// Under 10 M multiply-adds per image (LeNet: 0.4 M): too small to share one image among threads,
 /// and with channels too few to fill vectors, so its images are vectorized or threaded instead.

@@ -1,7 +1,6 @@
 // GPU schedule; see schedule_gpu.hpp.
 #include "codegen/schedule_gpu.hpp"
 
-#include <stdexcept>
 
 #include "codegen/plan.hpp"
 #include "codegen/schedule_common.hpp"
@@ -184,31 +183,6 @@ void schedule_linear(const LoweredLayer &layer, Func stored) {
   (void)ln;
 }
 
-/// The stage of a root layer (see plan.hpp), one overload per operation kind: a thread per
-/// element, channels innermost where they fill warps.
-struct RootSchedule {
-  LoweredLayer &layer;
-  const Shape &shape;
-
-  void per_element() const { schedule_elementwise(layer.func, channels_innermost(shape)); }
-  void operator()(const Pool2d &) const { per_element(); }
-  void operator()(const AdaptivePool2d &) const { per_element(); }
-  void operator()(const BatchNorm &) const { per_element(); }
-  void operator()(const Activation &) const { per_element(); }
-  void operator()(const Add &) const { per_element(); }
-  void operator()(const Concat &) const { per_element(); }
-  void operator()(const Softmax &) const { per_element(); }
-  // Heads, and the kinds without a stage of their own, are never roots.
-  [[noreturn]] void unexpected() const {
-    throw std::logic_error("GPU schedule: " + describe(*layer.node) + " planned as a stored stage");
-  }
-  void operator()(const Conv2d &) const { unexpected(); }
-  void operator()(const Linear &) const { unexpected(); }
-  void operator()(const Flatten &) const { unexpected(); }
-  void operator()(const Dropout &) const { unexpected(); }
-  void operator()(const Identity &) const { unexpected(); }
-};
-
 }  // namespace
 
 void schedule_gpu(LoweredNetwork &lowered, const Network &network, const Halide::Target &) {
@@ -221,7 +195,9 @@ void schedule_gpu(LoweredNetwork &lowered, const Network &network, const Halide:
     const NodePlan &entry = plan[i];
     const Shape &shape = network.tensors[static_cast<std::size_t>(layer.node->output)].shape;
     if (entry.role == NodePlan::Role::root) {
-      visit_operation(layer.node->op, RootSchedule{layer, shape});
+      // A stored stage: a thread per element, channels innermost where they fill warps.
+      auto store = [&](const auto &) { schedule_elementwise(layer.func, channels_innermost(shape)); };
+      visit_operation(layer.node->op, RootStage{"GPU", *layer.node, store});
       for (Func &internal : layer.internals) schedule_elementwise(internal, channels_innermost(shape));
       continue;
     }

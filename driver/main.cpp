@@ -96,18 +96,20 @@ int compile(const Options &options, const std::vector<Halide::Target> &targets,
   request.source_name = options.model_path;
   set_output_paths(request, options.output_path.empty() ? network.name + ".a" : options.output_path);
   request.targets = targets;
-  auto build = [&](const Halide::Target &target) {
+  if (options.layers_per_part >= 0) request.layers_per_part = options.layers_per_part;
+  // `part` is the network, or a part of it (codegen/parts.hpp).
+  auto build = [&](const Network &part, const std::string &function_name, const Halide::Target &target) {
     int batch_vector = is_autoscheduler(options.schedule) ? 0 : batch_vector_width(network, target);
     LowerOptions lower_options;
     lower_options.fold_batch_norm = lower_options.fuse_epilogues = options.fuse;
-    LoweredNetwork lowered = lower(network, checked.weights ? &*checked.weights : nullptr,
-                                   request.function_name, batch_vector, lower_options);
+    LoweredNetwork lowered = lower(part, checked.weights ? &*checked.weights : nullptr, function_name,
+                                   batch_vector, lower_options);
     if (is_autoscheduler(options.schedule)) {
-      autoschedule(lowered, network, target, options.schedule, static_cast<int>(options.batch));
+      autoschedule(lowered, part, target, options.schedule, static_cast<int>(options.batch));
     } else if (target.has_gpu_feature()) {
-      schedule_gpu(lowered, network, target);
+      schedule_gpu(lowered, part, target);
     } else {
-      schedule_cpu(lowered, network, target);
+      schedule_cpu(lowered, part, target);
     }
     return lowered;
   };

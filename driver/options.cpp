@@ -34,6 +34,9 @@ constexpr const char *kUsage =
     "                 autoschedulers\n"
     "  --no-fuse      fold no batch norm into the layer before it and fuse no activation or\n"
     "                 residual add into a convolution's tiles (to measure what fusion gains)\n"
+    "  --layers-per-part N   compile a CPU network of 2N layers or more in parts of about N\n"
+    "                 layers, each its own Halide pipeline (default: 20; 0: whole): Halide's\n"
+    "                 compile time grows with depth × size, the parts' with their own\n"
     "  --color=auto|always|never             colour diagnostics (default: auto, on a terminal)\n"
     "  --diagnostics-format=text|json        diagnostics as text or as JSON (docs/diagnostics.md)\n"
     "  -WNAME, -Wno-NAME   turn warning NAME on or off: unread-input, unused-tensor\n"
@@ -97,19 +100,24 @@ std::optional<Options> parse_options(int argc, char **argv, std::ostream &out,
       if (!value(*into)) return fail(std::string(arg) + " needs a value");
     } else if (arg == "--no-fuse") {
       options.fuse = false;
-    } else if (arg == "--batch") {
+    } else if (arg == "--batch" || arg == "--layers-per-part") {
       std::string text;
-      if (!value(text)) return fail("--batch needs a value");
+      if (!value(text)) return fail(std::string(arg) + " needs a value");
+      const bool batch = arg == "--batch";
+      const long long least = batch ? 1 : 0, most = batch ? (1 << 20) : 100000;
       std::size_t used = 0;
-      long long batch = 0;
+      long long number = -1;
       try {
-        batch = std::stoll(text, &used);
+        number = std::stoll(text, &used);
       } catch (...) {
         used = 0;
       }
-      if (used != text.size() || batch < 1 || batch > (1 << 20))
-        return fail("--batch needs a number from 1 to 1048576, not '" + text + "'");
-      options.batch = batch;
+      if (used != text.size() || number < least || number > most) {
+        return fail(std::string(arg) + " needs a number from " + std::to_string(least) + " to " +
+                    std::to_string(most) + ", not '" + text + "'");
+      }
+      if (batch) options.batch = number;
+      else options.layers_per_part = static_cast<int>(number);
     } else if (arg.substr(0, 11) == "--schedule=") {
       options.schedule = std::string(arg.substr(11));
       if (options.schedule != "manual" && options.schedule != "adams2019" &&

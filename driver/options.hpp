@@ -25,6 +25,7 @@ struct Options {
   std::int64_t batch = 1;      // summary; compile: the batch the autoschedulers plan for
   std::string schedule = "manual";  // compile: manual, adams2019 or mullapudi2016
   bool fuse = true;            // compile: batch-norm folding and epilogue fusion (--no-fuse: off)
+  int layers_per_part = -1;    // compile: deep CPU networks in parts (codegen/parts.hpp); 0: whole; -1: default
   ColorMode color = ColorMode::automatic;
   DiagnosticsFormat diagnostics_format = DiagnosticsFormat::text;
   WarningOptions warnings;     // -Wname, -Wno-name, -Werror, -Wno-error

@@ -38,7 +38,7 @@ TEST(BigNetGolden, MatchesPyTorch) {
   DeterministicArguments args = deterministic_arguments(network, batch);
   install_error_handler();
   ASSERT_EQ(CNNGEN_MODEL_ARGV(args.argv.data()), 0) << last_error();
-  expect_logits_match(args.output(), golden);
+  expect_logits_match(args.output(), golden, static_cast<int>(element_count(out_shape)));
 }
 
 #ifdef CNNGEN_GPU_LIBRARY

@@ -233,6 +233,8 @@ INSTANTIATE_TEST_SUITE_P(
                       UsageCase{"RuntimeNotAStaticLibrary", "runtime -o rt.so", "must name a static library ending in .a"},
                       UsageCase{"BatchZero", "summary a.net --batch 0", "--batch needs a number from 1"},
                       UsageCase{"BatchNotANumber", "summary a.net --batch 3x", "--batch needs a number from 1"},
+                      UsageCase{"LayersPerPartNegative", "a.net --layers-per-part -1",
+                                "--layers-per-part needs a number from 0"},
                       UsageCase{"UnknownSchedule", "a.net --schedule=fast", "--schedule takes manual, adams2019 or mullapudi2016"},
                       UsageCase{"UnknownColorMode", "check a.net --color=sometimes", "--color takes auto, always or never"},
                       UsageCase{"UnknownDiagnosticsFormat", "check a.net --diagnostics-format=xml", "takes text or json"},

@@ -38,15 +38,16 @@ inline IdxFile read_golden_idx(const std::string &path) {
 }
 
 /// Float32 logits of the same network from two engines differ by rounding only; relative 1e-4
-/// (with 1e-4 absolute for logits near zero) is the project's bar.
-inline void expect_logits_match(const std::vector<float> &actual, const std::vector<float> &golden) {
+/// (with 1e-4 absolute for logits near zero) is the project's bar. `classes`: logits per image.
+inline void expect_logits_match(const std::vector<float> &actual, const std::vector<float> &golden,
+                                int classes = kLenetClasses) {
   ASSERT_EQ(actual.size(), golden.size());
   double worst = 0;
   for (std::size_t i = 0; i < golden.size(); ++i) {
     double difference = std::abs(static_cast<double>(actual[i]) - golden[i]);
     worst = std::max(worst, difference);
     EXPECT_LE(difference, 1e-4 * (1.0 + std::abs(golden[i])))
-        << "output " << i << " (image " << i / kLenetClasses << ", class " << i % kLenetClasses
+        << "output " << i << " (image " << i / classes << ", class " << i % classes
         << "): cnngen " << actual[i] << ", PyTorch " << golden[i];
   }
   std::cout << "max |cnngen − PyTorch| over " << golden.size() << " logits: " << worst << "\n";

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "check_source.hpp"
+#include "cpu_test_targets.hpp"
 #include "codegen/autoschedule.hpp"
 #include "codegen/lower.hpp"
 #include "codegen/schedule_cpu.hpp"
@@ -69,20 +70,10 @@ void expect_matches_reference(const NumericsCase &c, const std::string &schedule
   const Shape &in_shape = network->tensors[static_cast<std::size_t>(network->input)].shape;
   const Shape &out_shape = network->tensors[static_cast<std::size_t>(network->output)].shape;
 
-  // The manual schedules depend on the vector width: on an AVX-512 machine they are also checked
-  // with AVX2's 8-float vectors (where a dropped tail guard once wrote past a row).
-  Halide::Target host =
-      without_llvm_loop_vectorizer(with_host_features_checked(Halide::get_jit_target_from_environment()));
-  std::vector<Halide::Target> targets{host};
-  if (schedule == "manual" && host.has_feature(Halide::Target::AVX512)) {
-    Halide::Target avx2 = host;
-    for (auto feature : {Halide::Target::AVX512, Halide::Target::AVX512_Skylake,
-                         Halide::Target::AVX512_Cannonlake, Halide::Target::AVX512_SapphireRapids,
-                         Halide::Target::AVX512_KNL}) {
-      avx2 = avx2.without_feature(feature);
-    }
-    targets.push_back(avx2);
-  }
+  // The manual schedules depend on the vector width (cpu_test_targets); the autoschedulers' alone
+  // on the host.
+  std::vector<Halide::Target> targets = cpu_test_targets();
+  if (schedule != "manual") targets.resize(1);
   for (const Halide::Target &target : targets)
   for (bool embedded : {true, false}) {
     SCOPED_TRACE(std::to_string(target.natural_vector_size(Halide::Float(32))) + "-float vectors");

@@ -1,6 +1,9 @@
-/* A plain C program (compiled as C, no C++ runtime) that calls the generated LeNet through its C
+/* A plain C program (compiled as C99, no C++ runtime) that calls the generated LeNet through its C
  * entry point alone: halide_buffer_t built by hand, the golden images in, PyTorch's logits out.
- * Run from tests/; exits 0 only when every logit matches within the project's tolerance. */
+ * Then, with nothing installed, wrong buffers: each call returns its error code, the message that
+ * cnngen_last_error() gives names the problem, and the program goes on to a good call.
+ * Run from tests/; exits 0 only when every logit matches within the project's tolerance and every
+ * wrong buffer was refused so. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +63,65 @@ static halide_buffer_t float_buffer(float *data, halide_dimension_t *dims, const
   return buffer;
 }
 
+/* Calls lenet with buffers it must refuse: expects `code` and a message holding `needle`. */
+static int expect_refused(const char *what, halide_buffer_t *input, halide_buffer_t *output, int code,
+                          const char *needle) {
+  cnngen_clear_last_error();
+  int status = lenet(input, output);
+  const char *message = cnngen_last_error();
+  int ok = status == code && strstr(message, needle) != NULL;
+  printf("lenet_c_test: %s: %s %d, \"%s\"\n", what, ok ? "refused with" : "FAILED: returned", status,
+         message);
+  if (!ok) fprintf(stderr, "  expected %d and a message holding \"%s\"\n", code, needle);
+  return ok ? 0 : 1;
+}
+
+/* Wrong buffers of two images, each refused with its code and message; then a good call. */
+static int check_wrong_buffers(float *pixels, float *logits) {
+  enum { kBatch = 2 };
+  halide_dimension_t in_dims[4], out_dims[2], bad_dims[4];
+  const int in_extents[4] = {28, 28, 1, kBatch}, out_extents[2] = {kClasses, kBatch};
+  const int narrow_extents[4] = {27, 28, 1, kBatch}, more_images[2] = {kClasses, kBatch + 1};
+  const int rank3_extents[3] = {28, 28, kBatch};
+  int failures = 0;
+  halide_buffer_t input = float_buffer(pixels, in_dims, in_extents, 4);
+  halide_buffer_t output = float_buffer(logits, out_dims, out_extents, 2);
+  halide_buffer_t bad;
+
+  bad = float_buffer(pixels, bad_dims, rank3_extents, 3);
+  failures += expect_refused("input of rank 3", &bad, &output, halide_error_code_bad_dimensions, "input");
+  bad = float_buffer(pixels, bad_dims, in_extents, 4);
+  bad.type.code = halide_type_uint;
+  bad.type.bits = 8;
+  failures += expect_refused("uint8 input", &bad, &output, halide_error_code_bad_type, "input");
+  bad = float_buffer(pixels, bad_dims, out_extents, 2);
+  bad.type.bits = 64;
+  failures += expect_refused("float64 output", &input, &bad, halide_error_code_bad_type, "output");
+  bad = float_buffer(pixels, bad_dims, narrow_extents, 4);
+  failures += expect_refused("input 2x1x28x27", &bad, &output, halide_error_code_access_out_of_bounds,
+                             "input is accessed at 27");
+  bad = float_buffer(pixels, bad_dims, in_extents, 4);
+  bad_dims[1].stride = 29; /* rows padded to 29 floats: not dense */
+  failures += expect_refused("input rows of stride 29", &bad, &output,
+                             halide_error_code_constraint_violated, "input.stride.1 (29) == ");
+  bad = float_buffer(NULL, bad_dims, in_extents, 4);
+  failures += expect_refused("null input host", &bad, &output, halide_error_code_host_is_null, "input");
+  bad = float_buffer(NULL, bad_dims, out_extents, 2);
+  failures += expect_refused("null output host", &input, &bad, halide_error_code_host_is_null,
+                             "lenet_output");
+  bad = float_buffer(logits, bad_dims, more_images, 2);
+  failures += expect_refused("3 outputs for 2 images", &input, &bad,
+                             halide_error_code_access_out_of_bounds, "input is accessed at 2");
+
+  int status = lenet(&input, &output);
+  if (status != 0) {
+    fprintf(stderr, "lenet_c_test: a good call after the errors returned %d: %s\n", status,
+            cnngen_last_error());
+    ++failures;
+  }
+  return failures;
+}
+
 int main(void) {
   static float pixels[kImages * kPixels], logits[kImages * kClasses], golden[kImages * kClasses];
   if (!read_images("golden/lenet_images.idx", pixels) || !read_logits("golden/lenet_logits.txt", golden)) {
@@ -86,5 +148,6 @@ int main(void) {
   }
   printf("lenet_c_test: %d logits, %d mismatches, max |C - PyTorch| %g\n", kImages * kClasses,
          mismatches, worst);
-  return mismatches == 0 ? 0 : 1;
+  int refusals = check_wrong_buffers(pixels, logits);
+  return mismatches == 0 && refusals == 0 ? 0 : 1;
 }

@@ -9,6 +9,10 @@
 namespace cnngen::testing {
 namespace {
 
+/// max as PyTorch's max pooling and max reductions take it: NaN once either is (std::max keeps
+/// its first argument when the second is NaN).
+double nan_max(double a, double b) { return std::isnan(a) || std::isnan(b) ? std::nan("") : std::max(a, b); }
+
 using Tensor = std::vector<double>;  // one batch, contiguous N×…
 
 struct Dims {
@@ -60,7 +64,7 @@ Tensor pool2d(const Pool2d &p, const Tensor &in, Dims d, Dims o, int batch) {
               std::int64_t ix = ox * p.stride.w + kx - p.padding.w;
               if (iy < 0 || iy >= d.h || ix < 0 || ix >= d.w) continue;  // padding: −∞ or 0
               double v = in[((n * d.c + c) * d.h + iy) * d.w + ix];
-              best = std::max(best, v);
+              best = nan_max(best, v);
               sum += v;
             }
           out[((n * o.c + c) * o.h + oy) * o.w + ox] =
@@ -83,7 +87,7 @@ Tensor adaptive_pool2d(const AdaptivePool2d &p, const Tensor &in, Dims d, Dims o
           for (std::int64_t iy = start(oy, d.h, o.h); iy < end(oy, d.h, o.h); ++iy)
             for (std::int64_t ix = start(ox, d.w, o.w); ix < end(ox, d.w, o.w); ++ix) {
               double v = in[((n * d.c + c) * d.h + iy) * d.w + ix];
-              best = std::max(best, v);
+              best = nan_max(best, v);
               sum += v;
               ++count;
             }
@@ -141,7 +145,7 @@ Tensor softmax(const Tensor &in, Dims d, int batch) {
     for (std::int64_t p = 0; p < plane; ++p) {
       auto at = [&](std::int64_t c) { return (n * d.c + c) * plane + p; };
       double largest = -std::numeric_limits<double>::infinity(), total = 0;
-      for (std::int64_t c = 0; c < d.c; ++c) largest = std::max(largest, in[at(c)]);
+      for (std::int64_t c = 0; c < d.c; ++c) largest = nan_max(largest, in[at(c)]);
       for (std::int64_t c = 0; c < d.c; ++c) total += std::exp(in[at(c)] - largest);
       for (std::int64_t c = 0; c < d.c; ++c) out[at(c)] = std::exp(in[at(c)] - largest) / total;
     }
@@ -150,10 +154,10 @@ Tensor softmax(const Tensor &in, Dims d, int batch) {
 
 double activate(ActivationKind kind, double v) {
   switch (kind) {
-    case ActivationKind::relu: return std::max(v, 0.0);
+    case ActivationKind::relu: return std::isnan(v) ? v : std::max(v, 0.0);
     case ActivationKind::sigmoid: return 1.0 / (1.0 + std::exp(-v));
     case ActivationKind::tanh: return std::tanh(v);
-    case ActivationKind::relu6: return std::min(std::max(v, 0.0), 6.0);
+    case ActivationKind::relu6: return std::isnan(v) ? v : std::min(std::max(v, 0.0), 6.0);
   }
   throw std::logic_error("activation kind without a reference");
 }

@@ -2,7 +2,9 @@
 # cnngen as other builds use it, in a temporary directory: installs it with cmake --install; builds
 # tests/consumer (two models, one shared runtime) against the installed package and runs it; then
 # cross-compiles the LeNet example for AArch64, runs it under qemu on the 10,000 Fashion-MNIST test
-# images and checks that its predictions equal the x86-64 build's. Run by tools/run_tests.sh.
+# images and checks that its predictions equal the x86-64 build's, and runs the plain-C test
+# (tests/lenet_c_test.c: wrong buffers returned as error codes) built for AArch64 the same way.
+# Run by tools/run_tests.sh.
 #   bash tools/integration_tests.sh [--keep]   (--keep leaves the temporary directory)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,3 +42,10 @@ if [ "$count" -ne 10000 ] || ! cmp -s "$work/x86-64.txt" "$work/aarch64.txt"; th
   exit 1
 fi
 echo "integration: AArch64 and x86-64 predict the same class for all $count images"
+
+echo "== the plain-C test on AArch64: golden logits, then wrong buffers returned as error codes"
+halide_include=$(dirname "$(find /usr/include /usr/local/include -name HalideRuntime.h -print -quit)")
+aarch64-linux-gnu-gcc -std=c99 -I"$halide_include" -I"$work/lenet-aarch64/lenet.cnngen" tests/lenet_c_test.c \
+  "$work/lenet-aarch64/lenet.cnngen/lenet.a" "$work"/lenet-aarch64/cnngen_runtimes/*.a -lpthread -ldl -lm \
+  -o "$work/lenet_c_test"
+(cd tests && qemu-aarch64 -L /usr/aarch64-linux-gnu "$work/lenet_c_test")

@@ -1,23 +1,27 @@
-// Halide's default runtime error handler prints the message and aborts the process. An app that
-// wants the error code back instead (a wrong buffer shape, a failed allocation, no GPU) installs
-// this handler once; the message of the last error on each thread stays available. Header-only.
+// C++ access to the message of a generated model's last error on this thread. Models return their
+// error code by default (see cnngen/error_reporting.h, which every generated header carries):
+// install_error_handler() is no longer needed and stays for apps written before. Including this
+// header also defines the C functions the models call, for a program that declares a model's entry
+// point itself instead of including its header (tests/differential_check.cpp). Header-only.
 #pragma once
 
 #include <string>
 
 #include "HalideRuntime.h"
+#include "cnngen/error_reporting.h"
 
 namespace cnngen {
 
-/// The message of the most recent error a generated model reported on this thread.
-inline std::string &last_error() {
-  thread_local std::string message;
-  return message;
+/// The message of the most recent error a generated model reported on this thread ("" if none).
+inline std::string last_error() { return cnngen_last_error(); }
+
+/// The handler the models install themselves: keeps the message for this thread and returns.
+inline void record_error(void *user_context, const char *message) {
+  cnngen_record_error(user_context, message);
 }
 
-inline void record_error(void * /*user_context*/, const char *message) { last_error() = message; }
-
-/// Makes every generated model in this process return its error code instead of aborting.
-inline void install_error_handler() { halide_set_error_handler(record_error); }
+/// Installs cnngen's handler now, replacing any other (the models do it on their first call unless
+/// the app installed its own handler).
+inline void install_error_handler() { halide_set_error_handler(cnngen_record_error); }
 
 }  // namespace cnngen

@@ -1,6 +1,8 @@
 // Two different generated models in one app, sharing one Halide runtime: LeNet (trained weights
 // embedded) against PyTorch's golden logits, and tiny.net (weights as arguments) against a direct
-// computation. Exits 0 only when both match within relative 1e-4.
+// computation; then a wrong buffer for each, which with nothing installed returns an error code and
+// a message in cnngen_last_error(). Exits 0 only when both match within relative 1e-4 and both
+// refuse their wrong buffer so.
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -101,10 +103,31 @@ int check_tiny() {
   return compare("tiny", out, tiny_reference(x, cw, cb, lw, lb));
 }
 
+/// One refusal: a nonzero code and a message holding `needle`.
+int expect_refused(const char *model, int code, const char *needle) {
+  std::string message = cnngen_last_error();
+  bool ok = code != 0 && message.find(needle) != std::string::npos;
+  std::printf("%s: a wrong buffer %s %d: %s\n", model, ok ? "refused with" : "FAILED, returned", code,
+              message.c_str());
+  return ok ? 0 : 1;
+}
+
+/// With no error handler installed, each model returns its error code for a wrong buffer (Halide's
+/// default handler would abort the app) and the app goes on.
+int check_errors() {
+  std::vector<float> memory(4096);
+  float *m = memory.data();
+  Halide::Runtime::Buffer<float> narrow(m, 27, 28, 1, 1), logits(m, 10, 1);
+  int failures = expect_refused("lenet", lenet(narrow, logits), "input");
+  Halide::Runtime::Buffer<float> x(m, 5, 5, 2, 1), cw(m, 3, 3, 2, 3), cb(m, 3), lw(m, 75, 4), lb(m, 5),
+      out(m, 4, 1);
+  return failures + expect_refused("tiny", tiny(x, cw, cb, lw, lb, out), "linear");
+}
+
 }  // namespace
 
 int main() {
-  int failures = check_lenet() + check_tiny();
-  std::printf(failures ? "two_models: FAILED\n" : "two_models: both models match\n");
+  int failures = check_lenet() + check_tiny() + check_errors();
+  std::printf(failures ? "two_models: FAILED\n" : "two_models: both models match and return errors\n");
   return failures ? 1 : 0;
 }

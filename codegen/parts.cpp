@@ -1,0 +1,161 @@
+// Cutting a deep network into parts and the outer pipeline that calls them; see parts.hpp.
+#include "codegen/parts.hpp"
+
+#include <algorithm>
+#include <map>
+
+
+namespace cnngen {
+namespace {
+
+/// The index of the last node that reads each tensor; the network's output counts as read after
+/// the last node.
+std::vector<int> last_readers(const Network &network) {
+  std::vector<int> last(network.tensors.size(), -1);
+  for (std::size_t i = 0; i < network.nodes.size(); ++i) {
+    for (int tensor : network.nodes[i].inputs) last[static_cast<std::size_t>(tensor)] = static_cast<int>(i);
+  }
+  last[static_cast<std::size_t>(network.output)] = static_cast<int>(network.nodes.size());
+  return last;
+}
+
+bool starts_a_stage(const Node &node) {
+  return std::holds_alternative<Conv2d>(node.op) || std::holds_alternative<Pool2d>(node.op) ||
+         std::holds_alternative<AdaptivePool2d>(node.op) || std::holds_alternative<Linear>(node.op);
+}
+
+/// Whether the network may be cut after node `i`: see split_network.
+bool cut_after(const Network &network, const std::vector<int> &last, std::size_t i) {
+  if (i + 1 >= network.nodes.size()) return false;
+  const int tensor = network.nodes[i].output;
+  if (network.tensors[static_cast<std::size_t>(tensor)].shape.size() != 3) return false;
+  if (!starts_a_stage(network.nodes[i + 1])) return false;
+  // No other tensor made at or before node i is read after it (the input included).
+  for (std::size_t t = 0; t < network.tensors.size(); ++t) {
+    if (static_cast<int>(t) == tensor) continue;
+    const int producer = network.tensors[t].producer;
+    if (producer <= static_cast<int>(i) && last[t] > static_cast<int>(i)) return false;
+  }
+  return true;
+}
+
+/// Nodes [begin, end) of `network` as a network whose input is tensor `input`.
+NetworkPart part_of(const Network &network, std::size_t begin, std::size_t end, int input, int output) {
+  Network part;
+  part.name = network.name;
+  part.input_range = network.input_range;
+  std::map<int, int> tensors;  // the network's index → the part's
+  auto tensor_index = [&](int tensor) {
+    auto [at, added] = tensors.emplace(tensor, static_cast<int>(part.tensors.size()));
+    if (added) part.tensors.push_back({network.tensors[static_cast<std::size_t>(tensor)].shape, -1});
+    return at->second;
+  };
+  part.input = tensor_index(input);
+  for (std::size_t i = begin; i < end; ++i) {
+    Node node = network.nodes[i];
+    for (int &tensor : node.inputs) tensor = tensor_index(tensor);
+    node.output = tensor_index(node.output);
+    part.tensors[static_cast<std::size_t>(node.output)].producer = static_cast<int>(part.nodes.size());
+    part.nodes.push_back(std::move(node));
+  }
+  part.output = tensor_index(output);
+  return {std::move(part), begin};
+}
+
+/// The outer pipeline `function_name` of `network` lowered in `parts` (`lowered`, named `names`):
+/// the network's input, weight arguments and output, and one extern stage per part.
+LoweredNetwork lower_outer(const Network &network, const std::vector<NetworkPart> &parts,
+                           const std::vector<LoweredNetwork> &lowered, const std::vector<std::string> &names,
+                           const std::string &function_name) {
+  LoweredNetwork outer;
+  outer.options = lowered.front().options;
+  // The entry point checks the input and output as lower() constrains them; each part checks its
+  // weights itself.
+  const std::vector<int> input = halide_extents(network.tensors[static_cast<std::size_t>(network.input)].shape);
+  outer.input = Halide::ImageParam(Halide::Float(32), static_cast<int>(input.size()) + 1, "input");
+  constrain(outer.input, input);
+  outer.input.dim(static_cast<int>(input.size())).set_min(0);
+  Halide::Func previous;
+  for (std::size_t k = 0; k < parts.size(); ++k) {
+    std::vector<Halide::ExternFuncArgument> arguments;
+    arguments.push_back(k == 0 ? Halide::ExternFuncArgument(outer.input) : Halide::ExternFuncArgument(previous));
+    for (const WeightArgument &w : lowered[k].weight_arguments) {
+      WeightArgument own = w;
+      own.param = Halide::ImageParam(w.param.type(), w.param.dimensions(), w.param.name());
+      own.node = &network.nodes[parts[k].first + static_cast<std::size_t>(w.node - parts[k].network.nodes.data())];
+      arguments.push_back(own.param);
+      outer.weight_arguments.push_back(own);
+    }
+    // The last is the output, named as lower() names it.
+    Halide::Func call(k + 1 < parts.size() ? names[k] + "_call" : function_name + "_output");
+    call.define_extern(names[k], arguments, Halide::Float(32), lowered[k].output.dimensions());
+    if (k + 1 < parts.size()) {
+      // Whole tensors between parts, as each part's input is constrained to.
+      call.compute_root();
+      const Network &next = parts[k + 1].network;
+      const std::vector<int> extents = halide_extents(next.tensors[static_cast<std::size_t>(next.input)].shape);
+      std::vector<Halide::Var> args = call.args();
+      for (std::size_t d = 0; d < extents.size(); ++d) call.bound(args[d], 0, extents[d]);
+    }
+    previous = call;
+  }
+  outer.output = previous;
+  const std::vector<int> output = halide_extents(network.tensors[static_cast<std::size_t>(network.output)].shape);
+  constrain(outer.output.output_buffer(), output);
+  outer.output.output_buffer().dim(static_cast<int>(output.size())).set_min(0);
+  return outer;
+}
+
+}  // namespace
+
+std::vector<NetworkPart> split_network(const Network &network, int layers_per_part) {
+  if (layers_per_part <= 0 || network.nodes.size() < 2 * static_cast<std::size_t>(layers_per_part))
+    return {{network, 0}};
+  const std::vector<int> last = last_readers(network);
+  std::vector<NetworkPart> parts;
+  std::size_t begin = 0;
+  int input = network.input;
+  for (std::size_t i = 0; i < network.nodes.size(); ++i) {
+    // The rest must make a part of its own: no tail shorter than half a part.
+    const bool long_enough = i + 1 - begin >= static_cast<std::size_t>(layers_per_part) &&
+                             network.nodes.size() - (i + 1) >= static_cast<std::size_t>(layers_per_part) / 2;
+    if (!long_enough || !cut_after(network, last, i)) continue;
+    const int cut = network.nodes[i].output;
+    parts.push_back(part_of(network, begin, i + 1, input, cut));
+    begin = i + 1;
+    input = cut;
+  }
+  if (parts.empty()) return {{network, 0}};
+  parts.push_back(part_of(network, begin, network.nodes.size(), input, network.output));
+  return parts;
+}
+
+Halide::Module compile_network(const Network &network, const PipelineBuilder &build,
+                               const std::string &function_name, const Halide::Target &target,
+                               int layers_per_part, std::optional<LoweredNetwork> &entry) {
+  std::vector<NetworkPart> parts = split_network(network, target.has_gpu_feature() ? 0 : layers_per_part);
+  if (parts.size() == 1) {
+    entry.emplace(build(network, function_name, target));
+    return Halide::Pipeline(entry->output).compile_to_module(entry->arguments(), function_name, target);
+  }
+  // A multi-target library's variants are named "<function>-<target>": part names must be C names.
+  std::string stem = function_name;
+  std::replace(stem.begin(), stem.end(), '-', '_');
+  std::vector<LoweredNetwork> lowered;
+  std::vector<std::string> names;
+  std::vector<Halide::Module> modules;
+  for (std::size_t k = 0; k < parts.size(); ++k) {
+    names.push_back(stem + "_part" + std::to_string(k));
+    lowered.push_back(build(parts[k].network, names.back(), target));
+    modules.push_back(Halide::Pipeline(lowered.back().output)
+                          .compile_to_module(lowered.back().arguments(), names.back(), target));
+    // Called only by the outer pipeline: no symbol, no declaration in the header.
+    for (Halide::Internal::LoweredFunc &f : modules.back().functions()) f.linkage = Halide::LinkageType::Internal;
+  }
+  entry.emplace(lower_outer(network, parts, lowered, names, stem));
+  modules.insert(modules.begin(),
+                 Halide::Pipeline(entry->output).compile_to_module(entry->arguments(), function_name, target));
+  return Halide::link_modules(function_name, modules);
+}
+
+}  // namespace cnngen

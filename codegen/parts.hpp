@@ -1,0 +1,52 @@
+// Deep networks lowered in parts. Halide 14's lowering passes walk the whole statement once per
+// enclosing realization, so a network of a few hundred stored stages (MobileNetV2) takes minutes to
+// compile, growing with depth × size. Cut where a single tensor joins consecutive layers, each part
+// is its own Halide pipeline (lowered and scheduled as any network), and a small outer pipeline
+// calls them in turn through extern stages: the library's entry point and arguments are those of
+// the whole network. See docs/performance.md ("Modern CNNs").
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <Halide.h>
+
+#include "codegen/lower.hpp"
+#include "dsl/network.hpp"
+
+namespace cnngen {
+
+/// Lowers and schedules a network (a whole one, or a part) as the function `function_name`.
+using PipelineBuilder =
+    std::function<LoweredNetwork(const Network &, const std::string &function_name, const Halide::Target &)>;
+
+/// Layers per part (cnngen --layers-per-part); networks of fewer than twice as many are compiled
+/// whole. MobileNetV2 (153 layers) with weights as arguments: 310 s to compile whole, 83 s in
+/// parts of 40 and 68 s in parts of 20, run time unchanged (docs/performance.md).
+inline constexpr int kDefaultLayersPerPart = 20;
+
+/// Nodes [first, first + network.nodes.size()) of a network, as a network of their own.
+struct NetworkPart {
+  Network network;
+  std::size_t first = 0;
+};
+
+/// `network` cut into consecutive parts of at least `layers_per_part` layers (the last of at least
+/// half as many), each a Network whose input is the one tensor the part before it leaves. A cut
+/// falls only where that tensor is the only one alive, has channels, height and width, and the
+/// next layer starts a stage of its own (a convolution, pooling or linear layer), so that neither
+/// batch-norm folding nor epilogue fusion is lost. One part, the network itself, when no cut
+/// qualifies, the network has fewer than 2 × `layers_per_part` layers, or `layers_per_part` is 0.
+std::vector<NetworkPart> split_network(const Network &network, int layers_per_part);
+
+/// The module of `network` as the function `function_name` for `target`: its pipeline, or, when
+/// split_network cuts it, one internal function per part and an outer pipeline that calls them
+/// (GPU targets are compiled whole). `entry` receives the entry point's LoweredNetwork: its
+/// input, weight arguments (in layer order, their nodes those of `network`) and output.
+Halide::Module compile_network(const Network &network, const PipelineBuilder &build,
+                               const std::string &function_name, const Halide::Target &target,
+                               int layers_per_part, std::optional<LoweredNetwork> &entry);
+
+}  // namespace cnngen

@@ -1,0 +1,109 @@
+// Cutting deep networks into parts (codegen/parts.hpp): where split_network cuts, and that the parts
+// together are the network. Whether compiled parts compute the same numbers is the differential
+// corpus's parts variant and the golden tests of the modern networks, compiled in parts.
+#include "codegen/parts.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "check_source.hpp"
+
+namespace cnngen::testing {
+namespace {
+
+Network example(const std::string &name) {
+  std::ifstream in("../examples/" + name + "/" + name + ".net");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string diagnostics;
+  std::optional<Network> network = check_source(text.str(), &diagnostics, name + ".net");
+  if (!network) ADD_FAILURE() << diagnostics;
+  return network ? *network : Network{};
+}
+
+/// The parts hold the network's nodes in order, each reads only its own tensors and its input,
+/// which is the part before's output, and each cut falls before a layer with a stage of its own.
+void expect_parts_of(const Network &network, const std::vector<NetworkPart> &parts, int layers_per_part) {
+  std::size_t next = 0;
+  for (std::size_t k = 0; k < parts.size(); ++k) {
+    const Network &part = parts[k].network;
+    SCOPED_TRACE("part " + std::to_string(k));
+    EXPECT_EQ(parts[k].first, next);
+    ASSERT_FALSE(part.nodes.empty());
+    for (std::size_t i = 0; i < part.nodes.size(); ++i) {
+      const Node &node = part.nodes[i], &original = network.nodes[next + i];
+      EXPECT_EQ(node.path, original.path);
+      EXPECT_EQ(part.tensors[static_cast<std::size_t>(node.output)].shape,
+                network.tensors[static_cast<std::size_t>(original.output)].shape);
+      EXPECT_EQ(part.tensors[static_cast<std::size_t>(node.output)].producer, static_cast<int>(i));
+      for (int tensor : node.inputs) {
+        int producer = part.tensors[static_cast<std::size_t>(tensor)].producer;
+        EXPECT_TRUE(tensor == part.input || (producer >= 0 && producer < static_cast<int>(i)))
+            << node.path << " reads a tensor made outside its part";
+      }
+    }
+    if (k > 0) {
+      const Network &before = parts[k - 1].network;
+      EXPECT_EQ(part.tensors[static_cast<std::size_t>(part.input)].shape,
+                before.tensors[static_cast<std::size_t>(before.output)].shape);
+      const Operation &op = part.nodes.front().op;
+      EXPECT_TRUE(std::holds_alternative<Conv2d>(op) || std::holds_alternative<Pool2d>(op) ||
+                  std::holds_alternative<AdaptivePool2d>(op) || std::holds_alternative<Linear>(op))
+          << part.nodes.front().path << " starts a part";
+    }
+    if (k + 1 < parts.size()) EXPECT_GE(part.nodes.size(), static_cast<std::size_t>(layers_per_part));
+    next += part.nodes.size();
+  }
+  EXPECT_EQ(next, network.nodes.size());
+  EXPECT_EQ(parts.back().network.tensors[static_cast<std::size_t>(parts.back().network.output)].shape,
+            network.tensors[static_cast<std::size_t>(network.output)].shape);
+}
+
+TEST(Parts, MobileNetV2InPartsBetweenBlocks) {
+  Network network = example("mobilenet_v2");
+  ASSERT_EQ(network.nodes.size(), 153u);
+  std::vector<NetworkPart> parts = split_network(network, kDefaultLayersPerPart);
+  EXPECT_GE(parts.size(), 5u);
+  expect_parts_of(network, parts, kDefaultLayersPerPart);
+  // Never inside an inverted residual block: each part starts a block (its expansion or, for
+  // block 1, its depthwise convolution) or the head.
+  for (std::size_t k = 1; k < parts.size(); ++k) {
+    const std::string &path = parts[k].network.nodes.front().path;
+    EXPECT_TRUE(path.rfind("features.", 0) == 0 && (path.find(".conv.0.0") != std::string::npos ||
+                                                    path == "features.18.0"))
+        << path;
+  }
+}
+
+TEST(Parts, ResidualBlocksStayWhole) {
+  Network network = example("resnet18");
+  for (int layers : {1, 5, 20}) {
+    SCOPED_TRACE("layers per part " + std::to_string(layers));
+    std::vector<NetworkPart> parts = split_network(network, layers);
+    EXPECT_GT(parts.size(), 1u);
+    expect_parts_of(network, parts, layers);
+    // A block's shortcut is alive across the whole block: a part starts with the stem, a block's
+    // first convolution, or the head's pooling.
+    for (std::size_t k = 1; k < parts.size(); ++k) {
+      const std::string &path = parts[k].network.nodes.front().path;
+      EXPECT_TRUE(path.find(".conv1") != std::string::npos || path == "maxpool" || path == "avgpool" ||
+                  path == "fc")
+          << path;
+    }
+  }
+}
+
+TEST(Parts, ShortOrUnsplitNetworksStayWhole) {
+  Network network = example("mobilenet_v2");
+  EXPECT_EQ(split_network(network, 0).size(), 1u);
+  EXPECT_EQ(split_network(network, 77).size(), 1u);  // fewer than twice as many layers
+  Network lenet = example("lenet");
+  std::vector<NetworkPart> whole = split_network(lenet, kDefaultLayersPerPart);
+  ASSERT_EQ(whole.size(), 1u);
+  EXPECT_EQ(whole.front().network.nodes.size(), lenet.nodes.size());
+}
+
+}  // namespace
+}  // namespace cnngen::testing
