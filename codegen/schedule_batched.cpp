@@ -70,6 +70,10 @@ void schedule_conv(const LoweredLayer &layer, Func stored, const Shape &shape, c
   Var x = stored.args()[0], y = stored.args()[1], c = stored.args()[2], n = stored.args()[3];
   Var co("co"), ci("ci"), xo("xo"), xi("xi");
   auto [channel_tile, column_tile] = conv_tile(static_cast<int>(shape[0]), static_cast<int>(shape[2]));
+  // The whole tensor, as in the per-image schedule (bound_to_shape): where a reader needs fewer
+  // columns (a pooling that skips the last), a tile shifted inwards started before column 0 and
+  // read the input out of bounds (tools/difftest.py; tests/differential/batched_shifted_tile).
+  bound_to_shape(stored, shape);
   stored.compute_at(block.output, block.images)
       .reorder_storage(n, c, x, y)
       .split(c, co, ci, channel_tile)

@@ -170,7 +170,7 @@ const auto input_decl_def = keyword("input") > dims;
 
 // Blocks: `{` ends its line (or the block fits on it), `}` closes it.
 const auto separator_def = +x3::eol | &x3::lit('}');
-const auto body_def = x3::lit('{') > *x3::eol > *(!x3::lit('}') > statement > separator) > x3::lit('}');
+const auto body_def = x3::lit('{') > *x3::eol > *((!x3::lit('}')) > statement > separator) > x3::lit('}');
 // Keywords kept as identifiers, for the ranges of messages about them.
 const auto seq_keyword_def = &keyword("seq") >> word;
 const auto branch_keyword_def = &keyword("branch") >> word;
@@ -178,7 +178,7 @@ const auto if_keyword_def = &keyword("if") >> word;
 const auto join_kind_def = &(keyword("add") | keyword("concat")) >> word;
 const auto sequence_def = seq_keyword > -layer_name > body;
 const auto branch_def = branch_keyword > body;
-const auto join_def = join_kind > x3::lit('{') > *x3::eol > *(!x3::lit('}') > branch > separator) > x3::lit('}');
+const auto join_def = join_kind > x3::lit('{') > *x3::eol > *((!x3::lit('}')) > branch > separator) > x3::lit('}');
 const auto conditional_def = if_keyword > expression > body > -(keyword("else") > body);
 const auto parameter_decl_def = identifier >> -('=' > expression);
 const auto definition_def = keyword("def") > identifier > '(' > -(parameter_decl % ',') > ')' > body;

@@ -53,7 +53,9 @@ void expect_parts_of(const Network &network, const std::vector<NetworkPart> &par
                   std::holds_alternative<AdaptivePool2d>(op) || std::holds_alternative<Linear>(op))
           << part.nodes.front().path << " starts a part";
     }
-    if (k + 1 < parts.size()) EXPECT_GE(part.nodes.size(), static_cast<std::size_t>(layers_per_part));
+    if (k + 1 < parts.size()) {
+      EXPECT_GE(part.nodes.size(), static_cast<std::size_t>(layers_per_part));
+    }
     next += part.nodes.size();
   }
   EXPECT_EQ(next, network.nodes.size());

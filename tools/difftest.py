@@ -49,12 +49,15 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 INPUT_SEED = 1000
 SCALES = [1.0, 0.5, 2.0, 0.25, 4.0, 0.125, 8.0]
 RTOL = ATOL = 1e-4
-VARIANTS = {  # name: (target, weights embedded)
-    "host": ("host", True),
-    "host-args": ("host", False),
-    "avx2": ("x86-64-linux-avx2", True),
-    "opencl": ("host-opencl", True),
+VARIANTS = {  # name: (target, weights embedded, further cnngen options)
+    "host": ("host", True, []),
+    "host-args": ("host", False, []),
+    "avx2": ("x86-64-linux-avx2", True, []),
+    "opencl": ("host-opencl", True, []),
+    # Cut into parts wherever codegen/parts.hpp may cut (off by default: a variant more per model).
+    "parts": ("host", False, ["--layers-per-part", "1"]),
 }
+DEFAULT_VARIANTS = "host,host-args,avx2,opencl"
 COMPILE_TIMEOUT, RUN_TIMEOUT = 600, 300
 warnings.filterwarnings("ignore")
 
@@ -186,9 +189,9 @@ def run(command, timeout):
 
 def check_variant(build, stem, variant, work):
     """("pass" | "skip" | a failure kind, log) for case STEM under one variant."""
-    target, embedded = VARIANTS[variant]
+    target, embedded, extra = VARIANTS[variant]
     library = os.path.join(work, f"{variant}.a")
-    command = [build.cnngen, stem + ".net", "-o", library, "--name", "random_model", "--target", target]
+    command = [build.cnngen, stem + ".net", "-o", library, "--name", "random_model", "--target", target] + extra
     if embedded:
         command += ["--weights", stem + ".safetensors"]
     code, log = run(command, COMPILE_TIMEOUT)
@@ -378,7 +381,7 @@ def main():
     p.add_argument("--count", type=int, help="stop after this many models (within --minutes)")
     p.add_argument("--jobs", type=int, default=os.cpu_count())
     p.add_argument("--seed", type=int)
-    p.add_argument("--variants", default=",".join(VARIANTS))
+    p.add_argument("--variants", default=DEFAULT_VARIANTS)
     p.add_argument("--shrink-seconds", type=float, default=600)
     p.add_argument("--out", default="difftest-out")
     p = commands.add_parser("corpus", help="write the CI corpus")
@@ -391,7 +394,7 @@ def main():
     p.add_argument("--out", default=os.path.join(ROOT, "tests", "random_models"))
     p = commands.add_parser("check", help="check one case")
     p.add_argument("case")
-    p.add_argument("--variants", default=",".join(VARIANTS))
+    p.add_argument("--variants", default=DEFAULT_VARIANTS)
     options = parser.parse_args()
     os.environ.setdefault("CNNGEN", os.path.join(options.build, "cnngen"))  # for tools/net_to_torch.py
     torch.set_num_threads(1)
