@@ -131,6 +131,19 @@ class Walker {
     return place;
   }
 
+  /// The scope of a module child of `scope` (an instance or a `seq` block, written at `range`), or
+  /// nothing when its name is taken. An unnamed one inside a branch is remembered by its children.
+  std::optional<Scope> child_scope(Scope &scope, const std::optional<ast::Identifier> &name,
+                                   const SourceRange &range) {
+    NodePlace place = child_place(scope, name);
+    if (name && !claim_path(place, *name)) return std::nullopt;
+    Scope inner;
+    inner.path = place.path;
+    inner.unnamed_in_branch = scope.unnamed_in_branch;
+    if (scope.in_branch && !name) inner.unnamed_in_branch = range;
+    return inner;
+  }
+
   /// A named child's path must be new; reports the repeat otherwise.
   bool claim_path(const NodePlace &place, const ast::Identifier &name) {
     auto [it, fresh] = named_paths_.emplace(place.path, name.range);
@@ -312,15 +325,11 @@ class Walker {
     std::optional<Environment> environment;
     reported([&] { environment = bind(definition, line, arguments); });
     if (!environment) return -1;
-    NodePlace place = child_place(scope, line.name);
-    if (line.name && !claim_path(place, *line.name)) return -1;
-    Scope inner;
-    inner.path = place.path;
-    inner.unnamed_in_branch = scope.unnamed_in_branch;
-    if (scope.in_branch && !line.name) inner.unnamed_in_branch = line.range;
-    uses_.push_back({&definition, &line, place.path});
+    std::optional<Scope> inner = child_scope(scope, line.name, line.range);
+    if (!inner) return -1;
+    uses_.push_back({&definition, &line, inner->path});
     std::swap(environment_, *environment);
-    int output = body(definition.body, input, inner);
+    int output = body(definition.body, input, *inner);
     std::swap(environment_, *environment);
     uses_.pop_back();
     return output;
@@ -328,13 +337,8 @@ class Walker {
 
   int sequence(const ast::Sequence &block, int input, Scope &scope) {
     if (!count_line(block.keyword.range)) return -1;
-    NodePlace place = child_place(scope, block.name);
-    if (block.name && !claim_path(place, *block.name)) return -1;
-    Scope inner;
-    inner.path = place.path;
-    inner.unnamed_in_branch = scope.unnamed_in_branch;
-    if (scope.in_branch && !block.name) inner.unnamed_in_branch = block.keyword.range;
-    return body(block.body, input, inner);
+    std::optional<Scope> inner = child_scope(scope, block.name, block.keyword.range);
+    return inner ? body(block.body, input, *inner) : -1;
   }
 
   int conditional(const ast::Conditional &c, int input, Scope &scope) {

@@ -7,10 +7,10 @@
 
 #include <gtest/gtest.h>
 
+#include "check_source.hpp"
 #include "cnngen/error_handler.hpp"
 #include "cnngen/gpu_device.hpp"
 #include "deterministic_arguments.hpp"
-#include "dsl/front_end.hpp"
 #include "golden_data.hpp"
 #include "gpu_library.hpp"
 
@@ -23,13 +23,9 @@ TEST(BigNetGolden, MatchesPyTorch) {
   if (!device.present) GTEST_SKIP() << "no device for " << CNNGEN_MODEL_METADATA()->target << ": " << device.name;
   std::printf("device: %s\n", device.name.c_str());
 #endif
-  std::string error;
-  auto source = SourceFile::read(CNNGEN_MODEL_NET, error);
-  ASSERT_TRUE(source) << error;
-  Diagnostics diagnostics(*source);
-  CheckedModel checked = check_model(*source, "", diagnostics);
-  ASSERT_TRUE(checked.network);
-  const Network &network = *checked.network;
+  std::optional<Network> checked = checked_file(CNNGEN_MODEL_NET);
+  ASSERT_TRUE(checked);
+  const Network &network = *checked;
   std::vector<float> golden = read_golden_logits(CNNGEN_MODEL_GOLDEN);
   const Shape &out_shape = network.tensors[static_cast<std::size_t>(network.output)].shape;
   const int batch = static_cast<int>(golden.size() / static_cast<std::size_t>(element_count(out_shape)));

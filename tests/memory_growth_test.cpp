@@ -21,8 +21,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include "check_source.hpp"
 #include "deterministic_arguments.hpp"
-#include "dsl/front_end.hpp"
 
 #include "under_asan.hpp"
 #ifdef CNNGEN_UNDER_ASAN
@@ -106,13 +106,9 @@ TEST(MemoryGrowth, LenetHundredThousandCalls) {
 // VGG-11 (weights as arguments) called again and again at batch 1: same logits, constant resident
 // memory.
 TEST(MemoryGrowth, Vgg11ManyCalls) {
-  std::string error;
-  auto source = SourceFile::read("../examples/vgg11/vgg11.net", error);
-  ASSERT_TRUE(source) << error;
-  Diagnostics diagnostics(*source);
-  CheckedModel checked = check_model(*source, "", diagnostics);
-  ASSERT_TRUE(checked.network);
-  DeterministicArguments args = deterministic_arguments(*checked.network, 1);
+  std::optional<Network> checked = checked_example("vgg11");
+  ASSERT_TRUE(checked);
+  DeterministicArguments args = deterministic_arguments(*checked, 1);
   ASSERT_EQ(vgg11_argv(args.argv.data()), 0);
   std::vector<float> first = args.output();
   expect_constant_memory("VGG-11", kVggWarmup, vgg_calls(), kVggSamples, kVggTolerance, [&] {

@@ -3,25 +3,12 @@
 // corpus's parts variant and the golden tests of the modern networks, compiled in parts.
 #include "codegen/parts.hpp"
 
-#include <fstream>
-#include <sstream>
-
 #include <gtest/gtest.h>
 
 #include "check_source.hpp"
 
 namespace cnngen::testing {
 namespace {
-
-Network example(const std::string &name) {
-  std::ifstream in("../examples/" + name + "/" + name + ".net");
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string diagnostics;
-  std::optional<Network> network = check_source(text.str(), &diagnostics, name + ".net");
-  if (!network) ADD_FAILURE() << diagnostics;
-  return network ? *network : Network{};
-}
 
 /// The parts hold the network's nodes in order, each reads only its own tensors and its input,
 /// which is the part before's output, and each cut falls before a layer with a stage of its own.
@@ -64,11 +51,12 @@ void expect_parts_of(const Network &network, const std::vector<NetworkPart> &par
 }
 
 TEST(Parts, MobileNetV2InPartsBetweenBlocks) {
-  Network network = example("mobilenet_v2");
-  ASSERT_EQ(network.nodes.size(), 153u);
-  std::vector<NetworkPart> parts = split_network(network, kDefaultLayersPerPart);
+  std::optional<Network> network = checked_example("mobilenet_v2");
+  ASSERT_TRUE(network);
+  ASSERT_EQ(network->nodes.size(), 153u);
+  std::vector<NetworkPart> parts = split_network(*network, kDefaultLayersPerPart);
   EXPECT_GE(parts.size(), 5u);
-  expect_parts_of(network, parts, kDefaultLayersPerPart);
+  expect_parts_of(*network, parts, kDefaultLayersPerPart);
   // Never inside an inverted residual block: each part starts a block (its expansion or, for
   // block 1, its depthwise convolution) or the head.
   for (std::size_t k = 1; k < parts.size(); ++k) {
@@ -80,12 +68,13 @@ TEST(Parts, MobileNetV2InPartsBetweenBlocks) {
 }
 
 TEST(Parts, ResidualBlocksStayWhole) {
-  Network network = example("resnet18");
+  std::optional<Network> network = checked_example("resnet18");
+  ASSERT_TRUE(network);
   for (int layers : {1, 5, 20}) {
     SCOPED_TRACE("layers per part " + std::to_string(layers));
-    std::vector<NetworkPart> parts = split_network(network, layers);
+    std::vector<NetworkPart> parts = split_network(*network, layers);
     EXPECT_GT(parts.size(), 1u);
-    expect_parts_of(network, parts, layers);
+    expect_parts_of(*network, parts, layers);
     // A block's shortcut is alive across the whole block: a part starts with the stem, a block's
     // first convolution, or the head's pooling.
     for (std::size_t k = 1; k < parts.size(); ++k) {
@@ -98,13 +87,15 @@ TEST(Parts, ResidualBlocksStayWhole) {
 }
 
 TEST(Parts, ShortOrUnsplitNetworksStayWhole) {
-  Network network = example("mobilenet_v2");
-  EXPECT_EQ(split_network(network, 0).size(), 1u);
-  EXPECT_EQ(split_network(network, 77).size(), 1u);  // fewer than twice as many layers
-  Network lenet = example("lenet");
-  std::vector<NetworkPart> whole = split_network(lenet, kDefaultLayersPerPart);
+  std::optional<Network> network = checked_example("mobilenet_v2");
+  ASSERT_TRUE(network);
+  EXPECT_EQ(split_network(*network, 0).size(), 1u);
+  EXPECT_EQ(split_network(*network, 77).size(), 1u);  // fewer than twice as many layers
+  std::optional<Network> lenet = checked_example("lenet");
+  ASSERT_TRUE(lenet);
+  std::vector<NetworkPart> whole = split_network(*lenet, kDefaultLayersPerPart);
   ASSERT_EQ(whole.size(), 1u);
-  EXPECT_EQ(whole.front().network.nodes.size(), lenet.nodes.size());
+  EXPECT_EQ(whole.front().network.nodes.size(), lenet->nodes.size());
 }
 
 }  // namespace

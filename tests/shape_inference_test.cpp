@@ -2,9 +2,6 @@
 // reports, with the numbers the messages must state.
 #include "dsl/infer_shapes.hpp"
 
-#include <fstream>
-#include <sstream>
-
 #include <gtest/gtest.h>
 
 #include "check_source.hpp"
@@ -241,13 +238,8 @@ TEST(ShapeInference, InfersInputChannelsAndFeatures) {
 
 // The shipped LeNet: every layer's output shape, and PyTorch's state_dict names and shapes.
 TEST(ShapeInference, LeNetLayerShapesAndParameters) {
-  std::ifstream file("../examples/lenet/lenet.net", std::ios::binary);
-  ASSERT_TRUE(file) << "run from the tests directory";
-  std::ostringstream text;
-  text << file.rdbuf();
-  std::string rendered;
-  auto network = check_source(text.str(), &rendered, "lenet.net");
-  ASSERT_TRUE(network) << rendered;
+  auto network = checked_example("lenet");
+  ASSERT_TRUE(network);
   EXPECT_EQ(network->name, "lenet");
 
   std::vector<std::string> shapes;

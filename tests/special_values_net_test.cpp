@@ -24,10 +24,10 @@
 
 #include <gtest/gtest.h>
 
+#include "check_source.hpp"
 #include "cnngen/error_handler.hpp"
 #include "cnngen/gpu_device.hpp"
 #include "deterministic_arguments.hpp"
-#include "dsl/front_end.hpp"
 
 namespace cnngen::testing {
 namespace {
@@ -72,14 +72,9 @@ TEST_P(SpecialValuesNet, MatchesPyTorch) {
     GpuDevice device = device_for_target(model.metadata()->target);
     if (!device.present) GTEST_SKIP() << "no device for " << model.metadata()->target << ": " << device.name;
   }
-  std::string error;
-  const std::string path = std::string("../examples/") + model.net + "/" + model.net + ".net";
-  auto source = SourceFile::read(path, error);
-  ASSERT_TRUE(source) << error;
-  Diagnostics diagnostics(*source);
-  CheckedModel checked = check_model(*source, "", diagnostics);
-  ASSERT_TRUE(checked.network);
-  const Network &network = *checked.network;
+  std::optional<Network> checked = checked_example(model.net);
+  ASSERT_TRUE(checked);
+  const Network &network = *checked;
   const SpecialGolden *golden = nullptr;
   std::vector<SpecialGolden> goldens = read_special_goldens("golden/special_values_nets.txt");
   for (const SpecialGolden &g : goldens) {

@@ -24,8 +24,8 @@
 #include <gtest/gtest.h>
 
 #include "HalideRuntime.h"
+#include "check_source.hpp"
 #include "deterministic_arguments.hpp"
-#include "dsl/front_end.hpp"
 
 extern "C" int random_model(halide_buffer_t *input, halide_buffer_t *output);
 
@@ -51,15 +51,9 @@ Model lenet_model() { return {"lenet", lenet, {1, 28, 28}, {10}}; }
 
 /// blocks_small_res as its .net declares it (a residual add, batch norm, relu6, two linears).
 Model small_res_model() {
-  std::string error;
-  auto source = SourceFile::read("differential/blocks_small_res.net", error);
-  EXPECT_TRUE(source) << error;
-  if (!source) return {"random_model", random_model, {}, {}};
-  Diagnostics diagnostics(*source);
-  CheckedModel checked = check_model(*source, "", diagnostics);
-  EXPECT_TRUE(checked.network);
-  if (!checked.network) return {"random_model", random_model, {}, {}};
-  const Network &net = *checked.network;
+  std::optional<Network> checked = checked_file("differential/blocks_small_res.net");
+  if (!checked) return {"random_model", random_model, {}, {}};
+  const Network &net = *checked;
   return {"random_model", random_model, net.tensors[static_cast<std::size_t>(net.input)].shape,
           net.tensors[static_cast<std::size_t>(net.output)].shape};
 }
