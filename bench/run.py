@@ -36,6 +36,7 @@ import safetensors_io  # noqa: E402
 
 BUILD = os.environ.get("CNNGEN_BUILD", os.path.join(ROOT, "build"))  # the build tree to measure
 DATA = os.path.join(BUILD, "bench-data")
+os.environ.setdefault("CNNGEN", os.path.join(BUILD, "cnngen"))  # net_to_torch's cnngen: the same build
 OUT = os.path.join(ROOT, "docs", "performance")
 MODELS = [("lenet", [1, 64, 256]), ("alexnet", [1, 8]), ("vgg11", [1, 8]), ("resnet18", [1, 8])]
 ENGINES = ["cnngen", "torch", "onnxruntime", "openvino"]
@@ -61,9 +62,10 @@ def torch_model(net_path):
     return name, shape, net.eval()
 
 
-def prepare(model):
-    """Weights, ONNX export, cnngen library and its bench binary; returns facts about the model."""
-    net_path = os.path.join(ROOT, "examples", model, f"{model}.net")
+def prepare(model, net_path=None, cnngen_flags=()):
+    """Weights, ONNX export, cnngen library and its bench binary; returns facts about the model
+    (examples/MODEL/MODEL.net unless `net_path` is given; `cnngen_flags` are passed to cnngen)."""
+    net_path = net_path or os.path.join(ROOT, "examples", model, f"{model}.net")
     name, shape, net = torch_model(net_path)
     if model == "lenet":
         weights = os.path.join(ROOT, "examples", "lenet", "lenet.safetensors")
@@ -76,8 +78,8 @@ def prepare(model):
                       output_names=["output"], dynamic_axes={"input": {0: "n"}, "output": {0: "n"}})
     library = os.path.join(DATA, f"{model}.a")
     start = time.perf_counter()
-    subprocess.run([os.path.join(BUILD, "cnngen"), net_path, "--weights", weights, "-o", library],
-                   check=True, stderr=subprocess.DEVNULL)
+    subprocess.run([os.path.join(BUILD, "cnngen"), net_path, "--weights", weights, "-o", library,
+                    *cnngen_flags], check=True, stderr=subprocess.DEVNULL)
     compile_seconds = time.perf_counter() - start
     binary = os.path.join(DATA, f"{model}_bench")
     subprocess.run(["g++", "-O2", "-std=c++17", f"-I{DATA}", "-I/usr/include/halide14",

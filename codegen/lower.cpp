@@ -161,6 +161,12 @@ struct NodeLowering {
   LoweredLayer &layer;
 
   void operator()(const Conv2d &conv) const {
+    if (layer.weights.winograd) {
+      layer.winograd.emplace();
+      layer.func = lower_conv2d_winograd(conv, in[0], *layer.weights.winograd, layer.weights.bias, name,
+                                         *layer.winograd);
+      return;
+    }
     layer.func = lower_conv2d(conv, in[0], layer.weights, name, layer.padded);
   }
   void operator()(const Pool2d &pool) const { layer.func = lower_pool2d(pool, in[0], name); }
@@ -278,13 +284,25 @@ LoweredNetwork lower(const Network &network, const TensorFile *weights,
   std::map<const Node *, LayerWeights> layer_params;
   for (const Node &node : network.nodes) {
     if (folds.count(&node)) continue;  // its parameters live on in the producer's
-    if (auto found = producers.find(&node); found != producers.end()) {
-      std::vector<Parameter> params = fold_batch_norm(node, *found->second, *weights, folded);
-      layer_params[&node] = layer_weights(node, params, &folded, lowered.weight_arguments);
-      continue;
-    }
     std::vector<Parameter> params = parameters(node);
-    if (!params.empty()) layer_params[&node] = layer_weights(node, params, weights, lowered.weight_arguments);
+    const TensorFile *file = weights;
+    if (auto found = producers.find(&node); found != producers.end()) {
+      params = fold_batch_norm(node, *found->second, *weights, folded);
+      file = &folded;
+    }
+    if (params.empty()) continue;
+    LayerWeights &lw = layer_params[&node] = layer_weights(node, params, file, lowered.weight_arguments);
+    const Conv2d *conv = std::get_if<Conv2d>(&node.op);
+    const Shape &shape = network.tensors[static_cast<std::size_t>(node.output)].shape;
+    if (conv && file && batch_vector == 0 && use_winograd(*conv, shape, options.conv)) {
+      const Parameter &weight = params.front();  // weight before bias
+      const std::string symbol = parameter_symbol(node, weight) + suffix::winograd;
+      Halide::Buffer<float> transformed = winograd_weights(file->at(weight.name), symbol + suffix::data);
+      Halide::Var e("e"), f("f"), c("c"), k("k");
+      lw.winograd = Halide::Func(symbol);
+      const int block = winograd_weight_block(conv->out_channels);
+      (*lw.winograd)(e, f, c, k) = transformed(k % block, c, e, f, k / block);
+    }
   }
   Halide::Func last;
   lowered.layers = lower_nodes(network, input, layer_params, folds, weights != nullptr, "", last);

@@ -12,6 +12,7 @@
 
 #include "dsl/network.hpp"
 #include "codegen/lower_layers.hpp"
+#include "codegen/winograd.hpp"
 #include "dsl/safetensors.hpp"
 
 namespace cnngen {
@@ -24,6 +25,7 @@ struct LoweredLayer {
   Halide::Func input;                    // the Func of the tensor it reads (the first, for joins)
   std::vector<Halide::Func> internals;   // stages inside the layer that the schedule places
   std::optional<Halide::Func> padded;    // conv2d: its zero-padded input, when it has padding
+  std::optional<WinogradStages> winograd;  // conv2d computed by Winograd (winograd.hpp)
   /// conv2d, linear, and batch norm lowered unfolded (by role: γ, β, running mean and variance).
   /// A conv2d or linear with a folded batch norm holds the folded weight and bias (a bias even
   /// when the layer declares none).
@@ -54,6 +56,9 @@ struct LowerOptions {
   /// Let the schedules compute element-wise layers and residual adds in the epilogue of the
   /// convolution or linear layer before them (codegen/plan.hpp). Off: each is stored on its own.
   bool fuse_epilogues = true;
+  /// Which 3×3 convolutions Winograd computes (winograd.hpp). Only with embedded weights (it
+  /// transforms them at compile time) and without a batch-vectorized copy (small networks).
+  ConvAlgorithm conv = ConvAlgorithm::automatic;
 };
 
 /// A weight or bias passed at run time when the library is built without embedded weights.

@@ -28,6 +28,8 @@ struct LayerWeights {
   std::optional<Halide::Func> bias;
   std::optional<Halide::Func> running_mean;  // batch norm only
   std::optional<Halide::Func> running_var;   // batch norm only
+  /// A conv2d computed by Winograd (winograd.hpp): its weight transformed, (e, f, in, out).
+  std::optional<Halide::Func> winograd;
 };
 
 /// `padded` receives the zero-padded input stage when the convolution pads, for the schedule.

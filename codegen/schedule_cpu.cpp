@@ -93,12 +93,12 @@ void schedule_conv_vectorized(const LoweredLayer &layer, Func stored, const Shap
   Func conv = layer.func;
   Var x = stored.args()[0], y = stored.args()[1], c = stored.args()[2], n = stored.args()[3];
   Var co("co"), ci("ci"), xo("xo"), xi("xi"), yo("yo"), yi("yi");
-  // 24 of the 32 vector registers hold sums: 4 vectors of channels × 3 columns × 2 rows where the
-  // channels allow (each weight vector loaded serves 6 pixels, each input value 4 vectors),
-  // else 2 vectors × 6 columns, else 1 × 12.
+  // With AVX-512, 24 of the 32 vector registers hold sums: 4 vectors of channels × 3 columns ×
+  // 2 rows where the channels allow (each weight vector loaded serves 6 pixels, each input value
+  // 4 vectors), else 2 vectors × 6 columns, else 1 × 12. AVX2 has 16 registers: 12 sums, one row.
   int vectors = channels % (4 * context.vector) == 0 ? 4 : channels % (2 * context.vector) == 0 ? 2 : 1;
   int columns = vectors == 4 ? 3 : vectors == 2 ? 6 : 12;
-  int rows = vectors == 4 ? 2 : 1;
+  int rows = vectors == 4 && context.vector >= 16 ? 2 : 1;
   const int channel_tile = vectors * context.vector;
   int column_tile = std::min(width, columns);
   int row_tile = std::min(height, rows);
@@ -164,6 +164,83 @@ void schedule_conv_vectorized(const LoweredLayer &layer, Func stored, const Shap
     schedule_channels_innermost(*layer.padded, input_channels, context);
     bound_padded(*layer.padded, in_shape, op);
   }
+}
+
+/// A convolution computed by Winograd (winograd.hpp) and its fused epilogue `stored`, band by band
+/// of tile rows (a tile: 2×2 outputs). Per band: the input transform V of its tiles, all input
+/// channels; then per block of output channels (4 vectors), the 16 products M, each product (e, f)
+/// for all the band's tiles in register tiles of 4 vectors of channels × `group` tiles (28 of
+/// AVX-512's 32 registers; 4 × 3 of AVX2's 16), summed over the input channels: a transformed
+/// weight vector serves `group` tiles, a V value (broadcast) 4 vectors; and last the output
+/// transform, 2×2 pixels per tile. The block's transformed weights for one product (in × 64
+/// floats: 128 KB at 512 inputs) stay in L2 while the band's tiles stream past, so bands hold at
+/// least 28 tiles (or the whole image): all the weights (16 × in × out floats, 16.8 MB at
+/// 512 → 512) then come from L3 or memory once per 28 tiles, 2.3 bytes per vector multiply-add.
+/// V of a band takes 16 × in × tiles floats (917 KB for 512 channels and 28 tiles); working sets
+/// per loop level: docs/performance.md ("Winograd F(2×2, 3×3)").
+void schedule_conv_winograd(const LoweredLayer &layer, Func stored, const Shape &shape,
+                            const Context &context) {
+  const int channels = static_cast<int>(shape[0]), height = static_cast<int>(shape[1]),
+            width = static_cast<int>(shape[2]);
+  const int vectors = channels % (4 * context.vector) == 0 ? 4 : channels % (2 * context.vector) == 0 ? 2 : 1;
+  const int channel_tile = vectors * context.vector;
+  const int accumulators = context.vector >= 16 ? 28 : 12;
+  const int tiles_x = (width + 1) / 2, tiles_y = (height + 1) / 2;
+  // Tiles per register tile: a divisor of the row's tiles if one fills most registers, else the
+  // row's tiles rounded up to a multiple (the extra tiles read zeros past the input).
+  const int most = std::min(7, accumulators / vectors);
+  int group = divisor_at_most(tiles_x, most);
+  if (2 * group < most + 1) group = std::min(most, tiles_x);
+  const int rounded_tiles = (tiles_x + group - 1) / group * group;
+  const int band = std::min(tiles_y, (28 + tiles_x - 1) / tiles_x);  // tile rows per band
+  // Threads share the blocks of output channels where there are enough of them, else the bands.
+  const bool channel_threads = channels / channel_tile >= 4 || tiles_y <= band;
+  Var x = stored.args()[0], y = stored.args()[1], c = stored.args()[2], n = stored.args()[3];
+  Var co("co"), ci("ci"), xo("xo"), xi("xi"), yb("yb"), yr("yr"), yo("yo"), yi("yi"), ybn("ybn");
+  stored.compute_root();
+  bound_to_shape(stored, shape);
+  stored.reorder_storage(c, x, y, n)
+      .split(c, co, ci, channel_tile)
+      .split(x, xo, xi, 2, TailStrategy::GuardWithIf)
+      .split(y, yb, yr, 2 * band, TailStrategy::GuardWithIf)
+      .split(yr, yo, yi, 2)
+      .reorder(ci, xi, yi, xo, yo, co, yb, n)
+      .vectorize(ci, context.vector)
+      .unroll(ci)
+      .unroll(xi)
+      .unroll(yi)
+      .fuse(yb, n, ybn);
+  stored.parallel(channel_threads ? co : ybn);
+  Func product = layer.winograd->product, input = layer.winograd->input;
+  // The band's products for one block are stored (staged: 16 × 64 × tiles floats); each register
+  // tile is summed in a small stage of its own that LLVM keeps in registers, then copied there.
+  Func staged = product.in();
+  Var e = staged.args()[0], f = staged.args()[1], k = staged.args()[2], tx = staged.args()[3];
+  Var ty = staged.args()[4], txo("txo"), txi("txi");
+  staged.compute_at(stored, co)
+      .bound(e, 0, 4)
+      .bound(f, 0, 4)
+      .bound(tx, 0, rounded_tiles)
+      .reorder_storage(k, tx, ty, e, f)
+      .split(tx, txo, txi, group)
+      .reorder(k, txi, txo, ty, e, f)
+      .vectorize(k, context.vector)
+      .unroll(k)
+      .unroll(txi);
+  Var pk = product.args()[2], ptx = product.args()[3];
+  product.compute_at(staged, txo).reorder_storage(pk, ptx).vectorize(pk, context.vector).unroll(pk).unroll(ptx);
+  product.update().reorder(pk, ptx, rvars(product, 0)[0]).vectorize(pk, context.vector).unroll(pk).unroll(ptx);
+  Var ve = input.args()[0], vf = input.args()[1], vc = input.args()[2], vtx = input.args()[3],
+      vty = input.args()[4];
+  input.compute_at(stored, ybn)
+      .bound(ve, 0, 4)
+      .bound(vf, 0, 4)
+      .reorder_storage(vc, vtx, vty, ve, vf)
+      .reorder(vc, ve, vf, vtx, vty)
+      .vectorize(vc, context.vector, TailStrategy::GuardWithIf)
+      .unroll(ve)
+      .unroll(vf);
+  if (channel_threads) input.parallel(vty);
 }
 
 /// A linear layer (and its fused activation): tiles of output features, each computed for the
@@ -267,10 +344,11 @@ void schedule_root(LoweredLayer &layer, const Shape &shape, const Context &conte
 
 }  // namespace
 
-void schedule_cpu(LoweredNetwork &lowered, const Network &network, const Halide::Target &target) {
+void schedule_cpu(LoweredNetwork &lowered, const Network &network, const Halide::Target &target,
+                  const Network *whole) {
   Context context;
   context.vector = target.natural_vector_size(Halide::Float(32));
-  context.per_image_threads = is_small_network(network);
+  context.per_image_threads = is_small_network(whole ? *whole : network);
   std::vector<LoweredLayer> &layers = lowered.layers;
   const SchedulePlan plan = plan_schedule(network, layers, lowered.options.fuse_epilogues);
   for (std::size_t i = 0; i < layers.size(); ++i) {
@@ -292,6 +370,8 @@ void schedule_cpu(LoweredNetwork &lowered, const Network &network, const Halide:
     Func stored = fuse ? layers[static_cast<std::size_t>(entry.tail)].func : layer.func.in();
     if (std::holds_alternative<Linear>(layer.node->op)) {
       schedule_linear(layer, stored, static_cast<int>(shape[0]), context);
+    } else if (layer.winograd) {
+      schedule_conv_winograd(layer, stored, shape, context);
     } else if (shape[0] % context.vector == 0) {
       const Shape &in = network.tensors[static_cast<std::size_t>(layer.node->inputs[0])].shape;
       const LoweredLayer *pool = context.per_image_threads || entry.pool < 0

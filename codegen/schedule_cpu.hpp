@@ -12,7 +12,10 @@ namespace cnngen {
 /// inside the last stage of its fused chain, every other stage in full before its readers
 /// (compute_root), its images and channels spread over threads and its innermost dimension
 /// vectorized with the target's natural width. Reductions keep the vectorized dimension innermost
-/// so each step is a vector multiply-add.
-void schedule_cpu(LoweredNetwork &lowered, const Network &network, const Halide::Target &target);
+/// so each step is a vector multiply-add. When `network` is a part of a network (parts.hpp),
+/// `whole` is that network: its size, not the part's, decides whether images or rows share the
+/// threads, as it decided the batch-vectorized copy (batch_vector_width).
+void schedule_cpu(LoweredNetwork &lowered, const Network &network, const Halide::Target &target,
+                  const Network *whole = nullptr);
 
 }  // namespace cnngen

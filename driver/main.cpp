@@ -102,6 +102,9 @@ int compile(const Options &options, const std::vector<Halide::Target> &targets,
     int batch_vector = is_autoscheduler(options.schedule) ? 0 : batch_vector_width(network, target);
     LowerOptions lower_options;
     lower_options.fold_batch_norm = lower_options.fuse_epilogues = options.fuse;
+    // Winograd is scheduled for the CPU by cnngen's own schedule only.
+    const bool own_cpu_schedule = !is_autoscheduler(options.schedule) && !target.has_gpu_feature();
+    lower_options.conv = own_cpu_schedule ? options.conv : ConvAlgorithm::direct;
     LoweredNetwork lowered = lower(part, checked.weights ? &*checked.weights : nullptr, function_name,
                                    batch_vector, lower_options);
     if (is_autoscheduler(options.schedule)) {
@@ -109,7 +112,7 @@ int compile(const Options &options, const std::vector<Halide::Target> &targets,
     } else if (target.has_gpu_feature()) {
       schedule_gpu(lowered, part, target);
     } else {
-      schedule_cpu(lowered, part, target);
+      schedule_cpu(lowered, part, target, &network);
     }
     return lowered;
   };

@@ -34,6 +34,9 @@ constexpr const char *kUsage =
     "                 autoschedulers\n"
     "  --no-fuse      fold no batch norm into the layer before it and fuse no activation or\n"
     "                 residual add into a convolution's tiles (to measure what fusion gains)\n"
+    "  --conv=auto|direct|winograd   how 3×3 stride-1 convolutions are computed on the CPU: by\n"
+    "                 Winograd F(2×2, 3×3) where measured faster (default), never, or always\n"
+    "                 (Winograd needs embedded weights; other layers are always direct)\n"
     "  --layers-per-part N   compile a CPU network of 2N layers or more in parts of about N\n"
     "                 layers, each its own Halide pipeline (default: 20; 0: whole): Halide's\n"
     "                 compile time grows with depth × size, the parts' with their own\n"
@@ -123,6 +126,12 @@ std::optional<Options> parse_options(int argc, char **argv, std::ostream &out,
       if (options.schedule != "manual" && options.schedule != "adams2019" &&
           options.schedule != "mullapudi2016")
         return fail("--schedule takes manual, adams2019 or mullapudi2016, not '" + options.schedule + "'");
+    } else if (arg.substr(0, 7) == "--conv=") {
+      std::string_view algorithm = arg.substr(7);
+      if (algorithm == "auto") options.conv = ConvAlgorithm::automatic;
+      else if (algorithm == "direct") options.conv = ConvAlgorithm::direct;
+      else if (algorithm == "winograd") options.conv = ConvAlgorithm::winograd;
+      else return fail("--conv takes direct, winograd or auto, not '" + std::string(algorithm) + "'");
     } else if (arg.substr(0, 8) == "--color=") {
       std::string_view mode = arg.substr(8);
       if (mode == "auto") options.color = ColorMode::automatic;

@@ -6,6 +6,7 @@
 #include <ostream>
 #include <string>
 
+#include "codegen/conv_algorithm.hpp"
 #include "dsl/diagnostics.hpp"
 
 namespace cnngen {
@@ -25,6 +26,7 @@ struct Options {
   std::int64_t batch = 1;      // summary; compile: the batch the autoschedulers plan for
   std::string schedule = "manual";  // compile: manual, adams2019 or mullapudi2016
   bool fuse = true;            // compile: batch-norm folding and epilogue fusion (--no-fuse: off)
+  ConvAlgorithm conv = ConvAlgorithm::automatic;  // compile: --conv=direct|winograd|auto
   int layers_per_part = -1;    // compile: deep CPU networks in parts (codegen/parts.hpp); 0: whole; -1: default
   ColorMode color = ColorMode::automatic;
   DiagnosticsFormat diagnostics_format = DiagnosticsFormat::text;

@@ -91,7 +91,7 @@ std::vector<std::string> generated_names(const Node &node) {
   bool may_gain_bias = std::holds_alternative<Conv2d>(node.op) || std::holds_alternative<Linear>(node.op);
   if (may_gain_bias && parameter_names.size() == 1) parameter_names.push_back(symbol + "_bias");
   for (const std::string &name : parameter_names) {
-    for (const char *parameter_suffix : {"", suffix::data, suffix::packed})
+    for (const char *parameter_suffix : {"", suffix::data, suffix::packed, suffix::winograd})
       names.push_back(name + parameter_suffix);
   }
   return names;

@@ -155,8 +155,12 @@ inline constexpr const char *scale = "_scale";  // batch norm's per-channel fact
 inline constexpr const char *shift = "_shift";  // batch norm's per-channel offset
 inline constexpr const char *data = "_data";    // appended to a parameter's Func name
 inline constexpr const char *packed = "_packed";
+inline constexpr const char *winograd = "_winograd";  // a weight transformed for Winograd
+inline constexpr const char *winograd_input = "_winograd_input";      // Bᵀ d B
+inline constexpr const char *winograd_product = "_winograd_product";  // Σ_c U ⊙ V
 /// Stage suffixes: each also exists in the batched copy (symbol + kBatchedSuffix + suffix).
-inline constexpr const char *kStages[] = {"", reduction, padded, max, exp, sum, scale, shift};
+inline constexpr const char *kStages[] = {"", reduction, padded, max, exp, sum, scale, shift,
+                                          winograd_input, winograd_product};
 }  // namespace suffix
 
 /// The name of a parameter's Func: symbol_name(node) + "_" + the last part of its state_dict

@@ -79,7 +79,9 @@ void expect_matches_reference(const NumericsCase &c, const std::string &schedule
     SCOPED_TRACE(std::to_string(target.natural_vector_size(Halide::Float(32))) + "-float vectors");
     // The manual schedule of a small network also carries the batch-vectorized copy, which
     // batches of at least one vector of images take: 2 blocks + 1 image tests its shifted tail.
-    int batch_vector = schedule == "manual" ? batch_vector_width(*network, target) : 0;
+    // Winograd is lowered without it (lower()): forced, it is tested on the per-image schedule.
+    const bool winograd = options.conv == ConvAlgorithm::winograd;
+    int batch_vector = schedule == "manual" && !winograd ? batch_vector_width(*network, target) : 0;
     LoweredNetwork lowered = lower(*network, embedded ? &weights : nullptr, "t", batch_vector, options);
     if (schedule == "manual") schedule_cpu(lowered, *network, target);
     else autoschedule(lowered, *network, target, schedule, 3);
@@ -318,6 +320,72 @@ INSTANTIATE_TEST_SUITE_P(
                      "  branch {}\n"
                      "}\nrelu\nadaptiveavgpool2d(1)\nflatten\nlinear(10)"}),
     [](const ::testing::TestParamInfo<NumericsCase> &info) { return std::string(info.param.name); });
+
+// Winograd F(2×2, 3×3) (codegen/winograd.hpp) forced on every 3×3 stride-1 convolution: even and
+// odd output sizes (the last tiles overhang the output and read zeros past the input), padding 0, 1
+// and 2, few input channels (a partial vector in the input transform), output channels in blocks of
+// 16, 32 and 64, a folded batch norm and fused epilogues, a residual add, and bands of tile rows
+// (over 28 tiles) with the threads on the bands or on the blocks of output channels.
+class WinogradNumerics : public ::testing::TestWithParam<NumericsCase> {};
+
+TEST_P(WinogradNumerics, MatchesNaiveReference) {
+  LowerOptions options;
+  options.conv = ConvAlgorithm::winograd;
+  expect_matches_reference(GetParam(), "manual", options);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Layers, WinogradNumerics,
+    ::testing::Values(
+        NumericsCase{"even", "16x8x8", "conv2d(16, kernel=3, padding=1)"},
+        NumericsCase{"odd_sizes_relu", "24x7x9", "conv2d(32, kernel=3, padding=1)\nrelu"},
+        NumericsCase{"no_padding", "16x9x6", "conv2d(48, kernel=3)"},
+        NumericsCase{"padding_2", "16x5x5", "conv2d(16, kernel=3, padding=2)\nsigmoid"},
+        NumericsCase{"three_inputs", "3x10x10", "conv2d(16, kernel=3, padding=1)"},
+        // Not a multiple of 16 outputs: direct (a forced Winograd read past its last weight block).
+        NumericsCase{"seventeen_outputs", "16x6x6", "conv2d(17, kernel=3, padding=1)"},
+        NumericsCase{"folded_batchnorm", "32x6x10",
+                     "conv2d(64, kernel=3, padding=1, bias=false)\nbatchnorm2d\nrelu"},
+        NumericsCase{"residual", "32x8x8",
+                     "add {\n  branch {\n    conv2d a(32, kernel=3, padding=1)\n    relu\n"
+                     "    conv2d b(32, kernel=3, padding=1)\n  }\n  branch {}\n}\nrelu"},
+        NumericsCase{"bands_threads_on_bands", "16x30x6", "conv2d(32, kernel=3, padding=1)\nrelu"},
+        NumericsCase{"bands_threads_on_channels", "64x21x15",
+                     "conv2d(256, kernel=3, padding=1)\nmaxpool2d(2)"}),
+    [](const ::testing::TestParamInfo<NumericsCase> &info) { return std::string(info.param.name); });
+
+// Where the automatic choice (the default) puts Winograd: 3×3 stride-1 convolutions of at least 64
+// input and output channels, with embedded weights, in networks without a batch-vectorized copy.
+TEST(Winograd, ChosenWhereMeasuredFaster) {
+  auto network = check_source(
+      "model t\ninput 64x12x12\n"
+      "conv2d(64, kernel=3, padding=1)\nrelu\n"            // 0: Winograd
+      "conv2d(32, kernel=3, padding=1)\n"                  // 2: 32 outputs: direct
+      "conv2d(64, kernel=3, padding=1)\n"                  // 3: 32 inputs: direct
+      "conv2d(64, kernel=3, padding=1, stride=2)\n"        // 4: stride 2: direct
+      "conv2d(64, kernel=1)\n"                             // 5: 1×1: direct
+      "conv2d(64, kernel=3, padding=2, dilation=2)\n"      // 6: dilated: direct
+      "conv2d(80, kernel=3, padding=1)\n");                // 7: 80 = 5 × 16: Winograd
+  ASSERT_TRUE(network);
+  std::mt19937 rng(1);
+  TensorFile weights = random_weights(*network, rng);
+  auto winograd_layers = [&](const TensorFile *w, int batch_vector, ConvAlgorithm conv) {
+    LowerOptions options;
+    options.conv = conv;
+    LoweredNetwork lowered = lower(*network, w, "t", batch_vector, options);
+    std::vector<std::size_t> out;
+    for (std::size_t i = 0; i < lowered.layers.size(); ++i) {
+      if (lowered.layers[i].winograd) out.push_back(i);
+    }
+    return out;
+  };
+  using Layers = std::vector<std::size_t>;
+  EXPECT_EQ(winograd_layers(&weights, 0, ConvAlgorithm::automatic), (Layers{0, 7}));
+  EXPECT_EQ(winograd_layers(&weights, 0, ConvAlgorithm::winograd), (Layers{0, 2, 3, 7}));
+  EXPECT_EQ(winograd_layers(&weights, 0, ConvAlgorithm::direct), Layers{});
+  EXPECT_EQ(winograd_layers(nullptr, 0, ConvAlgorithm::winograd), Layers{}) << "weights as arguments";
+  EXPECT_EQ(winograd_layers(&weights, 16, ConvAlgorithm::winograd), Layers{}) << "batch-vectorized";
+}
 
 }  // namespace
 }  // namespace cnngen::testing

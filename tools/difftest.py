@@ -56,6 +56,11 @@ VARIANTS = {  # name: (target, weights embedded, further cnngen options)
     "opencl": ("host-opencl", True, []),
     # Cut into parts wherever codegen/parts.hpp may cut (off by default: a variant more per model).
     "parts": ("host", False, ["--layers-per-part", "1"]),
+    # No Winograd (codegen/winograd.hpp) where the default would take it.
+    "direct": ("host", True, ["--conv=direct"]),
+    # Every 3×3 stride-1 convolution by Winograd (codegen/winograd.hpp), on both vector widths.
+    "winograd": ("host", True, ["--conv=winograd"]),
+    "winograd-avx2": ("x86-64-linux-avx2", True, ["--conv=winograd"]),
 }
 DEFAULT_VARIANTS = "host,host-args,avx2,opencl"
 COMPILE_TIMEOUT, RUN_TIMEOUT = 600, 300

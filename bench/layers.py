@@ -1,0 +1,108 @@
+#!/usr/bin/python3
+"""Per-layer benchmark: every distinct convolution of AlexNet, VGG-11 and torchvision's ResNet-18,
+each compiled alone (convolution + ReLU, embedded random weights) and timed in one run against the
+same layer in PyTorch, ONNX Runtime and OpenVINO, with its rate in GFLOP/s and in % of the
+machine's peak (measured by the same run).
+
+  /usr/bin/python3 bench/layers.py [--batch 1] [--rounds 2] [--seconds 1] [--only vgg11]
+                                  [--engines cnngen,torch] [-- CNNGEN FLAGS...]
+
+CNNGEN_BUILD=DIR measures another build tree than build/. Flags after `--` go to cnngen (for
+example `-- --conv=direct`). Prints the table; writes nothing outside the build tree.
+"""
+import argparse
+import os
+import subprocess
+
+import run
+
+# (network, layer, input channels, height, width, output channels, kernel, stride, padding,
+#  how many times the network has this layer)
+LAYERS = [
+    ("alexnet", "conv1", 1, 224, 224, 96, 11, 4, 1, 1),
+    ("alexnet", "conv2", 96, 26, 26, 256, 5, 1, 2, 1),
+    ("alexnet", "conv3", 256, 12, 12, 384, 3, 1, 1, 1),
+    ("alexnet", "conv4", 384, 12, 12, 384, 3, 1, 1, 1),
+    ("alexnet", "conv5", 384, 12, 12, 256, 3, 1, 1, 1),
+    ("vgg11", "conv1", 1, 224, 224, 64, 3, 1, 1, 1),
+    ("vgg11", "conv2", 64, 112, 112, 128, 3, 1, 1, 1),
+    ("vgg11", "conv3", 128, 56, 56, 256, 3, 1, 1, 1),
+    ("vgg11", "conv4", 256, 56, 56, 256, 3, 1, 1, 1),
+    ("vgg11", "conv5", 256, 28, 28, 512, 3, 1, 1, 1),
+    ("vgg11", "conv6", 512, 28, 28, 512, 3, 1, 1, 1),
+    ("vgg11", "conv7-8", 512, 14, 14, 512, 3, 1, 1, 2),
+    ("resnet18", "conv1", 3, 224, 224, 64, 7, 2, 3, 1),
+    ("resnet18", "layer1", 64, 56, 56, 64, 3, 1, 1, 4),
+    ("resnet18", "layer2.0.conv1", 64, 56, 56, 128, 3, 2, 1, 1),
+    ("resnet18", "layer2.0.downsample", 64, 56, 56, 128, 1, 2, 0, 1),
+    ("resnet18", "layer2", 128, 28, 28, 128, 3, 1, 1, 3),
+    ("resnet18", "layer3.0.conv1", 128, 28, 28, 256, 3, 2, 1, 1),
+    ("resnet18", "layer3.0.downsample", 128, 28, 28, 256, 1, 2, 0, 1),
+    ("resnet18", "layer3", 256, 14, 14, 256, 3, 1, 1, 3),
+    ("resnet18", "layer4.0.conv1", 256, 14, 14, 512, 3, 2, 1, 1),
+    ("resnet18", "layer4.0.downsample", 256, 14, 14, 512, 1, 2, 0, 1),
+    ("resnet18", "layer4", 512, 7, 7, 512, 3, 1, 1, 3),
+]
+
+
+def write_net(directory, network, layer, c, h, w, out, k, s, p):
+    name = f"{network}_{layer}".replace(".", "_").replace("-", "_")
+    path = os.path.join(directory, f"{name}.net")
+    with open(path, "w") as f:
+        f.write(f"# {network} {layer}, alone (bench/layers.py)\nmodel {name}\ninput {c}x{h}x{w}\n"
+                f"conv2d({out}, kernel={k}, stride={s}, padding={p})\nrelu\n")
+    return name, path
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=1.0)
+    parser.add_argument("--only", help="comma-separated networks or network:layer names")
+    parser.add_argument("--engines", default=",".join(run.ENGINES))
+    parser.add_argument("cnngen_flags", nargs="*")
+    args = parser.parse_args()
+    directory = os.path.join(run.DATA, "layers")
+    os.makedirs(directory, exist_ok=True)
+    wanted = args.only.split(",") if args.only else None
+    layers = [spec for spec in LAYERS
+              if not wanted or spec[0] in wanted or f"{spec[0]}:{spec[1]}" in wanted]
+    engines = [e for e in args.engines.split(",") if run.available(e)]
+    peak = run.run_json([os.path.join(run.BUILD, "bench", "peak_flops")])
+    facts = {}
+    for spec in layers:
+        name, path = write_net(directory, *spec[:9])
+        facts[spec] = run.prepare(name, path, args.cnngen_flags)
+    samples = {}
+    for round_index in range(args.rounds):
+        for spec in layers:
+            order = engines[round_index % len(engines):] + engines[:round_index % len(engines)]
+            for engine in order:
+                seconds = run.measure(engine, facts[spec], args.batch, args.seconds)["seconds"]
+                samples.setdefault((spec, engine), []).append(seconds)
+    lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+    cpu = next((line.split(":", 1)[1].strip() for line in lscpu.splitlines()
+                if line.startswith("Model name")), "unknown CPU")
+    print(f"\n{cpu}, {peak['threads']} threads: peak {peak['peak_gflops_all']} GFLOP/s "
+          f"({peak['peak_gflops_1']} on one); batch {args.batch}; cnngen {' '.join(args.cnngen_flags)}")
+    print(f"{'layer':28} {'in → out':>22} {'k/s':>5} {'×':>2} {'cnngen ms':>10} {'GFLOP/s':>8} "
+          f"{'% peak':>6}" + "".join(f" {'× ' + e:>13}" for e in engines[1:]))
+    totals = {e: 0.0 for e in engines}
+    for spec in layers:
+        network, layer, c, h, w, out, k, s, p, count = spec
+        times = {e: sorted(samples[(spec, e)])[len(samples[(spec, e)]) // 2] for e in engines}
+        for e in engines:
+            totals[e] += count * times[e]
+        gflops = facts[spec]["flop_per_image"] * args.batch / times["cnngen"] / 1e9
+        shape = f"{c}×{h}×{w} → {out}"
+        line = (f"{network + ' ' + layer:28} {shape:>22} {f'{k}/{s}':>5} {count:>2} "
+                f"{times['cnngen'] * 1e3:>10.3f} {gflops:>8.1f} {100 * gflops / peak['peak_gflops_all']:>6.1f}")
+        line += "".join(f" {times[e] / times['cnngen']:>13.2f}" for e in engines[1:])
+        print(line)
+    print(f"{'all layers, weighted by count':28} {'':>22} {'':>5} {'':>2} {totals['cnngen'] * 1e3:>10.3f} "
+          f"{'':>8} {'':>6}" + "".join(f" {totals[e] / totals['cnngen']:>13.2f}" for e in engines[1:]))
+
+
+if __name__ == "__main__":
+    main()
