@@ -293,15 +293,9 @@ LoweredNetwork lower(const Network &network, const TensorFile *weights,
     if (params.empty()) continue;
     LayerWeights &lw = layer_params[&node] = layer_weights(node, params, file, lowered.weight_arguments);
     const Conv2d *conv = std::get_if<Conv2d>(&node.op);
-    const Shape &shape = network.tensors[static_cast<std::size_t>(node.output)].shape;
-    if (conv && file && batch_vector == 0 && use_winograd(*conv, shape, options.conv)) {
+    if (conv && file && batch_vector == 0 && use_winograd(*conv, options.conv)) {
       const Parameter &weight = params.front();  // weight before bias
-      const std::string symbol = parameter_symbol(node, weight) + suffix::winograd;
-      Halide::Buffer<float> transformed = winograd_weights(file->at(weight.name), symbol + suffix::data);
-      Halide::Var e("e"), f("f"), c("c"), k("k");
-      lw.winograd = Halide::Func(symbol);
-      const int block = winograd_weight_block(conv->out_channels);
-      (*lw.winograd)(e, f, c, k) = transformed(k % block, c, e, f, k / block);
+      lw.winograd = winograd_weights(file->at(weight.name), parameter_symbol(node, weight) + suffix::winograd);
     }
   }
   Halide::Func last;

@@ -82,6 +82,12 @@ void schedule_channels_innermost(Func func, int channels, const Context &context
   }
 }
 
+/// Vectors of output channels in a convolution's register tile: 4 where the channels allow, else
+/// 2, else 1.
+int channel_vectors(int channels, const Context &context) {
+  return channels % (4 * context.vector) == 0 ? 4 : channels % (2 * context.vector) == 0 ? 2 : 1;
+}
+
 /// A convolution whose output channels fill whole vectors: `stored` (the fused activation, or a
 /// wrapper of the convolution) is tiled into vectors of channels × a few columns, and the
 /// convolution is computed per tile in registers.
@@ -96,7 +102,7 @@ void schedule_conv_vectorized(const LoweredLayer &layer, Func stored, const Shap
   // With AVX-512, 24 of the 32 vector registers hold sums: 4 vectors of channels × 3 columns ×
   // 2 rows where the channels allow (each weight vector loaded serves 6 pixels, each input value
   // 4 vectors), else 2 vectors × 6 columns, else 1 × 12. AVX2 has 16 registers: 12 sums, one row.
-  int vectors = channels % (4 * context.vector) == 0 ? 4 : channels % (2 * context.vector) == 0 ? 2 : 1;
+  const int vectors = channel_vectors(channels, context);
   int columns = vectors == 4 ? 3 : vectors == 2 ? 6 : 12;
   int rows = vectors == 4 && context.vector >= 16 ? 2 : 1;
   const int channel_tile = vectors * context.vector;
@@ -182,7 +188,7 @@ void schedule_conv_winograd(const LoweredLayer &layer, Func stored, const Shape 
                             const Context &context) {
   const int channels = static_cast<int>(shape[0]), height = static_cast<int>(shape[1]),
             width = static_cast<int>(shape[2]);
-  const int vectors = channels % (4 * context.vector) == 0 ? 4 : channels % (2 * context.vector) == 0 ? 2 : 1;
+  const int vectors = channel_vectors(channels, context);
   const int channel_tile = vectors * context.vector;
   const int accumulators = context.vector >= 16 ? 28 : 12;
   const int tiles_x = (width + 1) / 2, tiles_y = (height + 1) / 2;

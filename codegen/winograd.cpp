@@ -31,20 +31,18 @@ bool winograd_computes(const Conv2d &conv) {
          conv.dilation.h == 1 && conv.dilation.w == 1 && conv.groups == 1;
 }
 
-bool use_winograd(const Conv2d &conv, const Shape &output, ConvAlgorithm algorithm) {
-  // Its weights come in blocks of 16 output channels or more (winograd_weight_block), and its
+bool use_winograd(const Conv2d &conv, ConvAlgorithm algorithm) {
+  // Its weights come in blocks of 16 output channels or more (winograd_weights), and its
   // schedule vectorizes across them (17 outputs read past the last block: found by difftest).
   if (algorithm == ConvAlgorithm::direct || !winograd_computes(conv) || conv.out_channels % 16 != 0) return false;
   if (algorithm == ConvAlgorithm::winograd) return true;
-  return conv.in_channels >= 64 && conv.out_channels >= 64 && output.size() == 3;
+  return conv.in_channels >= 64 && conv.out_channels >= 64;
 }
 
-int winograd_weight_block(int outputs) { return outputs % 64 == 0 ? 64 : outputs % 32 == 0 ? 32 : 16; }
-
-Halide::Buffer<float> winograd_weights(const WeightTensor &weight, const std::string &name) {
+Func winograd_weights(const WeightTensor &weight, const std::string &name) {
   const int outputs = static_cast<int>(weight.shape.at(0)), inputs = static_cast<int>(weight.shape.at(1));
-  const int block = winograd_weight_block(outputs);
-  Halide::Buffer<float> buffer(block, inputs, 4, 4, outputs / block, name);
+  const int block = outputs % 64 == 0 ? 64 : outputs % 32 == 0 ? 32 : 16;
+  Halide::Buffer<float> buffer(block, inputs, 4, 4, outputs / block, name + suffix::data);
   for (int k = 0; k < outputs; ++k) {
     for (int c = 0; c < inputs; ++c) {
       const float *g = &weight.data[(static_cast<std::size_t>(k) * inputs + c) * 9];  // g[ky][kx]
@@ -60,7 +58,10 @@ Halide::Buffer<float> winograd_weights(const WeightTensor &weight, const std::st
       }
     }
   }
-  return buffer;
+  Var e("e"), f("f"), c("c"), k("k");
+  Func transformed(name);
+  transformed(e, f, c, k) = buffer(k % block, c, e, f, k / block);
+  return transformed;
 }
 
 Func lower_conv2d_winograd(const Conv2d &conv, const Value &in, const Func &transformed,

@@ -31,24 +31,19 @@ struct WinogradStages {
 /// one group. (The output then needs no other condition: tiles past the edge read zeros.)
 bool winograd_computes(const Conv2d &conv);
 
-/// Whether `algorithm` puts `conv`, producing `output` (C, H, W), on the Winograd path: for
-/// `winograd` wherever it computes the layer and the output channels are a multiple of 16, never
-/// for `direct`, and for `automatic` where it was measured faster (docs/performance.md): at least
-/// 64 input and output channels.
-bool use_winograd(const Conv2d &conv, const Shape &output, ConvAlgorithm algorithm);
-
-/// The output channels of one block of winograd_weights(): 64, else 32, else 16 (a divisor of
-/// `outputs`, which use_winograd() makes a multiple of 16).
-int winograd_weight_block(int outputs);
+/// Whether `algorithm` puts `conv` on the Winograd path: for `winograd` wherever it computes the
+/// layer and the output channels are a multiple of 16, never for `direct`, and for `automatic`
+/// where it was measured faster (docs/performance.md): at least 64 input and output channels.
+bool use_winograd(const Conv2d &conv, ConvAlgorithm algorithm);
 
 /// U = G g Gᵀ for every output channel k and input channel c of PyTorch's (out, in, 3, 3) weight,
-/// computed in double precision, as a buffer (k % block, c, e, f, k / block): each block of output
-/// channels (winograd_weight_block) contiguous for each product (e, f), output channel innermost,
-/// so that a register tile streams one sequential run.
-Halide::Buffer<float> winograd_weights(const WeightTensor &weight, const std::string &name);
+/// computed in double precision and embedded as the Func `name` over (e, f, c, k). Its buffer
+/// holds blocks of 64 output channels (else 32, else 16), each block contiguous for each product
+/// (e, f) with the output channel innermost, so that a register tile streams one sequential run.
+Halide::Func winograd_weights(const WeightTensor &weight, const std::string &name);
 
-/// The convolution `conv` of `in` with the transformed weights `transformed` ((e, f, c, k), as
-/// winograd_weights() makes them) and `bias` (k); fills `stages`.
+/// The convolution `conv` of `in` with the transformed weights `transformed` (winograd_weights())
+/// and `bias` (k); fills `stages`.
 Halide::Func lower_conv2d_winograd(const Conv2d &conv, const Value &in, const Halide::Func &transformed,
                                    const std::optional<Halide::Func> &bias, const std::string &name,
                                    WinogradStages &stages);

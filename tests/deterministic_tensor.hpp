@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "dsl/network.hpp"
+#include "dsl/safetensors.hpp"
 
 namespace cnngen::testing {
 
@@ -64,6 +65,15 @@ inline std::vector<float> deterministic_named_parameter(const Parameter &paramet
     return values;
   }
   return deterministic_parameter(parameter.shape, seed);
+}
+
+/// Every parameter of `network` filled by deterministic_named_parameter(), as embedded weights.
+inline TensorFile deterministic_weights(const Network &network) {
+  TensorFile weights;
+  for (const Node &node : network.nodes) {
+    for (const Parameter &p : parameters(node)) weights[p.name] = {p.shape, deterministic_named_parameter(p)};
+  }
+  return weights;
 }
 
 }  // namespace cnngen::testing

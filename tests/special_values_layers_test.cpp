@@ -26,14 +26,6 @@ std::vector<SpecialGolden> layer_goldens() {
   return read_special_goldens("golden/special_values_layers.txt");
 }
 
-TensorFile deterministic_weights(const Network &network) {
-  TensorFile weights;
-  for (const Node &node : network.nodes) {
-    for (const Parameter &p : parameters(node)) weights[p.name] = {p.shape, deterministic_named_parameter(p)};
-  }
-  return weights;
-}
-
 
 class SpecialValues : public ::testing::TestWithParam<SpecialGolden> {};
 

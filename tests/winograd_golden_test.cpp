@@ -28,11 +28,7 @@ TEST_P(WinogradGolden, EmbeddedWeightsMatchPyTorch) {
   const int batch = static_cast<int>(golden.size() / static_cast<std::size_t>(element_count(out_shape)));
   ASSERT_GT(batch, 0);
 
-  // The weights the golden tests pass as arguments, embedded.
-  TensorFile weights;
-  for (const Node &node : network->nodes) {
-    for (const Parameter &p : parameters(node)) weights[p.name] = {p.shape, deterministic_named_parameter(p)};
-  }
+  const TensorFile weights = deterministic_weights(*network);  // the golden tests' arguments, embedded
   const Halide::Target target = cpu_test_targets().front();
   LoweredNetwork lowered = lower(*network, &weights, model, batch_vector_width(*network, target));
   int winograd_layers = 0;
