@@ -40,6 +40,7 @@ TEST(BigNetGolden, MatchesPyTorch) {
 #ifdef CNNGEN_GPU_LIBRARY
 TEST(BigNetGolden, LibraryCarriesGpuCode) {
   expect_library_holds(CNNGEN_GPU_LIBRARY, CNNGEN_GPU_CODE_MARK);
+  expect_kernels_synchronize_rarely(CNNGEN_GPU_LIBRARY);
 }
 #endif
 

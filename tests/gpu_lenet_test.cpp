@@ -64,6 +64,7 @@ TEST(GpuLenet, WithoutADeviceReturnsAnError) {
 
 TEST(GpuLenet, LibraryCarriesGpuCode) {
   expect_library_holds(CNNGEN_GPU_LIBRARY, CNNGEN_GPU_CODE_MARK);
+  expect_kernels_synchronize_rarely(CNNGEN_GPU_LIBRARY);
 }
 
 }  // namespace
