@@ -2,7 +2,9 @@
 """Per-layer benchmark: every distinct convolution of AlexNet, VGG-11 and torchvision's ResNet-18,
 each compiled alone (convolution + ReLU, embedded random weights) and timed in one run against the
 same layer in PyTorch, ONNX Runtime and OpenVINO, with its rate in GFLOP/s and in % of the
-machine's peak (measured by the same run).
+machine's peak (measured by the same run); then their fully connected layers (linear + ReLU), with
+the rate at which each streams its weights in GB/s and in % of the machine's read bandwidth (the
+same run's plain read loop, bench/peak_flops.cpp) — at batch 1 these layers are bound by that read.
 
   /usr/bin/python3 bench/layers.py [--batch 1] [--rounds 2] [--seconds 1] [--only vgg11]
                                   [--engines cnngen,torch] [-- CNNGEN FLAGS...]
@@ -44,14 +46,52 @@ LAYERS = [
     ("resnet18", "layer4", 512, 7, 7, 512, 3, 1, 1, 3),
 ]
 
+# (network, layer, inputs, outputs): the fully connected layers whose weights outgrow the caches,
+# and ResNet-18's classifier.
+FC_LAYERS = [
+    ("alexnet", "fc1", 6400, 4096),
+    ("alexnet", "fc2", 4096, 4096),
+    ("vgg11", "fc1", 25088, 4096),
+    ("vgg11", "fc2", 4096, 4096),
+    ("resnet18", "fc", 512, 1000),
+]
 
-def write_net(directory, network, layer, c, h, w, out, k, s, p):
+
+def write_layer_net(directory, network, layer, input_shape, body):
     name = f"{network}_{layer}".replace(".", "_").replace("-", "_")
     path = os.path.join(directory, f"{name}.net")
     with open(path, "w") as f:
-        f.write(f"# {network} {layer}, alone (bench/layers.py)\nmodel {name}\ninput {c}x{h}x{w}\n"
-                f"conv2d({out}, kernel={k}, stride={s}, padding={p})\nrelu\n")
+        f.write(f"# {network} {layer}, alone (bench/layers.py)\nmodel {name}\ninput {input_shape}\n{body}relu\n")
     return name, path
+
+
+def write_net(directory, network, layer, c, h, w, out, k, s, p):
+    return write_layer_net(directory, network, layer, f"{c}x{h}x{w}",
+                           f"conv2d({out}, kernel={k}, stride={s}, padding={p})\n")
+
+
+def write_fc_net(directory, network, layer, inputs, outputs):
+    return write_layer_net(directory, network, layer, f"{inputs}x1x1", f"flatten\nlinear({outputs})\n")
+
+
+def print_convolutions(layers, samples, facts, engines, batch, ceiling):
+    """The convolutions' table: median times, GFLOP/s, % of `ceiling`, the other engines' ratios."""
+    print(f"{'layer':28} {'in → out':>22} {'k/s':>5} {'×':>2} {'cnngen ms':>10} {'GFLOP/s':>8} "
+          f"{'% peak':>6}" + "".join(f" {'× ' + e:>13}" for e in engines[1:]))
+    totals = {e: 0.0 for e in engines}
+    for spec in layers:
+        network, layer, c, h, w, out, k, s, p, count = spec
+        times = {e: sorted(samples[(spec, e)])[len(samples[(spec, e)]) // 2] for e in engines}
+        for e in engines:
+            totals[e] += count * times[e]
+        gflops = facts[spec]["flop_per_image"] * batch / times["cnngen"] / 1e9
+        shape = f"{c}×{h}×{w} → {out}"
+        line = (f"{network + ' ' + layer:28} {shape:>22} {f'{k}/{s}':>5} {count:>2} "
+                f"{times['cnngen'] * 1e3:>10.3f} {gflops:>8.1f} {100 * gflops / ceiling:>6.1f}")
+        line += "".join(f" {times[e] / times['cnngen']:>13.2f}" for e in engines[1:])
+        print(line)
+    print(f"{'all layers, weighted by count':28} {'':>22} {'':>5} {'':>2} {totals['cnngen'] * 1e3:>10.3f} "
+          f"{'':>8} {'':>6}" + "".join(f" {totals[e] / totals['cnngen']:>13.2f}" for e in engines[1:]))
 
 
 def main():
@@ -66,17 +106,23 @@ def main():
     directory = os.path.join(run.DATA, "layers")
     os.makedirs(directory, exist_ok=True)
     wanted = args.only.split(",") if args.only else None
-    layers = [spec for spec in LAYERS
-              if not wanted or spec[0] in wanted or f"{spec[0]}:{spec[1]}" in wanted]
+    def chosen(specs):
+        return [spec for spec in specs if not wanted or spec[0] in wanted or f"{spec[0]}:{spec[1]}" in wanted]
+    layers, fc_layers = chosen(LAYERS), chosen(FC_LAYERS)
     engines = [e for e in args.engines.split(",") if run.available(e)]
     peak = run.run_json([os.path.join(run.BUILD, "bench", "peak_flops")])
     facts = {}
     for spec in layers:
         name, path = write_net(directory, *spec[:9])
         facts[spec] = run.prepare(name, path, args.cnngen_flags)
+    for spec in fc_layers:
+        facts[spec] = run.prepare(*write_fc_net(directory, *spec), args.cnngen_flags)
     samples = {}
+    read_gbs = [peak["read_gbs_all"]]
     for round_index in range(args.rounds):
-        for spec in layers:
+        if fc_layers:  # sampled beside the layers that it bounds: a shared machine's varies by 1.5×
+            read_gbs.append(run.run_json([os.path.join(run.BUILD, "bench", "peak_flops"), "--read"])["read_gbs_all"])
+        for spec in layers + fc_layers:
             order = engines[round_index % len(engines):] + engines[:round_index % len(engines)]
             for engine in order:
                 seconds = run.measure(engine, facts[spec], args.batch, args.seconds)["seconds"]
@@ -84,24 +130,27 @@ def main():
     lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
     cpu = next((line.split(":", 1)[1].strip() for line in lscpu.splitlines()
                 if line.startswith("Model name")), "unknown CPU")
+    # An AVX2 library is measured against the AVX2 peak (the same FMA loop on 8-float vectors).
+    avx2 = any("avx2" in flag and "avx512" not in flag for flag in args.cnngen_flags)
+    ceiling = peak["peak_gflops_avx2_all"] if avx2 else peak["peak_gflops_all"]
     print(f"\n{cpu}, {peak['threads']} threads: peak {peak['peak_gflops_all']} GFLOP/s "
+          f"(AVX2 {peak['peak_gflops_avx2_all']}; % peak below is of {ceiling}) "
           f"({peak['peak_gflops_1']} on one); batch {args.batch}; cnngen {' '.join(args.cnngen_flags)}")
-    print(f"{'layer':28} {'in → out':>22} {'k/s':>5} {'×':>2} {'cnngen ms':>10} {'GFLOP/s':>8} "
-          f"{'% peak':>6}" + "".join(f" {'× ' + e:>13}" for e in engines[1:]))
-    totals = {e: 0.0 for e in engines}
-    for spec in layers:
-        network, layer, c, h, w, out, k, s, p, count = spec
-        times = {e: sorted(samples[(spec, e)])[len(samples[(spec, e)]) // 2] for e in engines}
-        for e in engines:
-            totals[e] += count * times[e]
-        gflops = facts[spec]["flop_per_image"] * args.batch / times["cnngen"] / 1e9
-        shape = f"{c}×{h}×{w} → {out}"
-        line = (f"{network + ' ' + layer:28} {shape:>22} {f'{k}/{s}':>5} {count:>2} "
-                f"{times['cnngen'] * 1e3:>10.3f} {gflops:>8.1f} {100 * gflops / peak['peak_gflops_all']:>6.1f}")
-        line += "".join(f" {times[e] / times['cnngen']:>13.2f}" for e in engines[1:])
-        print(line)
-    print(f"{'all layers, weighted by count':28} {'':>22} {'':>5} {'':>2} {totals['cnngen'] * 1e3:>10.3f} "
-          f"{'':>8} {'':>6}" + "".join(f" {totals[e] / totals['cnngen']:>13.2f}" for e in engines[1:]))
+    if layers:
+        print_convolutions(layers, samples, facts, engines, args.batch, ceiling)
+    if fc_layers:
+        print(f"\nread bandwidth {max(read_gbs)} GB/s on {peak['threads']} threads: the best of a plain read loop "
+              f"sampled {len(read_gbs)} times ({', '.join(map(str, read_gbs))}); each layer's best time")
+        print(f"{'layer':28} {'in → out':>22} {'weights MB':>10} {'cnngen ms':>10} {'GB/s':>8} {'% read':>6}"
+              + "".join(f" {'× ' + e:>13}" for e in engines[1:]))
+    for spec in fc_layers:
+        network, layer, inputs, outputs = spec
+        times = {e: min(samples[(spec, e)]) for e in engines}  # best against best: both bound by the same memory
+        megabytes = inputs * outputs * 4 / 1e6
+        gbs = megabytes / 1e3 / times["cnngen"]  # the weights are read once per call, whatever the batch
+        line = (f"{network + ' ' + layer:28} {f'{inputs} → {outputs}':>22} {megabytes:>10.1f} "
+                f"{times['cnngen'] * 1e3:>10.3f} {gbs:>8.1f} {100 * gbs / max(read_gbs):>6.1f}")
+        print(line + "".join(f" {times[e] / times['cnngen']:>13.2f}" for e in engines[1:]))
 
 
 if __name__ == "__main__":
