@@ -101,8 +101,13 @@ void schedule_conv_vectorized(const LoweredLayer &layer, Func stored, const Shap
   Var co("co"), ci("ci"), xo("xo"), xi("xi"), yo("yo"), yi("yi");
   // With AVX-512, 24 of the 32 vector registers hold sums: 4 vectors of channels × 3 columns ×
   // 2 rows where the channels allow (each weight vector loaded serves 6 pixels, each input value
-  // 4 vectors), else 2 vectors × 6 columns, else 1 × 12. AVX2 has 16 registers: 12 sums, one row.
-  const int vectors = channel_vectors(channels, context);
+  // 4 vectors), else 2 vectors × 6 columns, else 1 × 12. AVX2 has 16 registers: 12 sums in one
+  // row, at most 2 vectors × 6 columns, so that the 2 weight vectors and the broadcast input fit
+  // beside them (15 registers). 4 vectors × 3 columns needed 17: a spill and sums moved between
+  // registers in every tap, 29–31% of the AVX2 peak on VGG-11's and AlexNet's layers against
+  // 47–77% with 2 × 6 (docs/performance.md).
+  int vectors = channel_vectors(channels, context);
+  if (context.vector < 16) vectors = std::min(vectors, 2);
   int columns = vectors == 4 ? 3 : vectors == 2 ? 6 : 12;
   int rows = vectors == 4 && context.vector >= 16 ? 2 : 1;
   const int channel_tile = vectors * context.vector;
