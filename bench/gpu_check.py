@@ -4,11 +4,11 @@ their CPU builds (same deterministic weights and inputs, 1e-4 relative) and agai
 eager on the same GPU, printed as one table. Exits 1 when an output differs.
 
   gpu_check.py [BUILD_DIR] [--models a,b] [--torch-device cpu] [--no-cpu-build]
-PyTorch computes in float32 as cnngen does: its default TF32 convolutions on NVIDIA GPUs (10-bit
-mantissas) are turned off, since they differ from float32 by 1e-3 to 1e-1 on these networks (seen on
-an H200). --no-cpu-build skips the CPU builds (a GPU machine's CPU can be slow enough to dominate
-the check).
-The last two make a dry run here possible: runners built for OpenCL (PoCL) against PyTorch on the CPU.
+--models and --torch-device cpu make a dry run here possible: runners built for OpenCL (PoCL)
+against PyTorch on the CPU. --no-cpu-build skips the CPU builds (a GPU machine's CPU can be slow
+enough to dominate the check). PyTorch computes in float32 as cnngen does: its default TF32
+convolutions on NVIDIA GPUs (10-bit mantissas) are turned off, since they differ from float32 by
+1e-3 to 1e-1 on these networks (seen on an H200).
 
 PyTorch is timed two ways: as cnngen is called (input on the host, copied in, output copied back)
 and with its tensors already on the GPU. Ratios are PyTorch's host-to-host time over cnngen's."""

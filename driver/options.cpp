@@ -2,6 +2,8 @@
 #include "driver/options.hpp"
 
 #include <cctype>
+#include <initializer_list>
+#include <utility>
 #include <string_view>
 
 namespace cnngen {
@@ -46,6 +48,24 @@ constexpr const char *kUsage =
     "                 (docs/diagnostics.md); -Werror makes warnings errors, -Wno-error undoes it\n"
     "Exit status: 0 success, 1 error in the model, weights or output path, 2 bad command line,\n"
     "3 internal error (a bug in cnngen).\n";
+
+/// Sets `out` to the value of the keyword `value` among `choices` and returns "", or returns
+/// "OPTION takes A, B or C, not 'VALUE'" (the keywords in the order given) and leaves `out` alone.
+template <typename T>
+std::string choose(std::string_view option, std::string_view value,
+                   std::initializer_list<std::pair<const char *, T>> choices, T &out) {
+  std::string names;
+  std::size_t listed = 0;
+  for (const auto &[name, result] : choices) {
+    if (value == name) {
+      out = result;
+      return "";
+    }
+    names += (listed == 0 ? "" : listed + 1 == choices.size() ? " or " : ", ") + std::string(name);
+    ++listed;
+  }
+  return std::string(option) + " takes " + names + ", not '" + std::string(value) + "'";
+}
 
 bool is_c_identifier(std::string_view name) {
   if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
@@ -127,22 +147,22 @@ std::optional<Options> parse_options(int argc, char **argv, std::ostream &out,
           options.schedule != "mullapudi2016")
         return fail("--schedule takes manual, adams2019 or mullapudi2016, not '" + options.schedule + "'");
     } else if (arg.substr(0, 7) == "--conv=") {
-      std::string_view algorithm = arg.substr(7);
-      if (algorithm == "auto") options.conv = ConvAlgorithm::automatic;
-      else if (algorithm == "direct") options.conv = ConvAlgorithm::direct;
-      else if (algorithm == "winograd") options.conv = ConvAlgorithm::winograd;
-      else return fail("--conv takes direct, winograd or auto, not '" + std::string(algorithm) + "'");
+      std::string problem = choose("--conv", arg.substr(7),
+                                   {{"direct", ConvAlgorithm::direct}, {"winograd", ConvAlgorithm::winograd},
+                                    {"auto", ConvAlgorithm::automatic}},
+                                   options.conv);
+      if (!problem.empty()) return fail(problem);
     } else if (arg.substr(0, 8) == "--color=") {
-      std::string_view mode = arg.substr(8);
-      if (mode == "auto") options.color = ColorMode::automatic;
-      else if (mode == "always") options.color = ColorMode::always;
-      else if (mode == "never") options.color = ColorMode::never;
-      else return fail("--color takes auto, always or never, not '" + std::string(mode) + "'");
+      std::string problem = choose("--color", arg.substr(8),
+                                   {{"auto", ColorMode::automatic}, {"always", ColorMode::always},
+                                    {"never", ColorMode::never}},
+                                   options.color);
+      if (!problem.empty()) return fail(problem);
     } else if (arg.substr(0, 21) == "--diagnostics-format=") {
-      std::string_view format = arg.substr(21);
-      if (format == "text") options.diagnostics_format = DiagnosticsFormat::text;
-      else if (format == "json") options.diagnostics_format = DiagnosticsFormat::json;
-      else return fail("--diagnostics-format takes text or json, not '" + std::string(format) + "'");
+      std::string problem = choose("--diagnostics-format", arg.substr(21),
+                                   {{"text", DiagnosticsFormat::text}, {"json", DiagnosticsFormat::json}},
+                                   options.diagnostics_format);
+      if (!problem.empty()) return fail(problem);
     } else if (arg.substr(0, 2) == "-W") {
       std::string problem = apply_warning_switch(arg.substr(2), options.warnings);
       if (!problem.empty()) return fail(problem);

@@ -26,6 +26,9 @@ struct NumericsCase {
 
 std::ostream &operator<<(std::ostream &out, const NumericsCase &c) { return out << c.name; }
 
+/// The test name a parameterized case gets: the case's own name.
+std::string case_name(const ::testing::TestParamInfo<NumericsCase> &info) { return info.param.name; }
+
 std::vector<float> random_values(std::size_t count, float scale, std::mt19937 &rng) {
   std::uniform_real_distribution<float> uniform(-scale, scale);
   std::vector<float> values(count);
@@ -319,7 +322,7 @@ INSTANTIATE_TEST_SUITE_P(
                      "  }\n"
                      "  branch {}\n"
                      "}\nrelu\nadaptiveavgpool2d(1)\nflatten\nlinear(10)"}),
-    [](const ::testing::TestParamInfo<NumericsCase> &info) { return std::string(info.param.name); });
+    case_name);
 
 // Winograd F(2×2, 3×3) (codegen/winograd.hpp) forced on every 3×3 stride-1 convolution: even and
 // odd output sizes (the last tiles overhang the output and read zeros past the input), padding 0, 1
@@ -352,7 +355,7 @@ INSTANTIATE_TEST_SUITE_P(
         NumericsCase{"bands_threads_on_bands", "16x30x6", "conv2d(32, kernel=3, padding=1)\nrelu"},
         NumericsCase{"bands_threads_on_channels", "64x21x15",
                      "conv2d(256, kernel=3, padding=1)\nmaxpool2d(2)"}),
-    [](const ::testing::TestParamInfo<NumericsCase> &info) { return std::string(info.param.name); });
+    case_name);
 
 // Where the automatic choice (the default) puts Winograd: 3×3 stride-1 convolutions of at least 64
 // input and output channels, with embedded weights, in networks without a batch-vectorized copy.
