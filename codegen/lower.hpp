@@ -59,6 +59,10 @@ struct LowerOptions {
   /// Which 3×3 convolutions Winograd computes (winograd.hpp). Only with embedded weights (it
   /// transforms them at compile time) and without a batch-vectorized copy (small networks).
   ConvAlgorithm conv = ConvAlgorithm::automatic;
+  /// Lower each concatenation as one update per input writing its channel slice (lower_concat),
+  /// for cnngen's own per-image CPU schedule, which computes a branch's last convolution straight
+  /// into its slice. Off: one select over the inputs (the batched copy always takes this form).
+  bool concat_slices = false;
 };
 
 /// A weight or bias passed at run time when the library is built without embedded weights.

@@ -248,14 +248,28 @@ Func lower_add(const std::vector<Value> &inputs, const std::string &name) {
   return out;
 }
 
-Func lower_concat(const std::vector<Value> &inputs, const std::string &name) {
+Func lower_concat(const std::vector<Value> &inputs, const std::string &name, bool slices) {
   std::vector<Var> args = inputs.at(0).func.args();
   const std::size_t channel = channel_dimension(inputs[0]);
   Var c = args[channel];
-  // Input j at c − offset_j, its channel clamped so that bounds inference asks each input only
-  // for its own channels; the selects pick the input whose slice holds c.
   std::vector<std::int64_t> offsets{0};
   for (const Value &input : inputs) offsets.push_back(offsets.back() + input.shape[0]);
+  Func out(name);
+  if (slices) {
+    // Input j's channels r (a reduction variable standing bare on the left, so the schedule may
+    // vectorize and parallelize it) land at r; it reads them at r − offset_j.
+    out(args) = Halide::undef<float>();
+    for (std::size_t j = 0; j < inputs.size(); ++j) {
+      RDom r(i32(offsets[j]), i32(inputs[j].shape[0]), name + suffix::reduction + std::to_string(j));
+      std::vector<Expr> left(args.begin(), args.end()), right(args.begin(), args.end());
+      left[channel] = r;
+      right[channel] = r - i32(offsets[j]);
+      out(left) = inputs[j].func(right);
+    }
+    return out;
+  }
+  // Input j at c − offset_j, its channel clamped so that bounds inference asks each input only
+  // for its own channels; the selects pick the input whose slice holds c.
   auto slice = [&](std::size_t j) {
     std::vector<Expr> at(args.begin(), args.end());
     at[channel] = Halide::clamp(c - i32(offsets[j]), 0, i32(inputs[j].shape[0] - 1));
@@ -263,7 +277,6 @@ Func lower_concat(const std::vector<Value> &inputs, const std::string &name) {
   };
   Expr value = slice(inputs.size() - 1);
   for (std::size_t j = inputs.size() - 1; j-- > 0;) value = Halide::select(c < i32(offsets[j + 1]), slice(j), value);
-  Func out(name);
   out(args) = value;
   return out;
 }

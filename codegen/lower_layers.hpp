@@ -59,6 +59,9 @@ Halide::Func lower_linear(const Linear &linear, const Value &in, const LayerWeig
 /// The element-wise sum of `inputs` (all of one shape), in their order.
 Halide::Func lower_add(const std::vector<Value> &inputs, const std::string &name);
 /// `inputs` stacked along the channels in order: channel c reads input j at c − (channels before j).
-Halide::Func lower_concat(const std::vector<Value> &inputs, const std::string &name);
+/// With `slices`, an undefined pure definition and one update per input, each writing the input's
+/// own channel slice over a reduction domain (so that a schedule can compute an input's tiles
+/// straight into its slice); else one pure definition that selects the input holding c.
+Halide::Func lower_concat(const std::vector<Value> &inputs, const std::string &name, bool slices);
 
 }  // namespace cnngen

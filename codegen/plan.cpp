@@ -108,10 +108,16 @@ SchedulePlan plan_schedule(const Network &network, const std::vector<LoweredLaye
       fused.head = static_cast<int>(i);
       fused.tail = last;
     }
-    if (std::holds_alternative<Conv2d>(layers[i].node->op)) {
-      const NodePlan &tail = plan.nodes[static_cast<std::size_t>(last)];
-      const int reader = tail.readers == 1 ? only_reader[static_cast<std::size_t>(last)] : -1;
-      if (reader >= 0 && is_tiling_pool(*layers[static_cast<std::size_t>(reader)].node)) entry.pool = reader;
+    const NodePlan &tail = plan.nodes[static_cast<std::size_t>(last)];
+    const int reader = tail.readers == 1 ? only_reader[static_cast<std::size_t>(last)] : -1;
+    if (reader < 0) continue;
+    const Node &read_by = *layers[static_cast<std::size_t>(reader)].node;
+    if (std::holds_alternative<Conv2d>(layers[i].node->op) && is_tiling_pool(read_by)) entry.pool = reader;
+    if (fuse_epilogues && std::holds_alternative<Concat>(read_by.op)) {
+      entry.concat = reader;
+      for (std::size_t j = 0; j < read_by.inputs.size(); ++j) {
+        if (plan.source[static_cast<std::size_t>(read_by.inputs[j])] == last) entry.concat_input = static_cast<int>(j);
+      }
     }
   }
   return plan;

@@ -20,8 +20,12 @@
 //   padding; the tail is then computed row by row inside the pooling's rows.
 // - Every other stage with a Func (pooling, adaptive pooling, unfolded batch norm, activations,
 //   add, concat, softmax) is stored whole (compute_root) by a generic schedule; flatten is inlined.
-//   Concat is stored once; its inputs are stored by their own stages (a copy, not yet written in
-//   place).
+//   Concat is stored once.
+// - concat_slice: a head whose chain's tail has exactly one reader, a concatenation (that reads it
+//   once): the CPU schedule may compute the head's tiles inside the concatenation's update for
+//   that input, writing them straight into the input's channel slice (the tail is then inlined
+//   and never stored on its own). Other inputs of a concatenation are copied into it. Not with
+//   `fuse_epilogues` off.
 #pragma once
 
 #include <vector>
@@ -45,6 +49,8 @@ struct NodePlan {
   std::vector<int> chain;  // head: the stages after it in its chain, in order (the tail last)
   int readers = 0;         // stages (and the network's output) reading this stage's Func
   int pool = -1;           // head of a conv2d: the tiling pooling that alone reads its tail
+  int concat = -1;         // head: the concatenation that alone reads its tail (see above)
+  int concat_input = -1;   // ... and which of its inputs the tail is
 };
 
 struct SchedulePlan {

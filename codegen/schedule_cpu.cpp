@@ -6,7 +6,9 @@
 // accumulates into a register tile of output channels × columns, as Halide's apps/conv_layer does.
 // A convolution or linear layer fuses the element-wise chain the plan gives it (plan.hpp: batch
 // norm, activations, a residual add): the layer is computed tile by tile inside the loops of the
-// chain's last stage and never stored whole.
+// chain's last stage and never stored whole. A convolution chain that only a concatenation reads
+// is computed tile by tile inside the concatenation's update for that input, straight into the
+// input's channel slice (Slice).
 #include "codegen/schedule_cpu.hpp"
 
 #include <map>
@@ -88,17 +90,16 @@ int channel_vectors(int channels, const Context &context) {
   return channels % (4 * context.vector) == 0 ? 4 : channels % (2 * context.vector) == 0 ? 2 : 1;
 }
 
-/// A convolution whose output channels fill whole vectors: `stored` (the fused activation, or a
-/// wrapper of the convolution) is tiled into vectors of channels × a few columns, and the
-/// convolution is computed per tile in registers.
-void schedule_conv_vectorized(const LoweredLayer &layer, Func stored, const Shape &shape,
-                              const Shape &in_shape, const Context &context, const LoweredLayer *pool) {
-  const int input_channels = static_cast<int>(in_shape[0]);
-  const int channels = static_cast<int>(shape[0]), height = static_cast<int>(shape[1]),
-            width = static_cast<int>(shape[2]);
-  Func conv = layer.func;
-  Var x = stored.args()[0], y = stored.args()[1], c = stored.args()[2], n = stored.args()[3];
-  Var co("co"), ci("ci"), xo("xo"), xi("xi"), yo("yo"), yi("yi");
+/// A convolution's register tile: output channels (whole vectors) × columns × rows.
+struct ConvTile {
+  int channels, columns, rows;
+};
+
+/// The register tile of a convolution with `channels` outputs (a multiple of the vector) over
+/// height × width pixels. Tiles at the right and bottom edges are shifted inwards (recomputing a
+/// few pixels); with `exact` (a tile written into a concatenation's slice, an update stage where
+/// no tile may be shifted) the columns and rows divide the width and height instead.
+ConvTile conv_tile(int channels, int height, int width, const Context &context, bool exact) {
   // With AVX-512, 24 of the 32 vector registers hold sums: 4 vectors of channels × 3 columns ×
   // 2 rows where the channels allow (each weight vector loaded serves 6 pixels, each input value
   // 4 vectors), else 2 vectors × 6 columns, else 1 × 12. AVX2 has 16 registers: 12 sums in one
@@ -108,11 +109,44 @@ void schedule_conv_vectorized(const LoweredLayer &layer, Func stored, const Shap
   // 47–77% with 2 × 6 (docs/performance.md).
   int vectors = channel_vectors(channels, context);
   if (context.vector < 16) vectors = std::min(vectors, 2);
-  int columns = vectors == 4 ? 3 : vectors == 2 ? 6 : 12;
-  int rows = vectors == 4 && context.vector >= 16 ? 2 : 1;
-  const int channel_tile = vectors * context.vector;
-  int column_tile = std::min(width, columns);
-  int row_tile = std::min(height, rows);
+  const int columns = vectors == 4 ? 3 : vectors == 2 ? 6 : 12;
+  const int rows = vectors == 4 && context.vector >= 16 ? 2 : 1;
+  if (exact) return {vectors * context.vector, divisor_at_most(width, columns), divisor_at_most(height, rows)};
+  return {vectors * context.vector, std::min(width, columns), std::min(height, rows)};
+}
+
+/// A concatenation's update that stores one input's channels: the input's head is computed tile by
+/// tile inside it (plan.hpp), its chain inlined, and no copy of the input is stored.
+struct Slice {
+  Func concat;
+  int update;  // the update definition (stage update + 1) that writes the input's channels
+};
+
+/// A convolution whose output channels fill whole vectors: `stored` (the fused activation, or a
+/// wrapper of the convolution) is tiled into vectors of channels × a few columns, and the
+/// convolution is computed per tile in registers. With `slice`, the tiles are those of the
+/// concatenation's update instead, which writes them straight into the slice (and `stored`, the
+/// chain's tail, is inlined into it).
+void schedule_conv_vectorized(const LoweredLayer &layer, Func stored, const Shape &shape,
+                              const Shape &in_shape, const Context &context, const LoweredLayer *pool,
+                              const Slice *slice) {
+  const int input_channels = static_cast<int>(in_shape[0]);
+  const int channels = static_cast<int>(shape[0]), height = static_cast<int>(shape[1]),
+            width = static_cast<int>(shape[2]);
+  Func conv = layer.func;
+  Func owner = slice ? slice->concat : stored;  // the Func whose stage holds the tiles
+  Halide::Stage stage = slice ? owner.update(slice->update) : Halide::Stage(stored);
+  Var x = owner.args()[0], y = owner.args()[1], n = owner.args()[3];
+  // The channels: the slice's reduction variable (bare on the left of its update), or a Var.
+  VarOrRVar c = slice ? VarOrRVar(rvars(slice->concat, slice->update)[0]) : VarOrRVar(stored.args()[2]);
+  VarOrRVar co = slice ? VarOrRVar(RVar("co")) : VarOrRVar(Var("co"));
+  VarOrRVar ci = slice ? VarOrRVar(RVar("ci")) : VarOrRVar(Var("ci"));
+  // Halide 14 places a Func computed at a loop by the loop's name alone (a LoopLevel's stage index
+  // fails its own check): each slice's column loop gets a name of its own.
+  Var xo(slice ? "xo_slice" + std::to_string(slice->update) : "xo"), xi("xi"), yo("yo"), yi("yi");
+  const ConvTile tile = conv_tile(channels, height, width, context, slice != nullptr);
+  const int channel_tile = tile.channels;
+  int column_tile = tile.columns, row_tile = tile.rows;
   if (pool) {
     // Computed row by row inside the pooling that alone reads it: the full-size output of the
     // convolution is never written to memory, only the rows one pooled row needs. Tiles shifted
@@ -122,12 +156,12 @@ void schedule_conv_vectorized(const LoweredLayer &layer, Func stored, const Shap
     column_tile = static_cast<int>(std::min<std::int64_t>(column_tile, pooled_width * op.kernel.w));
     if (op.kernel.h % row_tile != 0) row_tile = 1;
     stored.compute_at(pool->func, Var(pool->func.name() + "_yn"));
-  } else {
+  } else if (!slice) {
     stored.compute_root();
     bound_to_shape(stored, shape);
   }
-  stored.reorder_storage(c, x, y, n)
-      .split(c, co, ci, channel_tile)
+  if (!slice) stored.reorder_storage(stored.args()[2], x, y, n);  // a concatenation stores itself
+  stage.split(c, co, ci, channel_tile)
       .split(x, xo, xi, column_tile)
       .split(y, yo, yi, row_tile)
       .reorder(ci, xi, yi, xo, co, yo, n)
@@ -139,15 +173,15 @@ void schedule_conv_vectorized(const LoweredLayer &layer, Func stored, const Shap
   if (pool) {
     // The pooling's rows run in parallel.
   } else if (context.per_image_threads) {
-    stored.parallel(Var("yn"), height, TailStrategy::GuardWithIf);
+    stage.parallel(Var("yn"), height, TailStrategy::GuardWithIf);
   } else {
-    stored.parallel(Var("yn"));
+    stage.parallel(Var("yn"));
   }
   std::vector<RVar> r = rvars(conv, 0);  // kx, ky, ci
   Var cx = conv.args()[0], cy = conv.args()[1], cc = conv.args()[2], cn = conv.args()[3];
   // The tile's accumulators are stored channel-innermost too: each vector is one register, with
   // no shuffles between the tile and the registers (8-10x faster than the default x-innermost).
-  conv.compute_at(stored, xo).reorder_storage(cc, cx, cy, cn).vectorize(cc, context.vector)
+  conv.compute_at(owner, xo).reorder_storage(cc, cx, cy, cn).vectorize(cc, context.vector)
       .unroll(cc).unroll(cx).unroll(cy);
   conv.update()
       .reorder(cc, cx, cy, r[0], r[1], r[2], cn)
@@ -332,14 +366,47 @@ void schedule_conv_columns(LoweredLayer &layer, Func stored, const Shape &shape,
   if (!layer.weights_embedded) layer.weights.weight.compute_root();
 }
 
+/// A concatenation lowered as one update per input (lower_concat with slices), stored whole with
+/// the channels innermost: the updates in `written` are its inputs' heads' tiles (Slice); every
+/// other update copies its input into its slice, row by row in parallel, vectorized across the
+/// slice's channels.
+void schedule_concat(Func concat, const Shape &shape, const Context &context, const std::vector<bool> &written) {
+  std::vector<Var> args = concat.args();
+  concat.compute_root();
+  bound_to_shape(concat, shape);
+  if (shape.size() == 3) concat.reorder_storage(args[2], args[0], args[1], args[3]);
+  for (int j = 0; j < concat.num_update_definitions(); ++j) {
+    if (written[static_cast<std::size_t>(j)]) continue;
+    Halide::Stage copy = concat.update(j);
+    RVar r = rvars(concat, j)[0];
+    if (shape.size() == 3) {
+      copy.reorder(r, args[0], args[1], args[3]);
+      Var rows(concat.name() + "_yn" + std::to_string(j));
+      if (context.per_image_threads) copy.parallel(args[3]);
+      else copy.fuse(args[1], args[3], rows).parallel(rows);
+    } else {
+      copy.reorder(r, args.back()).parallel(args.back());
+    }
+    copy.vectorize(r, context.vector, TailStrategy::GuardWithIf);
+  }
+}
+
 /// The stage of a root layer (see plan.hpp): stored whole with the channels innermost where they
-/// fill vectors, else the generic schedule.
-void schedule_root(LoweredLayer &layer, const Shape &shape, const Context &context) {
+/// fill vectors, else the generic schedule. `written`: for a concatenation, which of its updates
+/// a head writes (Slice).
+void schedule_root(LoweredLayer &layer, const Shape &shape, const Context &context,
+                   const std::vector<bool> &written) {
   auto store = [&](const auto &op) {
     // A softmax's internals are computed per channel row of the generic schedule's loops.
     if constexpr (std::is_same_v<std::decay_t<decltype(op)>, Softmax>) {
       schedule_generic(layer.func, static_cast<int>(shape.back()), context);
       return;
+    }
+    if constexpr (std::is_same_v<std::decay_t<decltype(op)>, Concat>) {
+      if (layer.func.num_update_definitions() > 0) {
+        schedule_concat(layer.func, shape, context, written);
+        return;
+      }
     }
     // Constant bounds: the region of a stage then never depends on its readers' symbolic ones, which
     // otherwise nest through every stage of a deep network (MobileNetV2 compiled in 16 minutes).
@@ -353,6 +420,37 @@ void schedule_root(LoweredLayer &layer, const Shape &shape, const Context &conte
   visit_operation(layer.node->op, RootStage{"CPU", *layer.node, store});
 }
 
+/// The heads (by index) whose tiles the CPU schedule writes straight into a concatenation's slice:
+/// those the plan offers (NodePlan::concat) that schedule_conv_vectorized computes, not by
+/// Winograd, and whose tiles that divide the image (an update's tiles cannot be shifted inwards) are
+/// at least half as large as the shifted ones. `written` gets, for each concatenation, which of its
+/// updates a head writes.
+std::map<std::size_t, Slice> choose_slices(const Network &network, const std::vector<LoweredLayer> &layers,
+                                           const SchedulePlan &plan, const Context &context,
+                                           std::map<int, std::vector<bool>> &written) {
+  std::map<std::size_t, Slice> slices;
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    const NodePlan &entry = plan[i];
+    if (entry.role != NodePlan::Role::head || entry.concat < 0) continue;
+    const LoweredLayer &concat = layers[static_cast<std::size_t>(entry.concat)];
+    const Shape &shape = network.tensors[static_cast<std::size_t>(layers[i].node->output)].shape;
+    if (concat.func.num_update_definitions() == 0 || !std::holds_alternative<Conv2d>(layers[i].node->op) ||
+        layers[i].winograd || shape[0] % context.vector != 0) {
+      continue;
+    }
+    const int channels = static_cast<int>(shape[0]), height = static_cast<int>(shape[1]),
+              width = static_cast<int>(shape[2]);
+    const ConvTile exact = conv_tile(channels, height, width, context, true);
+    const ConvTile shifted = conv_tile(channels, height, width, context, false);
+    if (2 * exact.columns * exact.rows < shifted.columns * shifted.rows) continue;
+    slices[i] = Slice{concat.func, entry.concat_input};
+    std::vector<bool> &flags = written[entry.concat];
+    flags.resize(concat.node->inputs.size());
+    flags[static_cast<std::size_t>(entry.concat_input)] = true;
+  }
+  return slices;
+}
+
 }  // namespace
 
 void schedule_cpu(LoweredNetwork &lowered, const Network &network, const Halide::Target &target,
@@ -362,6 +460,8 @@ void schedule_cpu(LoweredNetwork &lowered, const Network &network, const Halide:
   context.per_image_threads = is_small_network(whole ? *whole : network);
   std::vector<LoweredLayer> &layers = lowered.layers;
   const SchedulePlan plan = plan_schedule(network, layers, lowered.options.fuse_epilogues);
+  std::map<int, std::vector<bool>> written;
+  const std::map<std::size_t, Slice> slices = choose_slices(network, layers, plan, context, written);
   for (std::size_t i = 0; i < layers.size(); ++i) {
     LoweredLayer &layer = layers[i];
     // A batch norm's per-channel scale and shift, cheap and read by every element: once per call.
@@ -369,7 +469,9 @@ void schedule_cpu(LoweredNetwork &lowered, const Network &network, const Halide:
     const NodePlan &entry = plan[i];
     const Shape &shape = network.tensors[static_cast<std::size_t>(layer.node->output)].shape;
     if (entry.role == NodePlan::Role::root) {
-      schedule_root(layer, shape, context);
+      std::vector<bool> flags = written[static_cast<int>(i)];
+      flags.resize(layer.node->inputs.size());
+      schedule_root(layer, shape, context, flags);
       for (Func &internal : layer.internals) {
         internal.compute_at(layer.func, shape.size() == 3 ? Var(layer.func.name() + "_cn")
                                                           : layer.func.args().back());
@@ -378,7 +480,11 @@ void schedule_cpu(LoweredNetwork &lowered, const Network &network, const Halide:
     }
     if (entry.role != NodePlan::Role::head) continue;  // inlined, or stored by its head
     const bool fuse = plan.fuses(i);
-    Func stored = fuse ? layers[static_cast<std::size_t>(entry.tail)].func : layer.func.in();
+    const auto slice = slices.find(i);
+    // Stored by its tail, or a wrapper of itself; into a slice, neither: the slice's update reads
+    // the tail (or the layer) inlined.
+    Func stored = fuse ? layers[static_cast<std::size_t>(entry.tail)].func
+                       : slice != slices.end() ? layer.func : layer.func.in();
     if (std::holds_alternative<Linear>(layer.node->op)) {
       schedule_linear(layer, stored, static_cast<int>(shape[0]), context);
     } else if (layer.winograd) {
@@ -388,7 +494,8 @@ void schedule_cpu(LoweredNetwork &lowered, const Network &network, const Halide:
       const LoweredLayer *pool = context.per_image_threads || entry.pool < 0
                                      ? nullptr
                                      : &layers[static_cast<std::size_t>(entry.pool)];
-      schedule_conv_vectorized(layer, stored, shape, in, context, pool);
+      schedule_conv_vectorized(layer, stored, shape, in, context, pool,
+                               slice != slices.end() ? &slice->second : nullptr);
     } else if (fuse) {
       schedule_conv_columns(layer, stored, shape, context);
     } else {

@@ -2,7 +2,9 @@
 // over a grid of configurations (non-square kernels, padding, stride, dilation, groups, ceil_mode,
 // adaptive windows, joins) and batch sizes 1 and 3, with weights both embedded and passed as
 // arguments (batch norm folded into the layer before it and not).
+#include <fstream>
 #include <random>
+#include <sstream>
 
 #include <gtest/gtest.h>
 
@@ -85,7 +87,10 @@ void expect_matches_reference(const NumericsCase &c, const std::string &schedule
     // Winograd is lowered without it (lower()): forced, it is tested on the per-image schedule.
     const bool winograd = options.conv == ConvAlgorithm::winograd;
     int batch_vector = schedule == "manual" && !winograd ? batch_vector_width(*network, target) : 0;
-    LoweredNetwork lowered = lower(*network, embedded ? &weights : nullptr, "t", batch_vector, options);
+    // As the driver lowers for cnngen's own CPU schedule: concatenations in slices.
+    LowerOptions lower_options = options;
+    lower_options.concat_slices = schedule == "manual";
+    LoweredNetwork lowered = lower(*network, embedded ? &weights : nullptr, "t", batch_vector, lower_options);
     if (schedule == "manual") schedule_cpu(lowered, *network, target);
     else autoschedule(lowered, *network, target, schedule, 3);
     Halide::Pipeline pipeline(lowered.output);
@@ -304,6 +309,31 @@ INSTANTIATE_TEST_SUITE_P(
                      "  branch {\n    conv2d a(8, kernel=1)\n    relu\n  }\n"
                      "  branch {\n    maxpool2d(3, stride=1, padding=1)\n    conv2d b(8, kernel=1)\n  }\n"
                      "}\nconv2d(8, kernel=3, padding=1)"},
+        // Branches whose last convolution writes its tiles straight into its slice (channels in
+        // whole vectors, tiles dividing the image), beside copied ones: a pooling, the input.
+        NumericsCase{"concat_written_in_place", "8x6x6",
+                     "concat {\n"
+                     "  branch {\n    conv2d a(16, kernel=1)\n    relu\n  }\n"
+                     "  branch { conv2d b(32, kernel=3, padding=1) }\n"
+                     "  branch {\n    maxpool2d(3, stride=1, padding=1)\n    conv2d c(16, kernel=1)\n  }\n"
+                     "  branch {}\n"
+                     "}\nconv2d(16, kernel=3, padding=1)"},
+        // 7 columns: no tile of 6 divides them (copied); a tile of 12 shrinks to the 7 (in place).
+        NumericsCase{"concat_in_place_and_copied", "8x5x7",
+                     "concat {\n"
+                     "  branch {\n    conv2d a(32, kernel=3, padding=1)\n    relu\n  }\n"
+                     "  branch { conv2d b(16, kernel=1, bias=false) }\n"
+                     "}"},
+        // DenseNet's dense block: each concatenation the input of the next.
+        NumericsCase{"concat_dense_block", "16x6x6",
+                     "concat {\n"
+                     "  branch {}\n"
+                     "  branch {\n    batchnorm2d bn1\n    relu\n    conv2d conv1(16, kernel=3, padding=1)\n  }\n"
+                     "}\n"
+                     "concat {\n"
+                     "  branch {}\n"
+                     "  branch {\n    batchnorm2d bn2\n    relu\n    conv2d conv2(16, kernel=3, padding=1)\n  }\n"
+                     "}"},
         NumericsCase{"add_conv_bn_branch_and_empty", "4x6x6",
                      "add {\n"
                      "  branch {\n    conv2d conv(4, kernel=3, padding=1, bias=false)\n    batchnorm2d bn\n  }\n"
@@ -359,6 +389,40 @@ INSTANTIATE_TEST_SUITE_P(
 
 // Where the automatic choice (the default) puts Winograd: 3×3 stride-1 convolutions of at least 64
 // input and output channels, with embedded weights, in networks without a batch-vectorized copy.
+// With concatenations in slices, a branch's chain (here conv2d a, relu) is computed in the
+// concatenation's update and never stored on its own; lowered as one select, it is stored and
+// copied (the check can fail).
+TEST(ConcatSlices, BranchesAreWrittenStraightIntoTheirSlices) {
+  auto network = check_source("model t\ninput 8x6x6\n"
+                              "concat {\n"
+                              "  branch {\n    conv2d a(16, kernel=1)\n    relu\n  }\n"
+                              "  branch {}\n"
+                              "}\n");
+  ASSERT_TRUE(network);
+  std::mt19937 rng(3);
+  TensorFile weights = random_weights(*network, rng);
+  auto stored = [&](bool slices) {
+    LowerOptions options;
+    options.concat_slices = slices;
+    LoweredNetwork lowered = lower(*network, &weights, "t", 0, options);
+    Halide::Target target = cpu_test_targets().front();
+    schedule_cpu(lowered, *network, target);
+    std::string relu;
+    for (const LoweredLayer &layer : lowered.layers) {
+      if (std::holds_alternative<Activation>(layer.node->op)) relu = layer.func.name();
+    }
+    const std::string path = ::testing::TempDir() + "concat_slices.stmt";
+    lowered.output.compile_to_lowered_stmt(path, lowered.arguments(), Halide::Text, target);
+    std::ifstream file(path);
+    std::stringstream text;
+    text << file.rdbuf();
+    EXPECT_NE(text.str().find("produce t_output"), std::string::npos);
+    return text.str().find("produce " + relu + " ") != std::string::npos;
+  };
+  EXPECT_FALSE(stored(true));
+  EXPECT_TRUE(stored(false));
+}
+
 TEST(Winograd, ChosenWhereMeasuredFaster) {
   auto network = check_source(
       "model t\ninput 64x12x12\n"

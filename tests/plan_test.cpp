@@ -116,7 +116,8 @@ relu out
   EXPECT_EQ(p->at("add0").head, p->index("b"));
 }
 
-// Concat and the stages after it are stored whole; each branch's convolution stores its own chain.
+// Concat and the stages after it are stored whole; each branch's convolution keeps its chain, and
+// the concatenation, its chain's only reader, is where its tiles may be written (concat_input).
 TEST(Plan, ConcatIsStoredAndBranchesKeepTheirChains) {
   auto p = planned(R"(model m
 input 8x8x8
@@ -136,6 +137,27 @@ sigmoid s
   EXPECT_EQ(p->at("b").tail, p->index("b"));
   EXPECT_EQ(p->at("concat0").role, Role::root);
   EXPECT_EQ(p->at("s").role, Role::root);
+  EXPECT_EQ(p->at("a").concat, p->index("concat0"));
+  EXPECT_EQ(p->at("a").concat_input, 0);
+  EXPECT_EQ(p->at("b").concat, p->index("concat0"));
+  EXPECT_EQ(p->at("b").concat_input, 1);
+}
+
+// A chain read by a concatenation and by another stage is stored by its head: no slice.
+TEST(Plan, SharedBranchOutputIsNotWrittenIntoASlice) {
+  auto p = planned(R"(model m
+input 8x8x8
+conv2d a(8, 1)
+concat {
+  branch {}
+  branch { conv2d b(8, 1) }
+}
+conv2d c(8, 1)
+)");
+  EXPECT_EQ(p->at("a").concat, -1);  // read by the concatenation and by b
+  EXPECT_EQ(p->at("b").concat, p->index("concat0"));
+  EXPECT_EQ(p->at("b").concat_input, 1);
+  EXPECT_EQ(p->at("c").concat, -1);
 }
 
 // A pooling that tiles its input and alone reads a convolution's chain is that chain's pool.
