@@ -420,33 +420,31 @@ void schedule_root(LoweredLayer &layer, const Shape &shape, const Context &conte
   visit_operation(layer.node->op, RootStage{"CPU", *layer.node, store});
 }
 
+/// Whether a head (a convolution or linear layer with output `shape`) takes
+/// schedule_conv_vectorized: a direct convolution whose output channels fill whole vectors.
+bool computes_vectorized(const LoweredLayer &head, const Shape &shape, const Context &context) {
+  return std::holds_alternative<Conv2d>(head.node->op) && !head.winograd && shape[0] % context.vector == 0;
+}
+
 /// The heads (by index) whose tiles the CPU schedule writes straight into a concatenation's slice:
-/// those the plan offers (NodePlan::concat) that schedule_conv_vectorized computes, not by
-/// Winograd, and whose tiles that divide the image (an update's tiles cannot be shifted inwards) are
-/// at least half as large as the shifted ones. `written` gets, for each concatenation, which of its
-/// updates a head writes.
+/// those the plan offers (NodePlan::concat) that schedule_conv_vectorized computes and whose tiles
+/// that divide the image (an update's tiles cannot be shifted inwards) are at least half as large
+/// as the shifted ones.
 std::map<std::size_t, Slice> choose_slices(const Network &network, const std::vector<LoweredLayer> &layers,
-                                           const SchedulePlan &plan, const Context &context,
-                                           std::map<int, std::vector<bool>> &written) {
+                                           const SchedulePlan &plan, const Context &context) {
   std::map<std::size_t, Slice> slices;
   for (std::size_t i = 0; i < layers.size(); ++i) {
     const NodePlan &entry = plan[i];
     if (entry.role != NodePlan::Role::head || entry.concat < 0) continue;
     const LoweredLayer &concat = layers[static_cast<std::size_t>(entry.concat)];
     const Shape &shape = network.tensors[static_cast<std::size_t>(layers[i].node->output)].shape;
-    if (concat.func.num_update_definitions() == 0 || !std::holds_alternative<Conv2d>(layers[i].node->op) ||
-        layers[i].winograd || shape[0] % context.vector != 0) {
-      continue;
-    }
+    if (concat.func.num_update_definitions() == 0 || !computes_vectorized(layers[i], shape, context)) continue;
     const int channels = static_cast<int>(shape[0]), height = static_cast<int>(shape[1]),
               width = static_cast<int>(shape[2]);
     const ConvTile exact = conv_tile(channels, height, width, context, true);
     const ConvTile shifted = conv_tile(channels, height, width, context, false);
     if (2 * exact.columns * exact.rows < shifted.columns * shifted.rows) continue;
     slices[i] = Slice{concat.func, entry.concat_input};
-    std::vector<bool> &flags = written[entry.concat];
-    flags.resize(concat.node->inputs.size());
-    flags[static_cast<std::size_t>(entry.concat_input)] = true;
   }
   return slices;
 }
@@ -460,8 +458,7 @@ void schedule_cpu(LoweredNetwork &lowered, const Network &network, const Halide:
   context.per_image_threads = is_small_network(whole ? *whole : network);
   std::vector<LoweredLayer> &layers = lowered.layers;
   const SchedulePlan plan = plan_schedule(network, layers, lowered.options.fuse_epilogues);
-  std::map<int, std::vector<bool>> written;
-  const std::map<std::size_t, Slice> slices = choose_slices(network, layers, plan, context, written);
+  const std::map<std::size_t, Slice> slices = choose_slices(network, layers, plan, context);
   for (std::size_t i = 0; i < layers.size(); ++i) {
     LoweredLayer &layer = layers[i];
     // A batch norm's per-channel scale and shift, cheap and read by every element: once per call.
@@ -469,9 +466,12 @@ void schedule_cpu(LoweredNetwork &lowered, const Network &network, const Halide:
     const NodePlan &entry = plan[i];
     const Shape &shape = network.tensors[static_cast<std::size_t>(layer.node->output)].shape;
     if (entry.role == NodePlan::Role::root) {
-      std::vector<bool> flags = written[static_cast<int>(i)];
-      flags.resize(layer.node->inputs.size());
-      schedule_root(layer, shape, context, flags);
+      // A concatenation's updates that its inputs' heads write (Slice).
+      std::vector<bool> written(layer.node->inputs.size());
+      for (const auto &[head, slice] : slices) {
+        if (plan[head].concat == static_cast<int>(i)) written[static_cast<std::size_t>(slice.update)] = true;
+      }
+      schedule_root(layer, shape, context, written);
       for (Func &internal : layer.internals) {
         internal.compute_at(layer.func, shape.size() == 3 ? Var(layer.func.name() + "_cn")
                                                           : layer.func.args().back());
@@ -489,7 +489,7 @@ void schedule_cpu(LoweredNetwork &lowered, const Network &network, const Halide:
       schedule_linear(layer, stored, static_cast<int>(shape[0]), context);
     } else if (layer.winograd) {
       schedule_conv_winograd(layer, stored, shape, context);
-    } else if (shape[0] % context.vector == 0) {
+    } else if (computes_vectorized(layer, shape, context)) {
       const Shape &in = network.tensors[static_cast<std::size_t>(layer.node->inputs[0])].shape;
       const LoweredLayer *pool = context.per_image_threads || entry.pool < 0
                                      ? nullptr
