@@ -303,9 +303,11 @@ LoweredNetwork lower(const Network &network, const TensorFile *weights,
     if (params.empty()) continue;
     LayerWeights &lw = layer_params[&node] = layer_weights(node, params, file, lowered.weight_arguments);
     const Conv2d *conv = std::get_if<Conv2d>(&node.op);
-    if (conv && file && batch_vector == 0 && use_winograd(*conv, options.conv)) {
+    const Shape &output = network.tensors[static_cast<std::size_t>(node.output)].shape;
+    if (const int tile = conv && file && batch_vector == 0 ? winograd_tile(*conv, output, options.conv) : 0) {
       const Parameter &weight = params.front();  // weight before bias
-      lw.winograd = winograd_weights(file->at(weight.name), parameter_symbol(node, weight) + suffix::winograd);
+      lw.winograd =
+          winograd_weights(file->at(weight.name), parameter_symbol(node, weight) + suffix::winograd, tile);
     }
   }
   Halide::Func last;

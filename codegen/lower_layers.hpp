@@ -19,6 +19,13 @@ struct Value {
   Shape shape;
 };
 
+/// A conv2d weight transformed for Winograd F(m×m, 3×3) (winograd.hpp): (e, f, in, out), e and f
+/// in [0, m + 2).
+struct WinogradWeights {
+  Halide::Func transformed;
+  int tile;  // m
+};
+
 /// A layer's trainable tensors as Funcs indexed like Halide reads PyTorch's layout, filled by each
 /// Parameter's role: a conv2d weight as (kw, kh, in, out), a linear weight as (in, out), a bias as
 /// (out); batch norm's weight (γ, undefined when not affine), bias (β), running mean and variance
@@ -28,8 +35,8 @@ struct LayerWeights {
   std::optional<Halide::Func> bias;
   std::optional<Halide::Func> running_mean;  // batch norm only
   std::optional<Halide::Func> running_var;   // batch norm only
-  /// A conv2d computed by Winograd (winograd.hpp): its weight transformed, (e, f, in, out).
-  std::optional<Halide::Func> winograd;
+  /// A conv2d computed by Winograd (winograd.hpp): its weight transformed for its tile.
+  std::optional<WinogradWeights> winograd;
 };
 
 /// `padded` receives the zero-padded input stage when the convolution pads, for the schedule.

@@ -212,17 +212,17 @@ void schedule_conv_vectorized(const LoweredLayer &layer, Func stored, const Shap
 }
 
 /// A convolution computed by Winograd (winograd.hpp) and its fused epilogue `stored`, band by band
-/// of tile rows (a tile: 2×2 outputs). Per band: the input transform V of its tiles, all input
-/// channels; then per block of output channels (4 vectors), the 16 products M, each product (e, f)
-/// for all the band's tiles in register tiles of 4 vectors of channels × `group` tiles (28 of
-/// AVX-512's 32 registers; 4 × 3 of AVX2's 16), summed over the input channels: a transformed
-/// weight vector serves `group` tiles, a V value (broadcast) 4 vectors; and last the output
-/// transform, 2×2 pixels per tile. The block's transformed weights for one product (in × 64
-/// floats: 128 KB at 512 inputs) stay in L2 while the band's tiles stream past, so bands hold at
-/// least 28 tiles (or the whole image): all the weights (16 × in × out floats, 16.8 MB at
-/// 512 → 512) then come from L3 or memory once per 28 tiles, 2.3 bytes per vector multiply-add.
-/// V of a band takes 16 × in × tiles floats (917 KB for 512 channels and 28 tiles); working sets
-/// per loop level: docs/performance.md ("Winograd F(2×2, 3×3)").
+/// of tile rows (a tile: m×m outputs, m = 2 or 4, from P×P inputs, P = m + 2). Per band: the input
+/// transform V of its tiles, all input channels; then per block of output channels (4 vectors),
+/// the P² products M, each product (e, f) for all the band's tiles in register tiles of 4 vectors
+/// of channels × `group` tiles (28 of AVX-512's 32 registers; 4 × 3 of AVX2's 16), summed over the
+/// input channels: a transformed weight vector serves `group` tiles, a V value (broadcast)
+/// 4 vectors; and last the output transform, m×m pixels per tile. The block's transformed weights
+/// for one product (in × 64 floats: 128 KB at 512 inputs) stay in L2 while the band's tiles stream
+/// past, so bands hold at least 28 tiles (or the whole image): all the weights (P² × in × out
+/// floats, 16.8 MB for F(2×2) at 512 → 512) then come from L3 or memory once per 28 tiles.
+/// V of a band takes P² × in × tiles floats (917 KB for F(2×2), 512 channels and 28 tiles);
+/// working sets per loop level: docs/performance.md ("Winograd F(2×2, 3×3)").
 void schedule_conv_winograd(const LoweredLayer &layer, Func stored, const Shape &shape,
                             const Context &context) {
   const int channels = static_cast<int>(shape[0]), height = static_cast<int>(shape[1]),
@@ -230,7 +230,8 @@ void schedule_conv_winograd(const LoweredLayer &layer, Func stored, const Shape 
   const int vectors = channel_vectors(channels, context);
   const int channel_tile = vectors * context.vector;
   const int accumulators = context.vector >= 16 ? 28 : 12;
-  const int tiles_x = (width + 1) / 2, tiles_y = (height + 1) / 2;
+  const int tile = layer.winograd->tile, points = tile + 2;
+  const int tiles_x = (width + tile - 1) / tile, tiles_y = (height + tile - 1) / tile;
   // Tiles per register tile: a divisor of the row's tiles if one fills most registers, else the
   // row's tiles rounded up to a multiple (the extra tiles read zeros past the input).
   const int most = std::min(7, accumulators / vectors);
@@ -238,33 +239,36 @@ void schedule_conv_winograd(const LoweredLayer &layer, Func stored, const Shape 
   if (2 * group < most + 1) group = std::min(most, tiles_x);
   const int rounded_tiles = (tiles_x + group - 1) / group * group;
   const int band = std::min(tiles_y, (28 + tiles_x - 1) / tiles_x);  // tile rows per band
-  // Threads share the blocks of output channels where there are enough of them, else the bands.
-  const bool channel_threads = channels / channel_tile >= 4 || tiles_y <= band;
+  // Threads share the blocks of output channels where there are as many as bands or 4, else the
+  // bands (F(4×4) at 28×28 has two bands of 4 and 3 tile rows: uneven for 2 threads).
+  const int blocks = (channels + channel_tile - 1) / channel_tile, bands = (tiles_y + band - 1) / band;
+  const bool channel_threads = blocks >= 4 || blocks >= bands;
   Var x = stored.args()[0], y = stored.args()[1], c = stored.args()[2], n = stored.args()[3];
-  Var co("co"), ci("ci"), xo("xo"), xi("xi"), yb("yb"), yr("yr"), yo("yo"), yi("yi"), ybn("ybn");
+  Var co("co"), ci("ci"), cv("cv"), cl("cl"), xo("xo"), xi("xi"), yb("yb"), yr("yr"), yo("yo"), yi("yi"),
+      ybn("ybn");
   stored.compute_root();
   bound_to_shape(stored, shape);
   stored.reorder_storage(c, x, y, n)
       .split(c, co, ci, channel_tile)
-      .split(x, xo, xi, 2, TailStrategy::GuardWithIf)
-      .split(y, yb, yr, 2 * band, TailStrategy::GuardWithIf)
-      .split(yr, yo, yi, 2)
-      .reorder(ci, xi, yi, xo, yo, co, yb, n)
-      .vectorize(ci, context.vector)
-      .unroll(ci)
+      .split(ci, cl, cv, context.vector)
+      .split(x, xo, xi, tile, TailStrategy::GuardWithIf)
+      .split(y, yb, yr, tile * band, TailStrategy::GuardWithIf)
+      .split(yr, yo, yi, tile)
+      .reorder(cv, xi, yi, cl, xo, yo, co, yb, n)
+      .vectorize(cv)
       .unroll(xi)
       .unroll(yi)
       .fuse(yb, n, ybn);
   stored.parallel(channel_threads ? co : ybn);
   Func product = layer.winograd->product, input = layer.winograd->input;
-  // The band's products for one block are stored (staged: 16 × 64 × tiles floats); each register
+  // The band's products for one block are stored (staged: P² × 64 × tiles floats); each register
   // tile is summed in a small stage of its own that LLVM keeps in registers, then copied there.
   Func staged = product.in();
   Var e = staged.args()[0], f = staged.args()[1], k = staged.args()[2], tx = staged.args()[3];
   Var ty = staged.args()[4], txo("txo"), txi("txi");
   staged.compute_at(stored, co)
-      .bound(e, 0, 4)
-      .bound(f, 0, 4)
+      .bound(e, 0, points)
+      .bound(f, 0, points)
       .bound(tx, 0, rounded_tiles)
       .reorder_storage(k, tx, ty, e, f)
       .split(tx, txo, txi, group)
@@ -275,16 +279,40 @@ void schedule_conv_winograd(const LoweredLayer &layer, Func stored, const Shape 
   Var pk = product.args()[2], ptx = product.args()[3];
   product.compute_at(staged, txo).reorder_storage(pk, ptx).vectorize(pk, context.vector).unroll(pk).unroll(ptx);
   product.update().reorder(pk, ptx, rvars(product, 0)[0]).vectorize(pk, context.vector).unroll(pk).unroll(ptx);
+  // Each output tile: per vector of channels, Aᵀ M along x (`columns`), then along y as stored.
+  Func columns = layer.winograd->columns;
+  Var wx = columns.args()[0], wf = columns.args()[1], wc = columns.args()[2], wty = columns.args()[3];
+  columns.compute_at(stored, cl)
+      .bound(wf, 0, points)
+      .bound_extent(wty, 1)  // one tile row (the guard on the last band hides that from Halide)
+      .reorder_storage(wc, wx, wf)
+      .reorder(wc, wx, wf)
+      .vectorize(wc, context.vector)
+      .unroll(wx)
+      .unroll(wf);
+  // The band's input transform: per tile and vector of input channels, the tile's rows along x
+  // (`rows`, points² vectors), then V, all (e, f) from the same loaded tile.
   Var ve = input.args()[0], vf = input.args()[1], vc = input.args()[2], vtx = input.args()[3],
-      vty = input.args()[4];
+      vty = input.args()[4], vco("vco"), vci("vci");
   input.compute_at(stored, ybn)
-      .bound(ve, 0, 4)
-      .bound(vf, 0, 4)
+      .bound(ve, 0, points)
+      .bound(vf, 0, points)
       .reorder_storage(vc, vtx, vty, ve, vf)
-      .reorder(vc, ve, vf, vtx, vty)
-      .vectorize(vc, context.vector, TailStrategy::GuardWithIf)
+      .split(vc, vco, vci, context.vector, TailStrategy::GuardWithIf)
+      .reorder(vci, ve, vf, vco, vtx, vty)
+      .vectorize(vci)
       .unroll(ve)
       .unroll(vf);
+  Func rows = layer.winograd->rows;
+  Var re = rows.args()[0], rj = rows.args()[1], rc = rows.args()[2];
+  rows.compute_at(input, vco)
+      .bound(re, 0, points)
+      .bound(rj, 0, points)
+      .reorder_storage(rc, re, rj)
+      .reorder(rc, re, rj)
+      .vectorize(rc, context.vector, TailStrategy::GuardWithIf)
+      .unroll(re)
+      .unroll(rj);
   if (channel_threads) input.parallel(vty);
 }
 

@@ -1,7 +1,10 @@
-// Winograd F(2×2, 3×3); see winograd.hpp. The transforms are written out as sums and differences
-// (their matrices hold only 0, ±1 and ±½), selected by the transform index, which the schedule
-// unrolls so that each becomes a constant.
+// Winograd F(2×2, 3×3) and F(4×4, 3×3); see winograd.hpp. The input and output transforms are
+// written out as sums and differences with small integer factors, selected by the transform index,
+// which the schedule unrolls so that each becomes a constant.
 #include "codegen/winograd.hpp"
+
+#include <cmath>
+#include <vector>
 
 namespace cnngen {
 
@@ -11,18 +14,50 @@ using Halide::Var;
 
 namespace {
 
-/// Row e of Bᵀ applied to (d0, d1, d2, d3): Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1].
-Expr input_transform(const Expr &e, const Expr &d0, const Expr &d1, const Expr &d2, const Expr &d3) {
-  return Halide::mux(e, {d0 - d2, d1 + d2, d2 - d1, d1 - d3});
+/// The matrices of F(m×m, 3×3) (Lavin and Gray, 2015): Bᵀ (α × α, α = m + 2) transforms an input
+/// tile, G (α × 3) a kernel, Aᵀ (m × α) the products back to m outputs. F(2×2) interpolates at
+/// 0, ±1 and ∞; F(4×4) at 0, ±1, ±2 and ∞.
+struct Matrices {
+  std::vector<std::vector<double>> bt, g, at;
+};
+
+const Matrices &matrices(int tile) {
+  static const Matrices f2{{{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}},
+                           {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}},
+                           {{1, 1, 1, 0}, {0, 1, -1, -1}}};
+  static const Matrices f4{{{4, 0, -5, 0, 1, 0},
+                            {0, -4, -4, 1, 1, 0},
+                            {0, 4, -4, -1, 1, 0},
+                            {0, -2, -1, 2, 1, 0},
+                            {0, 2, -1, -2, 1, 0},
+                            {0, 4, 0, -5, 0, 1}},
+                           {{1.0 / 4, 0, 0},
+                            {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                            {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                            {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                            {1.0 / 24, -1.0 / 12, 1.0 / 6},
+                            {0, 0, 1}},
+                           {{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}}};
+  return tile == 4 ? f4 : f2;
 }
 
-/// Row a of Aᵀ applied to (m0, m1, m2, m3): Aᵀ = [1 1 1 0; 0 1 −1 −1].
-Expr output_transform(const Expr &a, const Expr &m0, const Expr &m1, const Expr &m2, const Expr &m3) {
-  return Halide::mux(a, {m0 + m1 + m2, m1 - m2 - m3});
+/// Row `row` of `matrix` applied to `values`, as sums and differences where a coefficient is ±1,
+/// selected by `row` (which the schedule unrolls, so that each becomes a constant).
+Expr transform(const std::vector<std::vector<double>> &matrix, const Expr &row, const std::vector<Expr> &values) {
+  std::vector<Expr> rows;
+  for (const std::vector<double> &coefficients : matrix) {
+    Expr sum;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      const double a = coefficients[i];
+      if (a == 0) continue;
+      Expr term = std::abs(a) == 1 ? values[i] : static_cast<float>(std::abs(a)) * values[i];
+      if (!sum.defined()) sum = a < 0 ? -term : term;
+      else sum = a < 0 ? sum - term : sum + term;
+    }
+    rows.push_back(sum);
+  }
+  return Halide::mux(row, rows);
 }
-
-/// G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1].
-constexpr double kG[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
 
 }  // namespace
 
@@ -31,27 +66,35 @@ bool winograd_computes(const Conv2d &conv) {
          conv.dilation.h == 1 && conv.dilation.w == 1 && conv.groups == 1;
 }
 
-bool use_winograd(const Conv2d &conv, ConvAlgorithm algorithm) {
+int winograd_tile(const Conv2d &conv, const Shape &output, ConvAlgorithm algorithm) {
   // Its weights come in blocks of 16 output channels or more (winograd_weights), and its
   // schedule vectorizes across them (17 outputs read past the last block: found by difftest).
-  if (algorithm == ConvAlgorithm::direct || !winograd_computes(conv) || conv.out_channels % 16 != 0) return false;
-  if (algorithm == ConvAlgorithm::winograd) return true;
-  return conv.in_channels >= 64 && conv.out_channels >= 64;
+  if (algorithm == ConvAlgorithm::direct || !winograd_computes(conv) || conv.out_channels % 16 != 0) return 0;
+  if (algorithm == ConvAlgorithm::winograd) return 2;
+  if (algorithm == ConvAlgorithm::winograd4) return 4;
+  if (conv.in_channels < 64 || conv.out_channels < 64) return 0;
+  // F(4×4) from 12×12 outputs (3 × 3 tiles) up; below, its weights, 4× the direct ones (37.7 MB
+  // at 512 → 512), are reused by too few tiles per image (ResNet-18's 7×7 layers: slower).
+  return output[1] >= 12 && output[2] >= 12 ? 4 : 2;
 }
 
-Func winograd_weights(const WeightTensor &weight, const std::string &name) {
+WinogradWeights winograd_weights(const WeightTensor &weight, const std::string &name, int tile) {
   const int outputs = static_cast<int>(weight.shape.at(0)), inputs = static_cast<int>(weight.shape.at(1));
   const int block = outputs % 64 == 0 ? 64 : outputs % 32 == 0 ? 32 : 16;
-  Halide::Buffer<float> buffer(block, inputs, 4, 4, outputs / block, name + suffix::data);
+  const int points = tile + 2;
+  const std::vector<std::vector<double>> &g_matrix = matrices(tile).g;
+  Halide::Buffer<float> buffer(block, inputs, points, points, outputs / block, name + suffix::data);
   for (int k = 0; k < outputs; ++k) {
     for (int c = 0; c < inputs; ++c) {
       const float *g = &weight.data[(static_cast<std::size_t>(k) * inputs + c) * 9];  // g[ky][kx]
       // e transforms along x (the kernel's columns), f along y (its rows), as the input's e and f.
-      for (int e = 0; e < 4; ++e) {
-        for (int f = 0; f < 4; ++f) {
+      for (int e = 0; e < points; ++e) {
+        for (int f = 0; f < points; ++f) {
           double sum = 0;
           for (int ky = 0; ky < 3; ++ky) {
-            for (int kx = 0; kx < 3; ++kx) sum += kG[e][kx] * kG[f][ky] * static_cast<double>(g[ky * 3 + kx]);
+            for (int kx = 0; kx < 3; ++kx) {
+              sum += g_matrix[e][kx] * g_matrix[f][ky] * static_cast<double>(g[ky * 3 + kx]);
+            }
           }
           buffer(k % block, c, e, f, k / block) = static_cast<float>(sum);
         }
@@ -61,33 +104,49 @@ Func winograd_weights(const WeightTensor &weight, const std::string &name) {
   Var e("e"), f("f"), c("c"), k("k");
   Func transformed(name);
   transformed(e, f, c, k) = buffer(k % block, c, e, f, k / block);
-  return transformed;
+  return {transformed, tile};
 }
 
-Func lower_conv2d_winograd(const Conv2d &conv, const Value &in, const Func &transformed,
+Func lower_conv2d_winograd(const Conv2d &conv, const Value &in, const WinogradWeights &weights,
                            const std::optional<Func> &bias, const std::string &name,
                            WinogradStages &stages) {
+  const int tile = weights.tile, points = tile + 2;
+  const Matrices &m = matrices(tile);
   Var x("x"), y("y"), c("c"), n("n"), e("e"), f("f"), tx("tx"), ty("ty");
-  // Zeros outside the input: the padding, and the last tiles' overhang past odd output sizes.
-  Func input = Halide::BoundaryConditions::constant_exterior(
-      in.func, 0.0f, {{0, static_cast<int>(in.shape[2])}, {0, static_cast<int>(in.shape[1])}});
-  Expr x0 = 2 * tx - static_cast<int>(conv.padding.w), y0 = 2 * ty - static_cast<int>(conv.padding.h);
-  auto d = [&](int i, int j) { return input(x0 + i, y0 + j, c, n); };
-  Expr rows[4];
-  for (int j = 0; j < 4; ++j) rows[j] = input_transform(e, d(0, j), d(1, j), d(2, j), d(3, j));
+  // Zeros outside the input: the padding, and the last tiles' overhang past the output's edge. (A
+  // select, not BoundaryConditions: their `likely` would split the tile loops into a copy of the
+  // unrolled transform per edge case: a third of F(4×4)'s compile time, no measurable speed.)
+  const int in_width = static_cast<int>(in.shape[2]), in_height = static_cast<int>(in.shape[1]);
+  auto input = [&](const Expr &ix, const Expr &iy) {
+    return Halide::select(ix >= 0 && ix < in_width && iy >= 0 && iy < in_height,
+                          in.func(Halide::clamp(ix, 0, in_width - 1), Halide::clamp(iy, 0, in_height - 1), c, n),
+                          0.0f);
+  };
+  Expr x0 = tile * tx - static_cast<int>(conv.padding.w), y0 = tile * ty - static_cast<int>(conv.padding.h);
+  // Bᵀ d B in two passes of six-term sums (F(4×4)): along x into `rows`, then along y.
+  Var j("j");
+  std::vector<Expr> row, column;
+  for (int i = 0; i < points; ++i) row.push_back(input(x0 + i, y0 + j));
+  stages.rows = Func(name + suffix::winograd_rows);
+  stages.rows(e, j, c, tx, ty, n) = transform(m.bt, e, row);
+  for (int i = 0; i < points; ++i) column.push_back(stages.rows(e, i, c, tx, ty, n));
+  stages.tile = tile;
   stages.input = Func(name + suffix::winograd_input);
-  stages.input(e, f, c, tx, ty, n) = input_transform(f, rows[0], rows[1], rows[2], rows[3]);
+  stages.input(e, f, c, tx, ty, n) = transform(m.bt, f, column);
 
   Halide::RDom r(0, static_cast<int>(conv.in_channels), name + suffix::reduction);
   stages.product = Func(name + suffix::winograd_product);
   stages.product(e, f, c, tx, ty, n) = 0.0f;
-  stages.product(e, f, c, tx, ty, n) += transformed(e, f, r, c) * stages.input(e, f, r, tx, ty, n);
+  stages.product(e, f, c, tx, ty, n) += weights.transformed(e, f, r, c) * stages.input(e, f, r, tx, ty, n);
 
-  auto m = [&](int e_, int f_) { return stages.product(e_, f_, c, x / 2, y / 2, n); };
-  Expr columns[4];
-  for (int f_ = 0; f_ < 4; ++f_) columns[f_] = output_transform(x % 2, m(0, f_), m(1, f_), m(2, f_), m(3, f_));
+  // Aᵀ M A likewise: along x into `columns` (an output column x of tile row ty), then along y.
+  std::vector<Expr> products, columns;
+  for (int e_ = 0; e_ < points; ++e_) products.push_back(stages.product(e_, f, c, x / tile, ty, n));
+  stages.columns = Func(name + suffix::winograd_columns);
+  stages.columns(x, f, c, ty, n) = transform(m.at, x % tile, products);
+  for (int f_ = 0; f_ < points; ++f_) columns.push_back(stages.columns(x, f_, c, y / tile, n));
   Func out(name);
-  Expr sum = output_transform(y % 2, columns[0], columns[1], columns[2], columns[3]);
+  Expr sum = transform(m.at, y % tile, columns);
   out(x, y, c, n) = bias ? (*bias)(c) + sum : sum;
   return out;
 }

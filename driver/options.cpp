@@ -36,9 +36,10 @@ constexpr const char *kUsage =
     "                 autoschedulers\n"
     "  --no-fuse      fold no batch norm into the layer before it and fuse no activation or\n"
     "                 residual add into a convolution's tiles (to measure what fusion gains)\n"
-    "  --conv=auto|direct|winograd   how 3×3 stride-1 convolutions are computed on the CPU: by\n"
-    "                 Winograd F(2×2, 3×3) where measured faster (default), never, or always\n"
-    "                 (Winograd needs embedded weights; other layers are always direct)\n"
+    "  --conv=auto|direct|winograd|winograd4   how 3×3 stride-1 convolutions are computed on\n"
+    "                 the CPU: by Winograd where measured faster (default: F(4×4, 3×3) from\n"
+    "                 12×12 outputs, else F(2×2, 3×3)), never, always by F(2×2, 3×3), or always\n"
+    "                 by F(4×4, 3×3) (Winograd needs embedded weights; other layers are direct)\n"
     "  --layers-per-part N   compile a CPU network of 2N layers or more in parts of about N\n"
     "                 layers, each its own Halide pipeline (default: 20; 0: whole): Halide's\n"
     "                 compile time grows with depth × size, the parts' with their own\n"
@@ -149,7 +150,7 @@ std::optional<Options> parse_options(int argc, char **argv, std::ostream &out,
     } else if (arg.substr(0, 7) == "--conv=") {
       std::string problem = choose("--conv", arg.substr(7),
                                    {{"direct", ConvAlgorithm::direct}, {"winograd", ConvAlgorithm::winograd},
-                                    {"auto", ConvAlgorithm::automatic}},
+                                    {"winograd4", ConvAlgorithm::winograd4}, {"auto", ConvAlgorithm::automatic}},
                                    options.conv);
       if (!problem.empty()) return fail(problem);
     } else if (arg.substr(0, 8) == "--color=") {

@@ -156,11 +156,14 @@ inline constexpr const char *shift = "_shift";  // batch norm's per-channel offs
 inline constexpr const char *data = "_data";    // appended to a parameter's Func name
 inline constexpr const char *packed = "_packed";
 inline constexpr const char *winograd = "_winograd";  // a weight transformed for Winograd
+inline constexpr const char *winograd_rows = "_winograd_rows";        // Bᵀ d
 inline constexpr const char *winograd_input = "_winograd_input";      // Bᵀ d B
 inline constexpr const char *winograd_product = "_winograd_product";  // Σ_c U ⊙ V
+inline constexpr const char *winograd_columns = "_winograd_columns";  // Aᵀ M
 /// Stage suffixes: each also exists in the batched copy (symbol + kBatchedSuffix + suffix).
-inline constexpr const char *kStages[] = {"", reduction, padded, max, exp, sum, scale, shift,
-                                          winograd_input, winograd_product};
+inline constexpr const char *kStages[] = {"",    reduction,     padded,         max,
+                                          exp,   sum,           scale,          shift,
+                                          winograd_rows, winograd_input, winograd_product, winograd_columns};
 }  // namespace suffix
 
 /// The name of a parameter's Func: symbol_name(node) + "_" + the last part of its state_dict

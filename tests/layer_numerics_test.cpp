@@ -2,6 +2,8 @@
 // over a grid of configurations (non-square kernels, padding, stride, dilation, groups, ceil_mode,
 // adaptive windows, joins) and batch sizes 1 and 3, with weights both embedded and passed as
 // arguments (batch norm folded into the layer before it and not).
+#include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -63,9 +65,11 @@ class LayerNumerics : public ::testing::TestWithParam<NumericsCase> {};
 
 /// Lowers `c` with `options`, schedules it with `schedule` ("manual" or an autoscheduler),
 /// JIT-compiles it and compares it with the reference at batch sizes 1 and 3 (and 2 blocks + 1 when
-/// the network has a batch-vectorized copy), weights embedded and as arguments.
+/// the network has a batch-vectorized copy), weights embedded and as arguments. Each output within
+/// allclose(rtol=1e-4, atol=1e-4 × `atol_scale`), where `atol_scale` is 1 or, with `atol_by_rms`,
+/// the outputs' root mean square (at least 1).
 void expect_matches_reference(const NumericsCase &c, const std::string &schedule,
-                              const LowerOptions &options = {}) {
+                              const LowerOptions &options = {}, bool atol_by_rms = false) {
   std::string diagnostics;
   auto network = check_source(std::string("model t\ninput ") + c.input + "\n" + c.layers + "\n",
                               &diagnostics);
@@ -85,7 +89,7 @@ void expect_matches_reference(const NumericsCase &c, const std::string &schedule
     // The manual schedule of a small network also carries the batch-vectorized copy, which
     // batches of at least one vector of images take: 2 blocks + 1 image tests its shifted tail.
     // Winograd is lowered without it (lower()): forced, it is tested on the per-image schedule.
-    const bool winograd = options.conv == ConvAlgorithm::winograd;
+    const bool winograd = options.conv == ConvAlgorithm::winograd || options.conv == ConvAlgorithm::winograd4;
     int batch_vector = schedule == "manual" && !winograd ? batch_vector_width(*network, target) : 0;
     // As the driver lowers for cnngen's own CPU schedule: concatenations in slices.
     LowerOptions lower_options = options;
@@ -115,10 +119,16 @@ void expect_matches_reference(const NumericsCase &c, const std::string &schedule
 
       std::vector<double> expected = reference_forward(*network, weights, input, batch);
       ASSERT_EQ(expected.size(), out.number_of_elements());
+      double atol_scale = 1;
+      if (atol_by_rms) {
+        double squares = 0;
+        for (double value : expected) squares += value * value;
+        atol_scale = std::max(1.0, std::sqrt(squares / static_cast<double>(expected.size())));
+      }
       int mismatches = 0;
       for (std::size_t i = 0; i < expected.size(); ++i) {
-        // allclose(rtol=1e-4, atol=1e-4): the absolute part covers sums that cancel to near zero.
-        double tolerance = 1e-4 * (1.0 + std::abs(expected[i]));
+        // The absolute part covers sums that cancel to near zero.
+        double tolerance = 1e-4 * (atol_scale + std::abs(expected[i]));
         if (std::abs(out.data()[i] - expected[i]) > tolerance && ++mismatches <= 5) {
           ADD_FAILURE() << "element " << i << ": cnngen " << out.data()[i] << ", reference "
                         << expected[i];
@@ -354,17 +364,27 @@ INSTANTIATE_TEST_SUITE_P(
                      "}\nrelu\nadaptiveavgpool2d(1)\nflatten\nlinear(10)"}),
     case_name);
 
-// Winograd F(2×2, 3×3) (codegen/winograd.hpp) forced on every 3×3 stride-1 convolution: even and
-// odd output sizes (the last tiles overhang the output and read zeros past the input), padding 0, 1
-// and 2, few input channels (a partial vector in the input transform), output channels in blocks of
-// 16, 32 and 64, a folded batch norm and fused epilogues, a residual add, and bands of tile rows
-// (over 28 tiles) with the threads on the bands or on the blocks of output channels.
+// Winograd F(2×2, 3×3) and F(4×4, 3×3) (codegen/winograd.hpp) forced on every 3×3 stride-1
+// convolution: output sizes that are and are not multiples of the tile (the last tiles overhang the
+// output and read zeros past the input), padding 0, 1 and 2, few input channels (a partial vector
+// in the input transform), output channels in blocks of 16, 32 and 64, a folded batch norm and
+// fused epilogues, a residual add, and bands of tile rows (over 28 tiles) with the threads on the
+// bands or on the blocks of output channels (F(4×4) at 28×28: two uneven bands, two blocks).
 class WinogradNumerics : public ::testing::TestWithParam<NumericsCase> {};
 
-TEST_P(WinogradNumerics, MatchesNaiveReference) {
+TEST_P(WinogradNumerics, F2MatchesNaiveReference) {
   LowerOptions options;
   options.conv = ConvAlgorithm::winograd;
   expect_matches_reference(GetParam(), "manual", options);
+}
+
+// F(4×4)'s transforms hold factors up to 8 and 1/24: its rounding error grows with the terms a sum
+// cancels, not with the output, so outputs near zero are compared with an absolute tolerance of
+// 1e-4 of the outputs' RMS (measured: at most 1.6e-4 where the RMS is 9.8, F(2×2) 1.1e-5).
+TEST_P(WinogradNumerics, F4MatchesNaiveReference) {
+  LowerOptions options;
+  options.conv = ConvAlgorithm::winograd4;
+  expect_matches_reference(GetParam(), "manual", options, true);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -384,7 +404,8 @@ INSTANTIATE_TEST_SUITE_P(
                      "    conv2d b(32, kernel=3, padding=1)\n  }\n  branch {}\n}\nrelu"},
         NumericsCase{"bands_threads_on_bands", "16x30x6", "conv2d(32, kernel=3, padding=1)\nrelu"},
         NumericsCase{"bands_threads_on_channels", "64x21x15",
-                     "conv2d(256, kernel=3, padding=1)\nmaxpool2d(2)"}),
+                     "conv2d(256, kernel=3, padding=1)\nmaxpool2d(2)"},
+        NumericsCase{"two_bands_two_blocks", "16x28x28", "conv2d(128, kernel=3, padding=1)\nrelu"}),
     case_name);
 
 // Where the automatic choice (the default) puts Winograd: 3×3 stride-1 convolutions of at least 64
@@ -426,29 +447,30 @@ TEST(ConcatSlices, BranchesAreWrittenStraightIntoTheirSlices) {
 TEST(Winograd, ChosenWhereMeasuredFaster) {
   auto network = check_source(
       "model t\ninput 64x12x12\n"
-      "conv2d(64, kernel=3, padding=1)\nrelu\n"            // 0: Winograd
+      "conv2d(64, kernel=3, padding=1)\nrelu\n"            // 0: Winograd, 12×12: F(4×4)
       "conv2d(32, kernel=3, padding=1)\n"                  // 2: 32 outputs: direct
       "conv2d(64, kernel=3, padding=1)\n"                  // 3: 32 inputs: direct
       "conv2d(64, kernel=3, padding=1, stride=2)\n"        // 4: stride 2: direct
       "conv2d(64, kernel=1)\n"                             // 5: 1×1: direct
       "conv2d(64, kernel=3, padding=2, dilation=2)\n"      // 6: dilated: direct
-      "conv2d(80, kernel=3, padding=1)\n");                // 7: 80 = 5 × 16: Winograd
+      "conv2d(80, kernel=3, padding=1)\n");                // 7: 80 = 5 × 16, 6×6: F(2×2)
   ASSERT_TRUE(network);
   std::mt19937 rng(1);
   TensorFile weights = random_weights(*network, rng);
+  using Layers = std::vector<std::pair<std::size_t, int>>;  // (layer, output tile)
   auto winograd_layers = [&](const TensorFile *w, int batch_vector, ConvAlgorithm conv) {
     LowerOptions options;
     options.conv = conv;
     LoweredNetwork lowered = lower(*network, w, "t", batch_vector, options);
-    std::vector<std::size_t> out;
+    Layers out;
     for (std::size_t i = 0; i < lowered.layers.size(); ++i) {
-      if (lowered.layers[i].winograd) out.push_back(i);
+      if (lowered.layers[i].winograd) out.emplace_back(i, lowered.layers[i].winograd->tile);
     }
     return out;
   };
-  using Layers = std::vector<std::size_t>;
-  EXPECT_EQ(winograd_layers(&weights, 0, ConvAlgorithm::automatic), (Layers{0, 7}));
-  EXPECT_EQ(winograd_layers(&weights, 0, ConvAlgorithm::winograd), (Layers{0, 2, 3, 7}));
+  EXPECT_EQ(winograd_layers(&weights, 0, ConvAlgorithm::automatic), (Layers{{0, 4}, {7, 2}}));
+  EXPECT_EQ(winograd_layers(&weights, 0, ConvAlgorithm::winograd), (Layers{{0, 2}, {2, 2}, {3, 2}, {7, 2}}));
+  EXPECT_EQ(winograd_layers(&weights, 0, ConvAlgorithm::winograd4), (Layers{{0, 4}, {2, 4}, {3, 4}, {7, 4}}));
   EXPECT_EQ(winograd_layers(&weights, 0, ConvAlgorithm::direct), Layers{});
   EXPECT_EQ(winograd_layers(nullptr, 0, ConvAlgorithm::winograd), Layers{}) << "weights as arguments";
   EXPECT_EQ(winograd_layers(&weights, 16, ConvAlgorithm::winograd), Layers{}) << "batch-vectorized";

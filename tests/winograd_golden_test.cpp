@@ -1,6 +1,7 @@
-// Winograd F(2×2, 3×3) (codegen/winograd.hpp) on whole networks against PyTorch: AlexNet, D2L's NiN
-// and D2L's ResNet-18 with their deterministic weights embedded (so that --conv=auto, the default,
-// takes Winograd for their 3×3 convolutions of 64 channels or more, batch norms folded in and
+// Winograd F(4×4, 3×3) and F(2×2, 3×3) (codegen/winograd.hpp) on whole networks against PyTorch:
+// AlexNet, D2L's NiN and D2L's ResNet-18 with their deterministic weights embedded (so that
+// --conv=auto, the default, takes Winograd for their 3×3 convolutions of 64 channels or more:
+// F(4×4) from 12×12 outputs, F(2×2) below (ResNet's last two stages), batch norms folded in and
 // residual adds fused after them), JIT-compiled for the host and compared with the same golden
 // logits as their golden tests, whose libraries take the weights as arguments and so stay direct.
 #include <gtest/gtest.h>
@@ -31,9 +32,13 @@ TEST_P(WinogradGolden, EmbeddedWeightsMatchPyTorch) {
   const TensorFile weights = deterministic_weights(*network);  // the golden tests' arguments, embedded
   const Halide::Target target = cpu_test_targets().front();
   LoweredNetwork lowered = lower(*network, &weights, model, batch_vector_width(*network, target));
-  int winograd_layers = 0;
-  for (const LoweredLayer &layer : lowered.layers) winograd_layers += layer.winograd ? 1 : 0;
-  EXPECT_GT(winograd_layers, 0) << "no convolution of " << model << " took Winograd";
+  int f2_layers = 0, f4_layers = 0;
+  for (const LoweredLayer &layer : lowered.layers) {
+    if (layer.winograd) ++(layer.winograd->tile == 4 ? f4_layers : f2_layers);
+  }
+  // Each has 3×3 layers of 64 channels or more at 12×12 or larger (F(4×4)); ResNet also smaller.
+  EXPECT_GT(f4_layers, 0) << "no convolution of " << model << " took Winograd F(4×4, 3×3)";
+  if (model == "resnet") EXPECT_GT(f2_layers, 0) << "no convolution of resnet took Winograd F(2×2, 3×3)";
   schedule_cpu(lowered, *network, target);
 
   std::vector<float> input = deterministic_uniform(

@@ -58,9 +58,12 @@ VARIANTS = {  # name: (target, weights embedded, further cnngen options)
     "parts": ("host", False, ["--layers-per-part", "1"]),
     # No Winograd (codegen/winograd.hpp) where the default would take it.
     "direct": ("host", True, ["--conv=direct"]),
-    # Every 3×3 stride-1 convolution by Winograd (codegen/winograd.hpp), on both vector widths.
+    # Every 3×3 stride-1 convolution by Winograd F(2×2) or F(4×4) (codegen/winograd.hpp), on both
+    # vector widths.
     "winograd": ("host", True, ["--conv=winograd"]),
     "winograd-avx2": ("x86-64-linux-avx2", True, ["--conv=winograd"]),
+    "winograd4": ("host", True, ["--conv=winograd4"]),
+    "winograd4-avx2": ("x86-64-linux-avx2", True, ["--conv=winograd4"]),
 }
 DEFAULT_VARIANTS = "host,host-args,avx2,opencl"
 COMPILE_TIMEOUT, RUN_TIMEOUT = 600, 300
