@@ -161,8 +161,8 @@ inline constexpr const char *winograd_input = "_winograd_input";      // Bᵀ d 
 inline constexpr const char *winograd_product = "_winograd_product";  // Σ_c U ⊙ V
 inline constexpr const char *winograd_columns = "_winograd_columns";  // Aᵀ M
 /// Stage suffixes: each also exists in the batched copy (symbol + kBatchedSuffix + suffix).
-inline constexpr const char *kStages[] = {"",    reduction,     padded,         max,
-                                          exp,   sum,           scale,          shift,
+inline constexpr const char *kStages[] = {"",           reduction,      padded,           max,
+                                          exp,          sum,            scale,            shift,
                                           winograd_rows, winograd_input, winograd_product, winograd_columns};
 }  // namespace suffix
 

@@ -236,6 +236,8 @@ INSTANTIATE_TEST_SUITE_P(
                       UsageCase{"LayersPerPartNegative", "a.net --layers-per-part -1",
                                 "--layers-per-part needs a number from 0"},
                       UsageCase{"UnknownSchedule", "a.net --schedule=fast", "--schedule takes manual, adams2019 or mullapudi2016"},
+                      UsageCase{"UnknownConvAlgorithm", "a.net --conv=winograd6",
+                                "--conv takes direct, winograd, winograd4 or auto, not 'winograd6'"},
                       UsageCase{"UnknownColorMode", "check a.net --color=sometimes", "--color takes auto, always or never"},
                       UsageCase{"UnknownDiagnosticsFormat", "check a.net --diagnostics-format=xml", "takes text or json"},
                       UsageCase{"UnknownWarning", "check a.net -Wunread-inputs",
