@@ -22,6 +22,12 @@ inline std::vector<Halide::RVar> rvars(const Halide::Func &func, int update) {
   return out;
 }
 
+/// Vectors of `vector` output channels in a convolution's register tile: 4 where the channels
+/// allow, else 2, else 1.
+inline int channel_vectors(int channels, int vector) {
+  return channels % (4 * vector) == 0 ? 4 : channels % (2 * vector) == 0 ? 2 : 1;
+}
+
 /// The largest divisor of `extent` no greater than `limit`.
 inline int divisor_at_most(int extent, int limit) {
   for (int d = std::min(extent, limit); d > 1; --d) {

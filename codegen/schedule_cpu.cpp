@@ -84,12 +84,6 @@ void schedule_channels_innermost(Func func, int channels, const Context &context
   }
 }
 
-/// Vectors of output channels in a convolution's register tile: 4 where the channels allow, else
-/// 2, else 1.
-int channel_vectors(int channels, const Context &context) {
-  return channels % (4 * context.vector) == 0 ? 4 : channels % (2 * context.vector) == 0 ? 2 : 1;
-}
-
 /// A convolution's register tile: output channels (whole vectors) × columns × rows.
 struct ConvTile {
   int channels, columns, rows;
@@ -107,7 +101,7 @@ ConvTile conv_tile(int channels, int height, int width, const Context &context, 
   // beside them (15 registers). 4 vectors × 3 columns needed 17: a spill and sums moved between
   // registers in every tap, 29–31% of the AVX2 peak on VGG-11's and AlexNet's layers against
   // 47–77% with 2 × 6 (docs/performance.md).
-  int vectors = channel_vectors(channels, context);
+  int vectors = channel_vectors(channels, context.vector);
   if (context.vector < 16) vectors = std::min(vectors, 2);
   const int columns = vectors == 4 ? 3 : vectors == 2 ? 6 : 12;
   const int rows = vectors == 4 && context.vector >= 16 ? 2 : 1;
@@ -227,16 +221,11 @@ void schedule_conv_winograd(const LoweredLayer &layer, Func stored, const Shape 
                             const Context &context) {
   const int channels = static_cast<int>(shape[0]), height = static_cast<int>(shape[1]),
             width = static_cast<int>(shape[2]);
-  const int vectors = channel_vectors(channels, context);
+  const int vectors = channel_vectors(channels, context.vector);
   const int channel_tile = vectors * context.vector;
-  const int accumulators = context.vector >= 16 ? 28 : 12;
   const int tile = layer.winograd->tile, points = tile + 2;
   const int tiles_x = (width + tile - 1) / tile, tiles_y = (height + tile - 1) / tile;
-  // Tiles per register tile: a divisor of the row's tiles if one fills most registers, else the
-  // row's tiles rounded up to a multiple (the extra tiles read zeros past the input).
-  const int most = std::min(7, accumulators / vectors);
-  int group = divisor_at_most(tiles_x, most);
-  if (2 * group < most + 1) group = std::min(most, tiles_x);
+  const int group = winograd_group(tiles_x, vectors, context.vector);  // tiles per register tile
   const int rounded_tiles = (tiles_x + group - 1) / group * group;
   const int band = std::min(tiles_y, (28 + tiles_x - 1) / tiles_x);  // tile rows per band
   // Threads share the blocks of output channels where there are as many as bands or 4, else the

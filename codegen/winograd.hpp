@@ -41,8 +41,15 @@ bool winograd_computes(const Conv2d &conv);
 /// path, or 0 for the direct one: for `winograd` (2) and `winograd4` (4) wherever it computes the
 /// layer and the output channels are a multiple of 16, never for `direct`, and for `automatic`
 /// where it was measured faster (docs/performance.md): at least 64 input and output channels, by
-/// F(4×4) where the output is at least 12×12, else by F(2×2).
-int winograd_tile(const Conv2d &conv, const Shape &output, ConvAlgorithm algorithm);
+/// F(4×4) where the output is at least 12×12 and, for a target of `vector_floats` floats per vector
+/// (0: unknown), its row of tiles fills whole register tiles (winograd_group()), else by F(2×2).
+int winograd_tile(const Conv2d &conv, const Shape &output, ConvAlgorithm algorithm, int vector_floats = 0);
+
+/// Tiles per register tile of the CPU schedule for a row of `tiles` tiles and `vectors` vectors of
+/// `vector_floats` output channels: a divisor of the row if one fills most of the accumulators
+/// (28 of AVX-512's 32 registers, 12 of AVX2's 16), else as many as fit, the row rounded up to a
+/// multiple (the extra tiles read zeros past the input).
+int winograd_group(int tiles, int vectors, int vector_floats);
 
 /// U = G g Gᵀ for every output channel k and input channel c of PyTorch's (out, in, 3, 3) weight,
 /// computed in double precision and embedded as the Func `name` over (e, f, c, k). Its buffer

@@ -476,5 +476,26 @@ TEST(Winograd, ChosenWhereMeasuredFaster) {
   EXPECT_EQ(winograd_layers(&weights, 16, ConvAlgorithm::winograd), Layers{}) << "batch-vectorized";
 }
 
+// F(4×4) where its row of tiles fills whole register tiles on the target: at 28×28, 7 tiles fill
+// AVX-512's groups of 7 but not AVX2's groups of 3 (F(2×2) then); at 56×56, 14 tiles fill both.
+TEST(Winograd, F4WhereItsTilesFillTheRegisterTiles) {
+  auto network = check_source("model t\ninput 64x28x28\nconv2d(128, kernel=3, padding=1)\n");
+  auto wide = check_source("model t\ninput 64x56x56\nconv2d(128, kernel=3, padding=1)\n");
+  ASSERT_TRUE(network && wide);
+  auto tile = [](const Network &net, int vector_floats) {
+    std::mt19937 rng(2);
+    TensorFile weights = random_weights(net, rng);
+    LowerOptions options;
+    options.vector_floats = vector_floats;
+    LoweredNetwork lowered = lower(net, &weights, "t", 0, options);
+    return lowered.layers.front().winograd ? lowered.layers.front().winograd->tile : 0;
+  };
+  EXPECT_EQ(tile(*network, 16), 4);
+  EXPECT_EQ(tile(*network, 8), 2);
+  EXPECT_EQ(tile(*network, 0), 4) << "target not known";
+  EXPECT_EQ(tile(*wide, 16), 4);
+  EXPECT_EQ(tile(*wide, 8), 4);
+}
+
 }  // namespace
 }  // namespace cnngen::testing
