@@ -304,7 +304,9 @@ LoweredNetwork lower(const Network &network, const TensorFile *weights,
     LayerWeights &lw = layer_params[&node] = layer_weights(node, params, file, lowered.weight_arguments);
     const Conv2d *conv = std::get_if<Conv2d>(&node.op);
     const Shape &output = network.tensors[static_cast<std::size_t>(node.output)].shape;
-    if (const int tile = conv && file && batch_vector == 0 ? winograd_tile(*conv, output, options.conv, options.vector_floats) : 0) {
+    const bool may_winograd = conv && file && batch_vector == 0;
+    const int tile = may_winograd ? winograd_tile(*conv, output, options.conv, options.vector_floats) : 0;
+    if (tile > 0) {
       const Parameter &weight = params.front();  // weight before bias
       lw.winograd =
           winograd_weights(file->at(weight.name), parameter_symbol(node, weight) + suffix::winograd, tile);

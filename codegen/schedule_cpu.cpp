@@ -223,7 +223,7 @@ void schedule_conv_winograd(const LoweredLayer &layer, Func stored, const Shape 
             width = static_cast<int>(shape[2]);
   const int vectors = channel_vectors(channels, context.vector);
   const int channel_tile = vectors * context.vector;
-  const int tile = layer.winograd->tile, points = tile + 2;
+  const int tile = layer.weights.winograd->tile, points = tile + 2;
   const int tiles_x = (width + tile - 1) / tile, tiles_y = (height + tile - 1) / tile;
   const int group = winograd_group(tiles_x, vectors, context.vector);  // tiles per register tile
   const int rounded_tiles = (tiles_x + group - 1) / group * group;

@@ -146,7 +146,6 @@ Func lower_conv2d_winograd(const Conv2d &conv, const Value &in, const WinogradWe
   stages.rows = Func(name + suffix::winograd_rows);
   stages.rows(e, j, c, tx, ty, n) = transform(m.bt, e, row);
   for (int i = 0; i < points; ++i) column.push_back(stages.rows(e, i, c, tx, ty, n));
-  stages.tile = tile;
   stages.input = Func(name + suffix::winograd_input);
   stages.input(e, f, c, tx, ty, n) = transform(m.bt, f, column);
 

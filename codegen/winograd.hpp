@@ -20,9 +20,9 @@
 
 namespace cnngen {
 
-/// The stages of a convolution lowered by Winograd, for the schedule.
+/// The stages of a convolution lowered by Winograd, for the schedule (its tile m is the layer's
+/// weights.winograd->tile).
 struct WinogradStages {
-  int tile = 2;  // m: each tile is m×m outputs
   /// Bᵀ d: (e, j, c, tx, ty, n), row j of the input tile transformed along x.
   Halide::Func rows;
   /// Bᵀ d B: (e, f, c, tx, ty, n), e and f in [0, m + 2), tile (tx, ty) covering outputs m·tx, m·ty.

@@ -464,7 +464,7 @@ TEST(Winograd, ChosenWhereMeasuredFaster) {
     LoweredNetwork lowered = lower(*network, w, "t", batch_vector, options);
     Layers out;
     for (std::size_t i = 0; i < lowered.layers.size(); ++i) {
-      if (lowered.layers[i].winograd) out.emplace_back(i, lowered.layers[i].winograd->tile);
+      if (lowered.layers[i].winograd) out.emplace_back(i, lowered.layers[i].weights.winograd->tile);
     }
     return out;
   };
@@ -488,7 +488,7 @@ TEST(Winograd, F4WhereItsTilesFillTheRegisterTiles) {
     LowerOptions options;
     options.vector_floats = vector_floats;
     LoweredNetwork lowered = lower(net, &weights, "t", 0, options);
-    return lowered.layers.front().winograd ? lowered.layers.front().winograd->tile : 0;
+    return lowered.layers.front().winograd ? lowered.layers.front().weights.winograd->tile : 0;
   };
   EXPECT_EQ(tile(*network, 16), 4);
   EXPECT_EQ(tile(*network, 8), 2);

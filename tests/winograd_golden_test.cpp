@@ -34,11 +34,13 @@ TEST_P(WinogradGolden, EmbeddedWeightsMatchPyTorch) {
   LoweredNetwork lowered = lower(*network, &weights, model, batch_vector_width(*network, target));
   int f2_layers = 0, f4_layers = 0;
   for (const LoweredLayer &layer : lowered.layers) {
-    if (layer.winograd) ++(layer.winograd->tile == 4 ? f4_layers : f2_layers);
+    if (layer.winograd) ++(layer.weights.winograd->tile == 4 ? f4_layers : f2_layers);
   }
   // Each has 3×3 layers of 64 channels or more at 12×12 or larger (F(4×4)); ResNet also smaller.
   EXPECT_GT(f4_layers, 0) << "no convolution of " << model << " took Winograd F(4×4, 3×3)";
-  if (model == "resnet") EXPECT_GT(f2_layers, 0) << "no convolution of resnet took Winograd F(2×2, 3×3)";
+  if (model == "resnet") {
+    EXPECT_GT(f2_layers, 0) << "no convolution of resnet took Winograd F(2×2, 3×3)";
+  }
   schedule_cpu(lowered, *network, target);
 
   std::vector<float> input = deterministic_uniform(
