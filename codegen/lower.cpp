@@ -318,6 +318,11 @@ LoweredNetwork lower(const Network &network, const TensorFile *weights,
   std::vector<Halide::Var> args = last.args();
   std::vector<Halide::Expr> at(args.begin(), args.end());
   Halide::Expr value = last(at);
+  if (options.output_values) {
+    lowered.output_values = Halide::Func(function_name + "_output_values");
+    (*lowered.output_values)(args) = value;
+    value = (*lowered.output_values)(at);
+  }
   if (batch_vector > 0) {
     Halide::Func batched_input("input_values" + std::string(kBatchedSuffix));
     batched_input(vars) = lowered.input(std::vector<Halide::Expr>(vars.begin(), vars.end()));

@@ -66,6 +66,10 @@ struct LowerOptions {
   /// for cnngen's own per-image CPU schedule, which computes a branch's last convolution straight
   /// into its slice. Off: one select over the inputs (the batched copy always takes this form).
   bool concat_slices = false;
+  /// Give the output's values a Func of their own (LoweredNetwork::output_values), which cnngen's
+  /// CPU schedule stages in transposed blocks. Off for Halide's autoschedulers: with it, Adams2019
+  /// scheduled a small network's softmax into wrong values (the Autoschedulers test).
+  bool output_values = false;
 };
 
 /// A weight or bias passed at run time when the library is built without embedded weights.
@@ -78,6 +82,9 @@ struct WeightArgument {
 struct LoweredNetwork {
   Halide::ImageParam input;
   Halide::Func output;
+  /// With LowerOptions::output_values, what the output copies: the last layer's values, as a Func
+  /// of their own (inlined unless the schedule places it) that the schedule can stage.
+  std::optional<Halide::Func> output_values;
   std::vector<LoweredLayer> layers;
   std::vector<WeightArgument> weight_arguments;  // in layer order, weight before bias
 

@@ -62,6 +62,32 @@ void schedule_generic(Func func, int innermost_extent, const Context &context) {
   }
 }
 
+/// Whether the network's output (`shape`, PyTorch's C×H×W) is read from a tensor stored
+/// channels-innermost (every C×H×W tensor whose channels fill whole vectors: schedule_root and the
+/// convolutions' tiles) with rows of at least one vector: its copy into the planar output is then
+/// a transposition, vector by vector.
+bool transposes_output(const Shape &shape, const Context &context) {
+  return shape.size() == 3 && shape[0] % context.vector == 0 && shape[2] >= context.vector;
+}
+
+/// The output copied from `values` (stored channels-innermost) as blocks of one vector of channels ×
+/// one vector of columns, transposed in registers: vector loads along the channels into a
+/// block on the stack, vector stores along the rows out of it (LLVM turns the block's strided
+/// reads into shuffles). Reading each channel as a gather along the row instead passed over the
+/// whole tensor once per channel: 2.1 ms for VGG-11's first layer's 64×224×224 output, 0.77 ms so.
+void schedule_transposed_output(Func output, Func values, const Context &context) {
+  Var x = output.args()[0], y = output.args()[1], c = output.args()[2], n = output.args()[3];
+  Var xo("xo"), xi("xi"), co("co"), ci("ci");
+  output.compute_root()
+      .tile(x, c, xo, co, xi, ci, context.vector, context.vector)
+      .reorder(xi, ci, xo, co, y, n)
+      .vectorize(xi)
+      .unroll(ci);
+  context.per_image_threads ? output.parallel(n) : output.fuse(y, n, Var("yn")).parallel(Var("yn"));
+  std::vector<Var> args = values.args();
+  values.compute_at(output, xo).vectorize(args[2]).unroll(args[0]);
+}
+
 /// A C×H×W tensor stored channels-innermost, computed row by row in parallel, vectorized across
 /// channels. For pooling, element-wise layers and padded copies.
 void schedule_channels_innermost(Func func, int channels, const Context &context, bool root = true) {
@@ -84,6 +110,19 @@ void schedule_channels_innermost(Func func, int channels, const Context &context
   }
 }
 
+/// Columns per register tile for rows `width` wide, at most `most`: fewer where the last tile,
+/// shifted inwards, would recompute more than a tenth of the row. ResNet's 7-wide layers take 2
+/// columns of AVX-512's 3 (8 computed, not 9) and 4 of AVX2's 6 (8, not 12: its stride-2 layer
+/// at 7×7 took 1.66 ms so, 0.87 ms with 4), 14-wide ones 5 of AVX2's 6 (15, not 18).
+int columns_for_width(int width, int most) {
+  auto computed = [width](int columns) { return (width + columns - 1) / columns * columns; };
+  int best = most;
+  for (int columns = most - 1; columns > most / 2; --columns) {
+    if (computed(columns) < computed(best)) best = columns;
+  }
+  return 10 * computed(best) < 9 * computed(most) ? best : most;
+}
+
 /// A convolution's register tile: output channels (whole vectors) × columns × rows.
 struct ConvTile {
   int channels, columns, rows;
@@ -100,10 +139,11 @@ ConvTile conv_tile(int channels, int height, int width, const Context &context, 
   // row, at most 2 vectors × 6 columns, so that the 2 weight vectors and the broadcast input fit
   // beside them (15 registers). 4 vectors × 3 columns needed 17: a spill and sums moved between
   // registers in every tap, 29–31% of the AVX2 peak on VGG-11's and AlexNet's layers against
-  // 47–77% with 2 × 6 (docs/performance.md).
+  // 47–77% with 2 × 6 (docs/performance.md). Narrow rows take fewer columns (columns_for_width).
   int vectors = channel_vectors(channels, context.vector);
   if (context.vector < 16) vectors = std::min(vectors, 2);
-  const int columns = vectors == 4 ? 3 : vectors == 2 ? 6 : 12;
+  const int most_columns = vectors == 4 ? 3 : vectors == 2 ? 6 : 12;
+  const int columns = exact ? most_columns : columns_for_width(width, most_columns);
   const int rows = vectors == 4 && context.vector >= 16 ? 2 : 1;
   if (exact) return {vectors * context.vector, divisor_at_most(width, columns), divisor_at_most(height, rows)};
   return {vectors * context.vector, std::min(width, columns), std::min(height, rows)};
@@ -184,12 +224,16 @@ void schedule_conv_vectorized(const LoweredLayer &layer, Func stored, const Shap
       .unroll(cx)
       .unroll(cy);
   // With few input channels (a first layer on grey or RGB images) the loop over the kernel taps
-  // is the inner work: unroll it. Not for depthwise convolutions: their tile is already a full
-  // register tile per tap, and unrolled taps only multiplied the code (MobileNetV2's first 8
-  // blocks: 42 s to compile, 19 s without, and no measurable difference in run time).
+  // is the inner work: unroll it, but a row of taps only up to 3 wide. Wider rows unrolled let
+  // LLVM keep each input value broadcast for every tap that reads it (neighbouring columns share
+  // inputs), which with the tile's 24 sums spilled to the stack: ResNet-18's 7×7/2 first layer
+  // ran at 58% of peak so, about 100% with its rows of taps as a loop (docs/performance.md).
+  // Not for depthwise convolutions: their tile is already a full register tile per tap, and
+  // unrolled taps only multiplied the code (MobileNetV2's first 8 blocks: 42 s to compile, 19 s
+  // without, and no measurable difference in run time).
   const Conv2d &op = std::get<Conv2d>(layer.node->op);
   if (input_channels / op.groups <= 4 && op.groups == 1) {
-    if (op.kernel.w <= 11) conv.update().unroll(r[0]);
+    if (op.kernel.w <= 3) conv.update().unroll(r[0]);
     if (op.kernel.w * op.kernel.h <= 25) conv.update().unroll(r[1]);
   }
   if (!layer.weights_embedded) {
@@ -523,7 +567,11 @@ void schedule_cpu(LoweredNetwork &lowered, const Network &network, const Halide:
   // The batched copy's specialization takes the output's schedule as it is when made: make it first.
   if (lowered.batch_vector > 0) schedule_batched(lowered, network);
   const Shape &out_shape = network.tensors[static_cast<std::size_t>(network.output)].shape;
-  schedule_generic(lowered.output, static_cast<int>(out_shape.back()), context);
+  if (lowered.output_values && lowered.batch_vector == 0 && transposes_output(out_shape, context)) {
+    schedule_transposed_output(lowered.output, *lowered.output_values, context);
+  } else {
+    schedule_generic(lowered.output, static_cast<int>(out_shape.back()), context);
+  }
 }
 
 }  // namespace cnngen
