@@ -62,6 +62,22 @@ def torch_model(net_path):
     return name, shape, net.eval()
 
 
+def build_bench(directory, model, name, net_path, weights, cnngen_flags=()):
+    """cnngen's library of `net_path` (function `name`) as DIRECTORY/MODEL.a, linked with
+    bench/model_bench.cpp into DIRECTORY/MODEL_bench; returns (library, binary)."""
+    library = os.path.join(directory, f"{model}.a")
+    subprocess.run([os.path.join(BUILD, "cnngen"), net_path, "--weights", weights, "-o", library,
+                    *cnngen_flags], check=True, stderr=subprocess.DEVNULL)
+    binary = os.path.join(directory, f"{model}_bench")
+    subprocess.run(["g++", "-O2", "-std=c++17", f"-I{directory}", "-I/usr/include/halide14",
+                    f"-I{ROOT}/runtime", f"-I{ROOT}", f'-DCNNGEN_MODEL_HEADER="{model}.h"',
+                    f"-DCNNGEN_MODEL_ARGV={name}_argv", "-DCNNGEN_WEIGHT_ARGUMENTS=0",
+                    os.path.join(ROOT, "bench", "model_bench.cpp"),
+                    os.path.join(BUILD, "libcnngen_dsl.a"), library, "-lpthread", "-ldl", "-o", binary],
+                   check=True)
+    return library, binary
+
+
 def prepare(model, net_path=None, cnngen_flags=()):
     """Weights, ONNX export, cnngen library and its bench binary; returns facts about the model
     (examples/MODEL/MODEL.net unless `net_path` is given; `cnngen_flags` are passed to cnngen)."""
@@ -76,22 +92,13 @@ def prepare(model, net_path=None, cnngen_flags=()):
     net.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in safetensors_io.load(weights).items()})
     torch.onnx.export(net, torch.zeros((1,) + shape), onnx_path, input_names=["input"],
                       output_names=["output"], dynamic_axes={"input": {0: "n"}, "output": {0: "n"}})
-    library = os.path.join(DATA, f"{model}.a")
     start = time.perf_counter()
-    subprocess.run([os.path.join(BUILD, "cnngen"), net_path, "--weights", weights, "-o", library,
-                    *cnngen_flags], check=True, stderr=subprocess.DEVNULL)
+    library, binary = build_bench(DATA, model, name, net_path, weights, cnngen_flags)
     compile_seconds = time.perf_counter() - start
-    binary = os.path.join(DATA, f"{model}_bench")
-    subprocess.run(["g++", "-O2", "-std=c++17", f"-I{DATA}", "-I/usr/include/halide14",
-                    f"-I{ROOT}/runtime", f"-I{ROOT}", f'-DCNNGEN_MODEL_HEADER="{model}.h"',
-                    f"-DCNNGEN_MODEL_ARGV={name}_argv", "-DCNNGEN_WEIGHT_ARGUMENTS=0",
-                    os.path.join(ROOT, "bench", "model_bench.cpp"),
-                    os.path.join(BUILD, "libcnngen_dsl.a"), library, "-lpthread", "-ldl", "-o", binary],
-                   check=True)
     summary = subprocess.run([os.path.join(BUILD, "cnngen"), "summary", net_path], capture_output=True,
                              text=True, check=True).stdout
     macs = int(re.search(r"multiply-accumulates: ([\d,]+) per image", summary).group(1).replace(",", ""))
-    return {"net": net_path, "weights": weights, "onnx": onnx_path, "binary": binary,
+    return {"net": net_path, "weights": weights, "onnx": onnx_path, "binary": binary, "name": name,
             "compile_seconds": compile_seconds, "flop_per_image": 2 * macs,
             "library_bytes": os.path.getsize(library)}
 

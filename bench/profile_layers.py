@@ -1,0 +1,122 @@
+#!/usr/bin/python3
+"""Per-layer rates inside whole networks, from Halide's profiler: each convolution of AlexNet,
+VGG-11 and torchvision's ResNet-18 as the network runs it (its input from the layer before, its
+threads, its fused epilogue), in GFLOP/s and % of the machine's peak (bench/peak_flops, same run).
+
+  /usr/bin/python3 bench/profile_layers.py [--models alexnet,resnet18] [--batch 1] [--seconds 10]
+                                          [-- CNNGEN FLAGS...]
+
+Each network is compiled twice: as shipped, timed by bench/model_bench, and with the target's
+`profile` feature, whose sampling profiler bills the time of every Func. A layer's share of the
+profiled time, times the shipped library's time per call, is the layer's time: the profiler's
+own overhead scales out. A layer's Funcs are its convolution's (a direct convolution's register
+tiles; Winograd's input transform, products and column transform) and its padded input; its
+epilogue (bias, activation, residual add, and Winograd's last transform pass) is billed to the
+tensor it stores, which is not counted: the rates are those of the convolution proper.
+CNNGEN_BUILD=DIR measures another build tree than build/. Writes nothing outside the build tree.
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+
+import run
+
+FUNC_LINE = re.compile(r"^\s+([^\s:]+):\s*([\d.]+)ms")
+# Funcs of a convolution: codegen's suffixes (dsl/network.hpp, suffix::) and Halide's wrappers.
+STAGES = ("", "_padded", "_winograd_rows", "_winograd_input", "_winograd_product",
+          "_winograd_product_global_wrapper", "_winograd_columns", "_global_wrapper")
+
+
+def symbol_name(node):
+    """dsl/network.hpp's symbol_name(): the path with dots as underscores for named layers, else
+    kind and path (and kind first for named layers whose path starts with a digit)."""
+    path = node["path"].replace(".", "_")
+    if node.get("name") and not path[0].isdigit():
+        return path
+    return f"{node['kind']}_{path}"
+
+
+def convolutions(net_path):
+    """(label, symbol, node, input shape) of each conv2d of the network, from `cnngen json`; the
+    label is the layer's path where it has one (a name, or a named scope), else convK (the K-th
+    convolution, as D2L's AlexNet and VGG-11 number them)."""
+    graph = json.loads(subprocess.run([os.path.join(run.BUILD, "cnngen"), "json", net_path],
+                                      capture_output=True, text=True, check=True).stdout)
+    nodes = [node for node in graph["nodes"] if node["op"] == "conv2d"]
+    labels = [node["path"] if node.get("name") or "." in node["path"] else f"conv{k + 1}"
+              for k, node in enumerate(nodes)]
+    return [(label, symbol_name(node), node, graph["tensors"][node["inputs"][0]]["shape"])
+            for label, node in zip(labels, nodes)]
+
+
+def billed_ms(report):
+    """Each Func's billed time per run, summed over the library's pipelines (its parts)."""
+    billed = {}
+    for line in report.splitlines():
+        match = FUNC_LINE.match(line)
+        if match and not match.group(1).startswith("halide_"):
+            name = match.group(1).split("$")[0]
+            billed[name] = billed.get(name, 0.0) + float(match.group(2))
+    return billed
+
+
+def layer_ms(symbol, billed):
+    return sum(ms for name, ms in billed.items()
+               if name.startswith(symbol) and name[len(symbol):] in STAGES)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", default="alexnet,vgg11,resnet18")
+    parser.add_argument("--batch", type=int, default=1)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("cnngen_flags", nargs="*")
+    args = parser.parse_args()
+    profile_dir = os.path.join(run.DATA, "profile")
+    os.makedirs(profile_dir, exist_ok=True)
+    peak = run.run_json([os.path.join(run.BUILD, "bench", "peak_flops")])
+    target = next((args.cnngen_flags[i + 1] for i, flag in enumerate(args.cnngen_flags[:-1])
+                   if flag == "--target"), "host")
+    flags = [f for i, f in enumerate(args.cnngen_flags)
+             if f != "--target" and (i == 0 or args.cnngen_flags[i - 1] != "--target")]
+    avx2 = "avx2" in target and "avx512" not in target
+    ceiling = peak["peak_gflops_avx2_all"] if avx2 else peak["peak_gflops_all"]
+    rows = []
+    for model in args.models.split(","):
+        facts = run.prepare(model, cnngen_flags=["--target", target, *flags])
+        call_seconds = run.measure("cnngen", facts, args.batch, args.seconds)["seconds"]
+        _, binary = run.build_bench(profile_dir, model, facts["name"], facts["net"], facts["weights"],
+                                    ["--target", f"{target}-profile", *flags])
+        result = subprocess.run([binary, facts["net"], "--batch", str(args.batch), "--seconds",
+                                 str(args.seconds)], capture_output=True, text=True, check=True)
+        billed = billed_ms(result.stdout + result.stderr)
+        total = sum(billed.values())
+        for label, symbol, node, in_shape in convolutions(facts["net"]):
+            a = node["arguments"]
+            c, h, w = node["shape"]
+            flop = 2 * c * h * w * a["in_channels"] // a["groups"] * a["kernel"][0] * a["kernel"][1]
+            seconds = layer_ms(symbol, billed) / total * call_seconds / args.batch
+            how = "Winograd" if f"{symbol}_winograd_product" in billed else "direct"
+            rows.append((model, label, in_shape, node["shape"], a, how, seconds, flop))
+        print(f"{model}: {call_seconds * 1e3:.2f} ms per call at batch {args.batch}; "
+              f"{sum(r[6] for r in rows if r[0] == model) * args.batch / call_seconds:.0%} of it "
+              f"in the convolutions proper", flush=True)
+    lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+    cpu = next((line.split(":", 1)[1].strip() for line in lscpu.splitlines()
+                if line.startswith("Model name")), "unknown CPU")
+    print(f"\n{cpu}, {peak['threads']} threads: % of peak below is of {ceiling} GFLOP/s; batch "
+          f"{args.batch}; cnngen --target {target} {' '.join(flags)}")
+    print(f"{'network':9} {'layer':24} {'in → out':>20} {'k/s':>5} {'how':>8} {'ms':>7} "
+          f"{'GFLOP/s':>8} {'% peak':>6}")
+    for model, label, in_shape, out_shape, a, how, seconds, flop in rows:
+        gflops = flop / seconds / 1e9 if seconds > 0 else 0.0
+        shape = f"{in_shape[0]}×{in_shape[1]}×{in_shape[2]} → {out_shape[0]}"
+        kernel = f"{a['kernel'][0]}/{a['stride'][0]}"
+        print(f"{model:9} {label:24} {shape:>20} {kernel:>5} {how:>8} {seconds * 1e3:>7.3f} "
+              f"{gflops:>8.1f} {100 * gflops / ceiling:>6.1f}")
+
+
+if __name__ == "__main__":
+    main()
