@@ -91,7 +91,8 @@ void expect_matches_reference(const NumericsCase &c, const std::string &schedule
     // Winograd is lowered without it (lower()): forced, it is tested on the per-image schedule.
     const bool winograd = options.conv == ConvAlgorithm::winograd || options.conv == ConvAlgorithm::winograd4;
     int batch_vector = schedule == "manual" && !winograd ? batch_vector_width(*network, target) : 0;
-    // As the driver lowers for cnngen's own CPU schedule: concatenations in slices, the output's values a Func of their own.
+    // As the driver lowers for cnngen's own CPU schedule: concatenations in slices, the output's
+    // values a Func of their own.
     LowerOptions lower_options = options;
     lower_options.concat_slices = lower_options.output_values = schedule == "manual";
     LoweredNetwork lowered = lower(*network, embedded ? &weights : nullptr, "t", batch_vector, lower_options);
@@ -251,6 +252,9 @@ INSTANTIATE_TEST_SUITE_P(
         // are wider than one (37: a last block of columns shifted inwards): copied into the planar
         // output in transposed blocks of vectors.
         NumericsCase{"big_conv_transposed_output", "32x20x37", "conv2d(64, kernel=3, padding=1)\nrelu"},
+        // Over 10 M multiply-adds at 7×7 outputs: register tiles of fewer columns than usual
+        // (2 of AVX-512's 3, 4 of AVX2's 6), the last one shifted inwards.
+        NumericsCase{"big_conv_7x7_output", "256x14x14", "conv2d(128, kernel=3, stride=2, padding=1)\nrelu"},
         NumericsCase{"linear_relu", "64", "linear(48)\nrelu"},
         // Over 10 M multiply-adds in a linear layer whose outputs are whole blocks of 16 (embedded
         // weights packed block by block), in tiles of 64 features for the whole batch; its sums
