@@ -77,10 +77,11 @@ def main():
     profile_dir = os.path.join(run.DATA, "profile")
     os.makedirs(profile_dir, exist_ok=True)
     peak = run.run_json([os.path.join(run.BUILD, "bench", "peak_flops")])
-    target = next((args.cnngen_flags[i + 1] for i, flag in enumerate(args.cnngen_flags[:-1])
-                   if flag == "--target"), "host")
-    flags = [f for i, f in enumerate(args.cnngen_flags)
-             if f != "--target" and (i == 0 or args.cnngen_flags[i - 1] != "--target")]
+    # cnngen's --target is taken apart: the profiled library adds the `profile` feature to it.
+    target_parser = argparse.ArgumentParser(add_help=False)
+    target_parser.add_argument("--target", default="host")
+    known, flags = target_parser.parse_known_args(args.cnngen_flags)
+    target = known.target
     avx2 = "avx2" in target and "avx512" not in target
     ceiling = peak["peak_gflops_avx2_all"] if avx2 else peak["peak_gflops_all"]
     rows = []
