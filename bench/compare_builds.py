@@ -23,18 +23,20 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 import deterministic_weights  # noqa: E402
-import random_models  # noqa: E402
+import net_to_torch  # noqa: E402
+import run  # noqa: E402
 import safetensors_io  # noqa: E402
 
 
-def weights_for(model, work):
+def weights_for(model, work, build):
+    """Deterministic random weights for examples/MODEL/MODEL.net (LeNet's trained ones), named as
+    the PyTorch module tools/net_to_torch.py builds from the graph that `build`'s cnngen prints."""
     if model == "lenet":
         return os.path.join(ROOT, "examples", "lenet", "lenet.safetensors")
-    with open(os.path.join(ROOT, "examples", model, f"{model}.net")) as f:
-        net = random_models.to_torch(random_models.from_net(f.read()))
+    os.environ["CNNGEN"] = os.path.join(build, "cnngen")
+    _, _, net = net_to_torch.build(os.path.join(ROOT, "examples", model, f"{model}.net"))
     path = os.path.join(work, f"{model}.safetensors")
-    safetensors_io.save({name: deterministic_weights.parameter(tuple(t.shape), seed)
-                         for seed, (name, t) in enumerate(net.state_dict().items())}, path)
+    safetensors_io.save({name: t.numpy() for name, t in deterministic_weights.state_dict(net).items()}, path)
     return path
 
 
@@ -62,12 +64,11 @@ def main():
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--targets", default="host,host")
     options = parser.parse_args()
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
-    print(f"CPU: {cpu}, {os.cpu_count()} cores")
+    print(f"CPU: {run.cpu_model()}, {os.cpu_count()} cores")
     print(f"{'model':8} {'batch':>5} {'base ms':>10} {'new ms':>10} {'new/base':>9}")
     with tempfile.TemporaryDirectory(prefix="cnngen-compare-") as work:
         for model in options.models.split(","):
-            weights = weights_for(model, work)
+            weights = weights_for(model, work, options.base)
             targets = options.targets.split(",")
             binaries = {tag: build_binary(build, model, weights, work, tag, target)
                         for tag, build, target in (("base", options.base, targets[0]), ("new", options.new, targets[1]))}

@@ -14,7 +14,6 @@ example `-- --conv=direct`). Prints the table; writes nothing outside the build 
 """
 import argparse
 import os
-import subprocess
 
 import run
 
@@ -127,9 +126,7 @@ def main():
             for engine in order:
                 seconds = run.measure(engine, facts[spec], args.batch, args.seconds)["seconds"]
                 samples.setdefault((spec, engine), []).append(seconds)
-    lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-    cpu = next((line.split(":", 1)[1].strip() for line in lscpu.splitlines()
-                if line.startswith("Model name")), "unknown CPU")
+    cpu = run.cpu_model()
     # An AVX2 library is measured against the AVX2 peak (the same FMA loop on 8-float vectors).
     avx2 = any("avx2" in flag and "avx512" not in flag for flag in args.cnngen_flags)
     ceiling = peak["peak_gflops_avx2_all"] if avx2 else peak["peak_gflops_all"]

@@ -29,15 +29,6 @@ STAGES = ("", "_padded", "_winograd_rows", "_winograd_input", "_winograd_product
           "_winograd_product_global_wrapper", "_winograd_columns", "_global_wrapper")
 
 
-def symbol_name(node):
-    """dsl/network.hpp's symbol_name(): the path with dots as underscores for named layers, else
-    kind and path (and kind first for named layers whose path starts with a digit)."""
-    path = node["path"].replace(".", "_")
-    if node.get("name") and not path[0].isdigit():
-        return path
-    return f"{node['kind']}_{path}"
-
-
 def convolutions(net_path):
     """(label, symbol, node, input shape) of each conv2d of the network, from `cnngen json`; the
     label is the layer's path where it has one (a name, or a named scope), else convK (the K-th
@@ -47,7 +38,7 @@ def convolutions(net_path):
     nodes = [node for node in graph["nodes"] if node["op"] == "conv2d"]
     labels = [node["path"] if node.get("name") or "." in node["path"] else f"conv{k + 1}"
               for k, node in enumerate(nodes)]
-    return [(label, symbol_name(node), node, graph["tensors"][node["inputs"][0]]["shape"])
+    return [(label, node["symbol"], node, graph["tensors"][node["inputs"][0]]["shape"])
             for label, node in zip(labels, nodes)]
 
 
@@ -104,9 +95,7 @@ def main():
         print(f"{model}: {call_seconds * 1e3:.2f} ms per call at batch {args.batch}; "
               f"{sum(r[6] for r in rows if r[0] == model) * args.batch / call_seconds:.0%} of it "
               f"in the convolutions proper", flush=True)
-    lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-    cpu = next((line.split(":", 1)[1].strip() for line in lscpu.splitlines()
-                if line.startswith("Model name")), "unknown CPU")
+    cpu = run.cpu_model()
     print(f"\n{cpu}, {peak['threads']} threads: % of peak below is of {ceiling} GFLOP/s; batch "
           f"{args.batch}; cnngen --target {target} {' '.join(flags)}")
     print(f"{'network':9} {'layer':24} {'in → out':>20} {'k/s':>5} {'how':>8} {'ms':>7} "

@@ -103,6 +103,17 @@ def prepare(model, net_path=None, cnngen_flags=()):
             "library_bytes": os.path.getsize(library)}
 
 
+def cpu_model():
+    """The CPU as the tables name it: lscpu's model name with its family and model numbers (which
+    tell AMD's Zen 4 from Zen 5, both "AMD EPYC" in a VM) and its L1d and L2 sizes."""
+    fields = {}
+    for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
+        key, _, value = line.partition(":")
+        fields[key.strip()] = value.strip()
+    return (f"{fields.get('Model name', 'unknown CPU')} (family {fields.get('CPU family', '?')} model "
+            f"{fields.get('Model', '?')}; L1d {fields.get('L1d cache', '?')}, L2 {fields.get('L2 cache', '?')})")
+
+
 def measure(engine, facts, batch, seconds):
     if engine == "cnngen":
         return run_json([facts["binary"], facts["net"], "--batch", str(batch), "--seconds", str(seconds)])
@@ -152,6 +163,7 @@ def main():
     os.makedirs(DATA, exist_ok=True)
     os.makedirs(OUT, exist_ok=True)
     peak = run_json([os.path.join(BUILD, "bench", "peak_flops")])
+    peak["cpu"] = cpu_model()
     engines = [e for e in ENGINES if available(e)]
     for missing in set(ENGINES) - set(engines):
         print(f"bench: {missing} is not installed for {PYPI_PYTHON}; skipped")
@@ -186,7 +198,7 @@ def main():
     header = (f"{'model':8} {'batch':>5} {'cnngen ms':>10} " +
               " ".join(f"{e + ' ms':>15} {'×':>5}" for e in engines[1:]) +
               f" {'GFLOP/s':>8} {'% peak':>6} {'compile s':>9} {'RSS MB':>7}")
-    print(f"\npeak: {peak['peak_gflops_all']} GFLOP/s on {peak['threads']} threads "
+    print(f"\n{peak['cpu']}\npeak: {peak['peak_gflops_all']} GFLOP/s on {peak['threads']} threads "
           f"({peak['peak_gflops_1']} on one)\n" + header)
     for r in rows:
         line = f"{r['model']:8} {r['batch']:>5} {r['cnngen_ms']:>10.3f} "

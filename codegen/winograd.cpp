@@ -89,7 +89,7 @@ int winograd_tile(const Conv2d &conv, const Shape &output, ConvAlgorithm algorit
   // Nor where its row of tiles leaves a register tile part empty: 7 tiles at 28×28 in groups of
   // 3 on AVX2 (ResNet-18's layer2: 1.40–1.82 ms against 0.82–1.49 by F(2×2), 14 tiles in groups of 2).
   if (vector_floats == 0) return 4;
-  const int tiles = static_cast<int>(output[2] + 3) / 4;
+  const int tiles = winograd_tiles(output[2], 4);
   const int channels = static_cast<int>(conv.out_channels);
   return tiles % winograd_group(tiles, channel_vectors(channels, vector_floats), vector_floats) == 0 ? 4 : 2;
 }

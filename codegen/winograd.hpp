@@ -8,6 +8,7 @@
 // output transform are stages that the CPU schedule (schedule_cpu.cpp) places tile by tile.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -44,6 +45,9 @@ bool winograd_computes(const Conv2d &conv);
 /// F(4×4) where the output is at least 12×12 and, for a target of `vector_floats` floats per vector
 /// (0: unknown), its row of tiles fills whole register tiles (winograd_group()), else by F(2×2).
 int winograd_tile(const Conv2d &conv, const Shape &output, ConvAlgorithm algorithm, int vector_floats = 0);
+
+/// Output tiles of m×m (m = `tile`) along an output extent, the last one partly past the edge.
+inline int winograd_tiles(std::int64_t extent, int tile) { return static_cast<int>((extent + tile - 1) / tile); }
 
 /// Tiles per register tile of the CPU schedule for a row of `tiles` tiles and `vectors` vectors of
 /// `vector_floats` output channels: a divisor of the row if one fills most of the accumulators

@@ -116,7 +116,8 @@ void print_graph_json(const Network &network, const SourceFile &source, std::ost
     out << (i ? ",\n  " : "\n  ") << "{\"id\": " << i << ", \"path\": " << json_string(node.path)
         << ", \"scope\": " << json_string(node.scope)
         << ", \"name\": " << (node.user_name.empty() ? "null" : json_string(node.user_name))
-        << ", \"kind\": " << json_string(node.kind) << ", \"op\": " << json_string(op)
+        << ", \"kind\": " << json_string(node.kind) << ", \"symbol\": " << json_string(symbol_name(node))
+        << ", \"op\": " << json_string(op)
         << ",\n   \"arguments\": " << arguments << ",\n   \"inputs\": [";
     for (std::size_t j = 0; j < node.inputs.size(); ++j) out << (j ? ", " : "") << node.inputs[j];
     out << "], \"output\": " << node.output

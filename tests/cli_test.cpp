@@ -497,8 +497,9 @@ TEST_F(Cli, DotOfBlocks) {
   EXPECT_LT(run.output.find("layer6 [label"), run.output.find("subgraph \"cluster_layer1\""));
 }
 
-// json writes the checked graph: paths, operations with their arguments, the tensors each node
-// reads, the state_dict parameters and the layer line's position; to -o as to standard output.
+// json writes the checked graph: paths, the generated code's symbols, operations with their
+// arguments, the tensors each node reads, the state_dict parameters and the layer line's position;
+// to -o as to standard output.
 TEST_F(Cli, JsonOfBlocks) {
   std::ofstream(path("tiny.net")) << kBlocksModel;
   CommandResult run = cnngen("json " + path("tiny.net"));
@@ -506,12 +507,14 @@ TEST_F(Cli, JsonOfBlocks) {
   for (const char *expected :
        {"\"format\": \"cnngen-graph\", \"version\": 1", "\"model\": \"tiny\"", "\"input\": 0, \"output\": 10",
         "{\"id\": 7, \"shape\": [19, 8, 8], \"producer\": 6}",
-        "\"path\": \"layer1.0.conv2\", \"scope\": \"layer1.0\", \"name\": \"conv2\", \"kind\": \"conv2d\"",
+        "\"path\": \"layer1.0.conv2\", \"scope\": \"layer1.0\", \"name\": \"conv2\", \"kind\": \"conv2d\", "
+        "\"symbol\": \"layer1_0_conv2\"",
         "\"arguments\": {\"in_channels\": 32, \"out_channels\": 16, \"kernel\": [1, 1], \"stride\": [1, 1], "
         "\"padding\": [0, 0], \"dilation\": [1, 1], \"groups\": 1, \"bias\": true}",
         "{\"name\": \"layer1.0.conv2.weight\", \"shape\": [16, 32, 1, 1], \"role\": \"weight\"}",
         "\"source\": {\"start\": {\"line\": 7, \"column\": 7}",
-        "\"path\": \"layer1.0.add0\", \"scope\": \"layer1.0\", \"name\": null, \"kind\": \"add\", \"op\": \"add\"",
+        "\"path\": \"layer1.0.add0\", \"scope\": \"layer1.0\", \"name\": null, \"kind\": \"add\", "
+        "\"symbol\": \"add_layer1_0_add0\", \"op\": \"add\"",
         "\"inputs\": [2, 0], \"output\": 3", "\"inputs\": [5, 6], \"output\": 7",
         "\"arguments\": {\"pool\": \"max\", \"kernel\": [3, 3], \"stride\": [1, 1], \"padding\": [1, 1], "
         "\"ceil_mode\": false}",
