@@ -17,6 +17,7 @@
 #include "codegen/plan.hpp"
 #include "codegen/schedule_batched.hpp"
 #include "codegen/schedule_common.hpp"
+#include "codegen/winograd.hpp"
 
 namespace cnngen {
 namespace {
@@ -123,6 +124,33 @@ int columns_for_width(int width, int most) {
   return 10 * computed(best) < 9 * computed(most) ? best : most;
 }
 
+/// Whether a convolution's tiles loop over the rows inside each block of `channel_tile` output
+/// channels rather than over the blocks inside each row tile of `row_tile` rows. Blocks inside rows
+/// read all the weights once per row tile, rows inside blocks the image's input once per block.
+/// Taken where the weights outgrow half of a 1 MB L2 (they cannot stay there from one row tile to
+/// the next) and it reads less, as in ResNet-18's stride-2 layers (layer4.0.conv1: 4.7 MB of
+/// weights read by 4 row tiles, against 8 blocks each reading 200 KB of input).
+bool weight_blocks_outer(const Conv2d &op, const Shape &in_shape, const Shape &shape, int channel_tile,
+                         int row_tile) {
+  constexpr std::int64_t half_l2 = 512 * 1024;
+  const std::int64_t weights = 4 * in_shape[0] / op.groups * op.kernel.h * op.kernel.w * shape[0];
+  const std::int64_t input = 4 * in_shape[0] * in_shape[1] * in_shape[2];
+  const std::int64_t row_tiles = (shape[1] + row_tile - 1) / row_tile, blocks = shape[0] / channel_tile;
+  return weights > half_l2 && blocks * input < row_tiles * weights;
+}
+
+/// Input channels per step of a convolution's reduction when it sums a whole row of register
+/// tiles one slice of input channels at a time, the partial sums kept in L1 between slices; 0 when
+/// it sums each register tile over all input channels at once. A slice's weights (at most 16 KB,
+/// half of a 32 KB L1) then serve every tile of the row from L1 instead of coming from L2 for each
+/// tile. Only where a block's weights outgrow L1 and a row holds more than one tile.
+int input_channel_chunk(const Conv2d &op, int input_channels, int channel_tile, int width, int column_tile) {
+  const int weight_bytes = static_cast<int>(op.kernel.h * op.kernel.w) * channel_tile * 4;  // per input channel
+  const int inputs = input_channels / static_cast<int>(op.groups);
+  if (op.groups != 1 || inputs <= 4 || width <= column_tile || inputs * weight_bytes <= 32 * 1024) return 0;
+  return divisor_at_most(inputs, std::max(1, 16 * 1024 / weight_bytes));
+}
+
 /// A convolution's register tile: output channels (whole vectors) × columns × rows.
 struct ConvTile {
   int channels, columns, rows;
@@ -130,8 +158,9 @@ struct ConvTile {
 
 /// The register tile of a convolution with `channels` outputs (a multiple of the vector) over
 /// height × width pixels. Tiles at the right and bottom edges are shifted inwards (recomputing a
-/// few pixels); with `exact` (a tile written into a concatenation's slice, an update stage where
-/// no tile may be shifted) the columns and rows divide the width and height instead.
+/// few pixels; a convolution summed in slices of input channels keeps a ragged last column tile
+/// instead: input_channel_chunk); with `exact` (a tile written into a concatenation's slice, an
+/// update stage where no tile may be shifted) the columns and rows divide the width and height.
 ConvTile conv_tile(int channels, int height, int width, const Context &context, bool exact) {
   // With AVX-512, 24 of the 32 vector registers hold sums: 4 vectors of channels × 3 columns ×
   // 2 rows where the channels allow (each weight vector loaded serves 6 pixels, each input value
@@ -195,15 +224,23 @@ void schedule_conv_vectorized(const LoweredLayer &layer, Func stored, const Shap
     bound_to_shape(stored, shape);
   }
   if (!slice) stored.reorder_storage(stored.args()[2], x, y, n);  // a concatenation stores itself
+  const Conv2d &op = std::get<Conv2d>(layer.node->op);
+  const bool blocks_outer = !pool && !slice && weight_blocks_outer(op, in_shape, shape, channel_tile, row_tile);
   stage.split(c, co, ci, channel_tile)
       .split(x, xo, xi, column_tile)
       .split(y, yo, yi, row_tile)
-      .reorder(ci, xi, yi, xo, co, yo, n)
+      .reorder(ci, xi, yi, xo, blocks_outer ? yo : co, blocks_outer ? co : yo, n)
       .vectorize(ci, context.vector)
       .unroll(ci)
       .unroll(xi)
-      .unroll(yi)
-      .fuse(yo, n, Var("yn"));
+      .unroll(yi);
+  if (blocks_outer) {
+    // Row tiles of one block of output channels, then of the next: the block's weights stay in L2
+    // (where they fit) from one row tile to the next. The blocks × row tiles share the threads.
+    stage.fuse(yo, co, Var("yc")).fuse(Var("yc"), n, Var("yn"));
+  } else {
+    stage.fuse(yo, n, Var("yn"));
+  }
   if (pool) {
     // The pooling's rows run in parallel.
   } else if (context.per_image_threads) {
@@ -215,14 +252,34 @@ void schedule_conv_vectorized(const LoweredLayer &layer, Func stored, const Shap
   Var cx = conv.args()[0], cy = conv.args()[1], cc = conv.args()[2], cn = conv.args()[3];
   // The tile's accumulators are stored channel-innermost too: each vector is one register, with
   // no shuffles between the tile and the registers (8-10x faster than the default x-innermost).
-  conv.compute_at(owner, xo).reorder_storage(cc, cx, cy, cn).vectorize(cc, context.vector)
-      .unroll(cc).unroll(cx).unroll(cy);
-  conv.update()
-      .reorder(cc, cx, cy, r[0], r[1], r[2], cn)
-      .vectorize(cc, context.vector)
-      .unroll(cc)
-      .unroll(cx)
-      .unroll(cy);
+  const int chunk = slice ? 0 : input_channel_chunk(op, input_channels, channel_tile, width, column_tile);
+  if (chunk) {
+    // The sums of a whole row of tiles (one block of channels × the width × the tile's rows), per
+    // slice of input channels: for each tile, its sums loaded into registers, the slice's taps,
+    // the sums stored back to L1. The last tile of the row is ragged (guarded), not shifted: an
+    // update may not recompute a sum.
+    RVar cio("cio"), cii("cii");
+    Var cxo("cxo"), cxi("cxi");
+    conv.compute_at(owner, blocks_outer ? Var("yn") : co.var)
+        .reorder_storage(cc, cx, cy, cn).vectorize(cc, context.vector).unroll(cc);
+    conv.update()
+        .split(r[2], cio, cii, chunk)
+        .split(cx, cxo, cxi, column_tile, TailStrategy::GuardWithIf)
+        .reorder(cc, cxi, cy, r[0], r[1], cii, cxo, cio, cn)
+        .vectorize(cc, context.vector)
+        .unroll(cc)
+        .unroll(cxi)
+        .unroll(cy);
+  } else {
+    conv.compute_at(owner, xo).reorder_storage(cc, cx, cy, cn).vectorize(cc, context.vector)
+        .unroll(cc).unroll(cx).unroll(cy);
+    conv.update()
+        .reorder(cc, cx, cy, r[0], r[1], r[2], cn)
+        .vectorize(cc, context.vector)
+        .unroll(cc)
+        .unroll(cx)
+        .unroll(cy);
+  }
   // With few input channels (a first layer on grey or RGB images) the loop over the kernel taps
   // is the inner work: unroll it, but a row of taps only up to 3 wide. Wider rows unrolled let
   // LLVM keep each input value broadcast for every tap that reads it (neighbouring columns share
@@ -231,7 +288,6 @@ void schedule_conv_vectorized(const LoweredLayer &layer, Func stored, const Shap
   // Not for depthwise convolutions: their tile is already a full register tile per tap, and
   // unrolled taps only multiplied the code (MobileNetV2's first 8 blocks: 42 s to compile, 19 s
   // without, and no measurable difference in run time).
-  const Conv2d &op = std::get<Conv2d>(layer.node->op);
   if (input_channels / op.groups <= 4 && op.groups == 1) {
     if (op.kernel.w <= 3) conv.update().unroll(r[0]);
     if (op.kernel.w * op.kernel.h <= 25) conv.update().unroll(r[1]);
@@ -268,7 +324,7 @@ void schedule_conv_winograd(const LoweredLayer &layer, Func stored, const Shape 
   const int vectors = channel_vectors(channels, context.vector);
   const int channel_tile = vectors * context.vector;
   const int tile = layer.weights.winograd->tile, points = tile + 2;
-  const int tiles_x = (width + tile - 1) / tile, tiles_y = (height + tile - 1) / tile;
+  const int tiles_x = winograd_tiles(width, tile), tiles_y = winograd_tiles(height, tile);
   const int group = winograd_group(tiles_x, vectors, context.vector);  // tiles per register tile
   const int rounded_tiles = (tiles_x + group - 1) / group * group;
   const int band = std::min(tiles_y, (28 + tiles_x - 1) / tiles_x);  // tile rows per band
