@@ -266,26 +266,18 @@ void schedule_conv_vectorized(const LoweredLayer &layer, Func stored, const Shap
     // update may not recompute a sum.
     RVar cio("cio"), cii("cii");
     Var cxo("cxo"), cxi("cxi");
-    conv.compute_at(owner, blocks_outer ? Var("yn") : co.var)
-        .reorder_storage(cc, cx, cy, cn).vectorize(cc, context.vector).unroll(cc);
+    conv.compute_at(owner, blocks_outer ? Var("yn") : co.var);
     conv.update()
         .split(r[2], cio, cii, chunk)
         .split(cx, cxo, cxi, column_tile, TailStrategy::GuardWithIf)
         .reorder(cc, cxi, cy, r[0], r[1], cii, cxo, cio, cn)
-        .vectorize(cc, context.vector)
-        .unroll(cc)
-        .unroll(cxi)
-        .unroll(cy);
+        .unroll(cxi);
   } else {
-    conv.compute_at(owner, xo).reorder_storage(cc, cx, cy, cn).vectorize(cc, context.vector)
-        .unroll(cc).unroll(cx).unroll(cy);
-    conv.update()
-        .reorder(cc, cx, cy, r[0], r[1], r[2], cn)
-        .vectorize(cc, context.vector)
-        .unroll(cc)
-        .unroll(cx)
-        .unroll(cy);
+    conv.compute_at(owner, xo).unroll(cx).unroll(cy);
+    conv.update().reorder(cc, cx, cy, r[0], r[1], r[2], cn).unroll(cx);
   }
+  conv.reorder_storage(cc, cx, cy, cn).vectorize(cc, context.vector).unroll(cc);
+  conv.update().vectorize(cc, context.vector).unroll(cc).unroll(cy);
   // With few input channels (a first layer on grey or RGB images) the loop over the kernel taps
   // is the inner work: unroll it, but a row of taps only up to 3 wide. Wider rows unrolled let
   // LLVM keep each input value broadcast for every tap that reads it (neighbouring columns share
