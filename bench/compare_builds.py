@@ -10,7 +10,8 @@ The two builds may be the same directory, with --targets comparing two target st
 
 Each build's cnngen compiles examples/MODEL/MODEL.net with embedded weights (LeNet's trained ones,
 deterministic random ones for the others, tools/deterministic_weights.py), and bench/model_bench.cpp
-times it, linked against that build's libcnngen_dsl.a.
+times it, linked against that build's libcnngen_dsl.a. A model may also be the path of a .net file
+(bench/layer_nets/ holds single layers of the networks, for changes to one kind of layer).
 """
 import argparse
 import json
@@ -28,20 +29,29 @@ import run  # noqa: E402
 import safetensors_io  # noqa: E402
 
 
+def net_path(model):
+    """examples/MODEL/MODEL.net, or `model` itself where it names a .net file."""
+    return model if model.endswith(".net") else os.path.join(ROOT, "examples", model, f"{model}.net")
+
+
+def model_name(model):
+    return os.path.splitext(os.path.basename(model))[0]
+
+
 def weights_for(model, work, build):
-    """Deterministic random weights for examples/MODEL/MODEL.net (LeNet's trained ones), named as
-    the PyTorch module tools/net_to_torch.py builds from the graph that `build`'s cnngen prints."""
+    """Deterministic random weights for the model's .net (LeNet's trained ones), named as the
+    PyTorch module tools/net_to_torch.py builds from the graph that `build`'s cnngen prints."""
     if model == "lenet":
         return os.path.join(ROOT, "examples", "lenet", "lenet.safetensors")
     os.environ["CNNGEN"] = os.path.join(build, "cnngen")
-    _, _, net = net_to_torch.build(os.path.join(ROOT, "examples", model, f"{model}.net"))
-    path = os.path.join(work, f"{model}.safetensors")
+    _, _, net = net_to_torch.build(net_path(model))
+    path = os.path.join(work, f"{model_name(model)}.safetensors")
     safetensors_io.save({name: t.numpy() for name, t in deterministic_weights.state_dict(net).items()}, path)
     return path
 
 
 def build_binary(build, model, weights, work, tag, target):
-    net = os.path.join(ROOT, "examples", model, f"{model}.net")
+    net, model = net_path(model), model_name(model)
     library = os.path.join(work, f"{model}_{tag}.a")
     subprocess.run([os.path.join(build, "cnngen"), net, "--weights", weights, "-o", library,
                     "--name", model, "--target", target], check=True, stderr=subprocess.DEVNULL)
@@ -65,14 +75,15 @@ def main():
     parser.add_argument("--targets", default="host,host")
     options = parser.parse_args()
     print(f"CPU: {run.cpu_model()}, {os.cpu_count()} cores")
-    print(f"{'model':8} {'batch':>5} {'base ms':>10} {'new ms':>10} {'new/base':>9}")
+    width = max(8, *(len(model_name(m)) for m in options.models.split(",")))
+    print(f"{'model':{width}} {'batch':>5} {'base ms':>10} {'new ms':>10} {'new/base':>9}")
     with tempfile.TemporaryDirectory(prefix="cnngen-compare-") as work:
         for model in options.models.split(","):
             weights = weights_for(model, work, options.base)
             targets = options.targets.split(",")
             binaries = {tag: build_binary(build, model, weights, work, tag, target)
                         for tag, build, target in (("base", options.base, targets[0]), ("new", options.new, targets[1]))}
-            net = os.path.join(ROOT, "examples", model, f"{model}.net")
+            net = net_path(model)
             for batch in (int(b) for b in options.batches.split(",")):
                 times = {"base": [], "new": []}
                 for _ in range(options.rounds):
@@ -81,7 +92,7 @@ def main():
                                              capture_output=True, text=True, check=True).stdout
                         times[tag].append(json.loads(out.strip().splitlines()[-1])["seconds"] * 1e3)
                 base, new = statistics.median(times["base"]), statistics.median(times["new"])
-                print(f"{model:8} {batch:>5} {base:>10.4f} {new:>10.4f} {new / base:>9.3f}", flush=True)
+                print(f"{model_name(model):{width}} {batch:>5} {base:>10.4f} {new:>10.4f} {new / base:>9.3f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -252,11 +252,14 @@ INSTANTIATE_TEST_SUITE_P(
         // are wider than one (37: a last block of columns shifted inwards): copied into the planar
         // output in transposed blocks of vectors.
         NumericsCase{"big_conv_transposed_output", "32x20x37", "conv2d(64, kernel=3, padding=1)\nrelu"},
-        // Over 10 M multiply-adds at 7×7 outputs: register tiles of fewer columns than usual
-        // (2 of AVX-512's 3, 4 of AVX2's 6), the last one ragged; 1.2 MB of weights, so the row
-        // tiles loop inside each block of output channels, and the sums over 256 input channels
-        // go a few at a time (4 with AVX-512) through a row of partial sums.
+        // Over 10 M multiply-adds at 7×7 outputs: 1.2 MB of weights summed a few input channels at
+        // a time (4 with AVX-512, 16 with AVX2) into the partial sums of the whole image (one block
+        // of output channels: 12.5 KB with AVX-512), in register tiles of one row (7 is odd) and
+        // 4 columns, the last ragged (3); the blocks share the threads.
         NumericsCase{"big_conv_7x7_output", "256x14x14", "conv2d(128, kernel=3, stride=2, padding=1)\nrelu"},
+        // The same at 8×8 outputs (dilated: never Winograd): the whole image's partial sums, in
+        // register tiles of 2 rows × 2 columns with AVX-512.
+        NumericsCase{"big_conv_8x8_whole_image", "256x8x8", "conv2d(128, kernel=3, padding=2, dilation=2)\nrelu"},
         // AlexNet's second layer, smaller: 5×5 taps over 96 input channels summed a few at a time
         // (2 with AVX-512) into rows of partial sums (14 columns: a ragged last register tile),
         // computed row by row inside the 2×2 pooling.
