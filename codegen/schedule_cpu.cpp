@@ -65,22 +65,24 @@ void schedule_generic(Func func, int innermost_extent, const Context &context) {
 
 /// Whether the network's output (`shape`, PyTorch's C×H×W) is read from a tensor stored
 /// channels-innermost (every C×H×W tensor whose channels fill whole vectors: schedule_root and the
-/// convolutions' tiles) with rows of at least one vector: its copy into the planar output is then
-/// a transposition, vector by vector.
+/// convolutions' tiles) with rows of at least 4 columns: its copy into the planar output is then
+/// a transposition, block by block.
 bool transposes_output(const Shape &shape, const Context &context) {
-  return shape.size() == 3 && shape[0] % context.vector == 0 && shape[2] >= context.vector;
+  return shape.size() == 3 && shape[0] % context.vector == 0 && shape[2] >= 4;
 }
 
 /// The output copied from `values` (stored channels-innermost) as blocks of one vector of channels ×
-/// one vector of columns: vector loads along the channels into a block on the stack, vector
-/// stores along the rows out of it (Halide's block-transpose idiom). Reading each channel as a
-/// gather along the row instead passed over the whole tensor once per channel: 2.1 ms for
-/// VGG-11's first layer's 64×224×224 output, 0.77 ms so.
-void schedule_transposed_output(Func output, Func values, const Context &context) {
+/// one vector of columns (the whole row where `width` is narrower): vector loads along the
+/// channels into a block on the stack, vector stores along the rows out of it (Halide's
+/// block-transpose idiom). Reading each channel as a gather along the row instead passed over the
+/// whole tensor once per channel: 2.1 ms for VGG-11's first layer's 64×224×224 output, 0.77 ms so;
+/// ResNet-18's layer4 output (512×7×7) as a network's output took 0.462 ms with its last layer
+/// (bench/layer_nets/resnet18_layer4_0_conv1_output.net, alternated), 0.394 ms in blocks of 7.
+void schedule_transposed_output(Func output, Func values, int width, const Context &context) {
   Var x = output.args()[0], y = output.args()[1], c = output.args()[2], n = output.args()[3];
   Var xo("xo"), xi("xi"), co("co"), ci("ci");
   output.compute_root()
-      .tile(x, c, xo, co, xi, ci, context.vector, context.vector)
+      .tile(x, c, xo, co, xi, ci, std::min(width, context.vector), context.vector)
       .reorder(xi, ci, xo, co, y, n)
       .vectorize(xi)
       .unroll(ci);
@@ -653,7 +655,7 @@ void schedule_cpu(LoweredNetwork &lowered, const Network &network, const Halide:
   if (lowered.batch_vector > 0) schedule_batched(lowered, network);
   const Shape &out_shape = network.tensors[static_cast<std::size_t>(network.output)].shape;
   if (lowered.output_values && lowered.batch_vector == 0 && transposes_output(out_shape, context)) {
-    schedule_transposed_output(lowered.output, *lowered.output_values, context);
+    schedule_transposed_output(lowered.output, *lowered.output_values, static_cast<int>(out_shape[2]), context);
   } else {
     schedule_generic(lowered.output, static_cast<int>(out_shape.back()), context);
   }
