@@ -165,8 +165,9 @@ int input_channel_chunk(const Conv2d &op, int input_channels, int channel_tile, 
 /// Each slice's weights then come from L2 once per block of rows, not once per row: ResNet-18's
 /// layer4.0.conv1 sums its whole 7×7 image (12.5 KB), 0.291 → 0.265 ms with AVX-512, 0.871 →
 /// 0.729 ms with AVX2 (alternated). Only where a slice's input of one pixel is at most one cache
-/// line (16 channels): 1×1 convolutions, whose slices are 64 channels wide, ran 15% slower with
-/// whole images (layer4.0.downsample's 49 pixels, 2 KB apart, fall into 8 of L1's 64 sets).
+/// line (16 channels): layer4.0.downsample, a 1×1 convolution whose slices are 64 channels wide,
+/// took 0.165 → 0.199 ms with its whole image (with a 1×1 convolution after it), presumably as its
+/// 49 pixels' slices, 2 KB apart, fall into 8 of L1's 64 sets and evict the weights.
 int sliced_block_rows(int chunk, int channel_tile, int height, int width, int row_tile) {
   if (chunk > 16) return row_tile;
   for (int rows = height; rows > row_tile; --rows) {
