@@ -1,6 +1,6 @@
 // What the CPU, batch-vectorized and GPU schedules (schedule_cpu.cpp, schedule_batched.cpp,
 // schedule_gpu.cpp) share besides their plan (plan.hpp): the reduction variables of a stage, tile
-// sizes that divide an extent, and which networks count as small.
+// sizes that divide or cover an extent, and which networks count as small.
 #pragma once
 
 #include <algorithm>
@@ -26,6 +26,12 @@ inline std::vector<Halide::RVar> rvars(const Halide::Func &func, int update) {
 /// allow, else 2, else 1.
 inline int channel_vectors(int channels, int vector) {
   return channels % (4 * vector) == 0 ? 4 : channels % (2 * vector) == 0 ? 2 : 1;
+}
+
+/// ⌈a / b⌉ for positive a and b: how many pieces of b cover a.
+template <typename T>
+constexpr T ceil_div(T a, T b) {
+  return (a + b - 1) / b;
 }
 
 /// The largest divisor of `extent` no greater than `limit`.

@@ -118,7 +118,7 @@ void schedule_channels_innermost(Func func, int channels, const Context &context
 /// columns of AVX-512's 3 (8 computed, not 9) and 4 of AVX2's 6 (8, not 12: its stride-2 layer
 /// at 7×7 took 1.66 ms so, 0.87 ms with 4), 14-wide ones 5 of AVX2's 6 (15, not 18).
 int columns_for_width(int width, int most) {
-  auto computed = [width](int columns) { return (width + columns - 1) / columns * columns; };
+  auto computed = [width](int columns) { return ceil_div(width, columns) * columns; };
   int best = most;
   for (int columns = most - 1; columns > most / 2; --columns) {
     if (computed(columns) < computed(best)) best = columns;
@@ -137,7 +137,7 @@ bool weight_blocks_outer(const Conv2d &op, const Shape &in_shape, const Shape &s
   constexpr std::int64_t half_l2 = 512 * 1024;
   const std::int64_t weights = 4 * in_shape[0] / op.groups * op.kernel.h * op.kernel.w * shape[0];
   const std::int64_t input = 4 * in_shape[0] * in_shape[1] * in_shape[2];
-  const std::int64_t row_tiles = (shape[1] + row_tile - 1) / row_tile, blocks = shape[0] / channel_tile;
+  const std::int64_t row_tiles = ceil_div<std::int64_t>(shape[1], row_tile), blocks = shape[0] / channel_tile;
   return weights > half_l2 && blocks * input < row_tiles * weights;
 }
 
@@ -254,10 +254,9 @@ void schedule_conv_vectorized(const LoweredLayer &layer, Func stored, const Shap
   if (chunk && !pool && height % row_tile != 0) {
     // Rows of tiles shifted inwards would recompute a row (7 rows as 4 tiles of 2: 8); with the
     // sums in L1 the tile needs no second row to reuse its weights, so one row of as many columns
-    // as the two had (the last tile ragged): ResNet-18's layer4.0.conv1, 4 + 3 columns of 1 row
+    // as the two had, evenly over the row (the last tile ragged): ResNet-18's layer4.0.conv1, 4 + 3 columns of 1 row
     // for 2 + 2 + 2 + 1 columns of 2 rows, 0.308 → 0.291 ms (alternated, with its padded copy).
-    const int columns = column_tile * row_tile, tiles = (width + columns - 1) / columns;
-    column_tile = (width + tiles - 1) / tiles;
+    column_tile = ceil_div(width, ceil_div(width, column_tile * row_tile));
     row_tile = 1;
   }
   const int block_rows = chunk && !pool ? sliced_block_rows(chunk, channel_tile, height, width, row_tile) : row_tile;
@@ -358,11 +357,11 @@ void schedule_conv_winograd(const LoweredLayer &layer, Func stored, const Shape 
   const int tile = layer.weights.winograd->tile, points = tile + 2;
   const int tiles_x = winograd_tiles(width, tile), tiles_y = winograd_tiles(height, tile);
   const int group = winograd_group(tiles_x, vectors, context.vector);  // tiles per register tile
-  const int rounded_tiles = (tiles_x + group - 1) / group * group;
-  const int band = std::min(tiles_y, (28 + tiles_x - 1) / tiles_x);  // tile rows per band
+  const int rounded_tiles = ceil_div(tiles_x, group) * group;
+  const int band = std::min(tiles_y, ceil_div(28, tiles_x));  // tile rows per band
   // Threads share the blocks of output channels where there are as many as bands or 4, else the
   // bands (F(4×4) at 28×28 has two bands of 4 and 3 tile rows: uneven for 2 threads).
-  const int blocks = (channels + channel_tile - 1) / channel_tile, bands = (tiles_y + band - 1) / band;
+  const int blocks = ceil_div(channels, channel_tile), bands = ceil_div(tiles_y, band);
   const bool channel_threads = blocks >= 4 || blocks >= bands;
   Var x = stored.args()[0], y = stored.args()[1], c = stored.args()[2], n = stored.args()[3];
   Var co("co"), ci("ci"), cv("cv"), cl("cl"), xo("xo"), xi("xi"), yb("yb"), yr("yr"), yo("yo"), yi("yi"),
