@@ -254,8 +254,9 @@ void schedule_conv_vectorized(const LoweredLayer &layer, Func stored, const Shap
   if (chunk && !pool && height % row_tile != 0) {
     // Rows of tiles shifted inwards would recompute a row (7 rows as 4 tiles of 2: 8); with the
     // sums in L1 the tile needs no second row to reuse its weights, so one row of as many columns
-    // as the two had, evenly over the row (the last tile ragged): ResNet-18's layer4.0.conv1, 4 + 3 columns of 1 row
-    // for 2 + 2 + 2 + 1 columns of 2 rows, 0.308 → 0.291 ms (alternated, with its padded copy).
+    // as the two had, spread evenly over the row (the last tile ragged): ResNet-18's
+    // layer4.0.conv1, 4 + 3 columns of 1 row for 2 + 2 + 2 + 1 columns of 2 rows, 0.308 → 0.291 ms
+    // (alternated, with its padded copy).
     column_tile = ceil_div(width, ceil_div(width, column_tile * row_tile));
     row_tile = 1;
   }
