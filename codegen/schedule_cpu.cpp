@@ -141,6 +141,11 @@ bool weight_blocks_outer(const Conv2d &op, const Shape &in_shape, const Shape &s
   return weights > half_l2 && blocks * input < row_tiles * weights;
 }
 
+/// Rows of partial sums of `channel_tile` channels × `width` columns that fit in half of a 32 KB
+/// L1 (the other half holds a slice's weights): the bound of the rows a convolution summed in
+/// slices of input channels keeps between slices.
+int sum_rows_in_half_l1(int channel_tile, int width) { return 16 * 1024 / (channel_tile * width * 4); }
+
 /// Input channels per step of a convolution's reduction when it sums a whole row of register
 /// tiles one slice of input channels at a time, the partial sums kept in L1 between slices; 0 when
 /// it sums each register tile over all input channels at once. A slice's weights (at most 16 KB,
@@ -153,15 +158,16 @@ int input_channel_chunk(const Conv2d &op, int input_channels, int channel_tile, 
   const int weight_bytes = static_cast<int>(op.kernel.h * op.kernel.w) * channel_tile * 4;  // per input channel
   const int inputs = input_channels / static_cast<int>(op.groups);
   if (op.groups != 1 || inputs <= 4 || width <= column_tile || inputs * weight_bytes <= 32 * 1024 ||
-      channel_tile * width * rows * 4 > 16 * 1024) {
+      rows > sum_rows_in_half_l1(channel_tile, width)) {
     return 0;
   }
   return divisor_at_most(inputs, std::max(1, 16 * 1024 / weight_bytes));
 }
 
 /// The rows of partial sums that a convolution summed in slices of `chunk` input channels
-/// (input_channel_chunk) keeps in L1 per block of `channel_tile` output channels: the most rows,
-/// a multiple of the register tile's `row_tile` that divides the height, whose sums fit in 16 KB.
+/// (input_channel_chunk) keeps in L1 per block of `channel_tile` output channels: the most rows
+/// whose sums fit in 16 KB among the multiples of the register tile's `row_tile` (a divisor of
+/// the height) that divide the height.
 /// Each slice's weights then come from L2 once per block of rows, not once per row: ResNet-18's
 /// layer4.0.conv1 sums its whole 7×7 image (12.5 KB), 0.291 → 0.265 ms with AVX-512, 0.871 →
 /// 0.729 ms with AVX2 (alternated). Only where a slice's input of one pixel is at most one cache
@@ -170,10 +176,7 @@ int input_channel_chunk(const Conv2d &op, int input_channels, int channel_tile, 
 /// 49 pixels' slices, 2 KB apart, fall into 8 of L1's 64 sets and evict the weights.
 int sliced_block_rows(int chunk, int channel_tile, int height, int width, int row_tile) {
   if (chunk > 16) return row_tile;
-  for (int rows = height; rows > row_tile; --rows) {
-    if (height % rows == 0 && rows % row_tile == 0 && channel_tile * width * rows * 4 <= 16 * 1024) return rows;
-  }
-  return row_tile;
+  return row_tile * divisor_at_most(height / row_tile, sum_rows_in_half_l1(channel_tile, width) / row_tile);
 }
 
 /// A convolution's register tile: output channels (whole vectors) × columns × rows.
