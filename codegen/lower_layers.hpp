@@ -19,11 +19,14 @@ struct Value {
   Shape shape;
 };
 
-/// A conv2d weight transformed for Winograd F(m×m, 3×3) (winograd.hpp): (e, f, in, out), e and f
-/// in [0, m + 2).
+/// A conv2d weight transformed for Winograd F(m×m, r×r) (winograd.hpp): (e, f, in, out), e and f
+/// in [0, m + r - 1).
 struct WinogradWeights {
   Halide::Func transformed;
-  int tile;  // m
+  int tile;    // m
+  int kernel;  // r
+  /// The side of an input tile and of the products: m + r - 1.
+  int points() const { return tile + kernel - 1; }
 };
 
 /// A layer's trainable tensors as Funcs indexed like Halide reads PyTorch's layout, filled by each

@@ -341,7 +341,8 @@ void schedule_conv_vectorized(const LoweredLayer &layer, Func stored, const Shap
 }
 
 /// A convolution computed by Winograd (winograd.hpp) and its fused epilogue `stored`, band by band
-/// of tile rows (a tile: m×m outputs, m = 2 or 4, from P×P inputs, P = m + 2). Per band: the input
+/// of tile rows (a tile: m×m outputs, m = 2 or 4, from P×P inputs, P = m + r - 1 for an r×r
+/// kernel: 4 or 6). Per band: the input
 /// transform V of its tiles, all input channels; then per block of output channels (4 vectors),
 /// the P² products M, each product (e, f) for all the band's tiles in register tiles of 4 vectors
 /// of channels × `group` tiles (28 of AVX-512's 32 registers; 4 × 3 of AVX2's 16), summed over the
@@ -358,7 +359,7 @@ void schedule_conv_winograd(const LoweredLayer &layer, Func stored, const Shape 
             width = static_cast<int>(shape[2]);
   const int vectors = channel_vectors(channels, context.vector);
   const int channel_tile = vectors * context.vector;
-  const int tile = layer.weights.winograd->tile, points = tile + 2;
+  const int tile = layer.weights.winograd->tile, points = layer.weights.winograd->points();
   const int tiles_x = winograd_tiles(width, tile), tiles_y = winograd_tiles(height, tile);
   const int group = winograd_group(tiles_x, vectors, context.vector);  // tiles per register tile
   const int rounded_tiles = ceil_div(tiles_x, group) * group;

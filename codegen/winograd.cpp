@@ -1,4 +1,4 @@
-// Winograd F(2×2, 3×3) and F(4×4, 3×3); see winograd.hpp. The input and output transforms are
+// Winograd F(2×2, 3×3), F(4×4, 3×3) and F(2×2, 5×5); see winograd.hpp. The input and output transforms are
 // written out as sums and differences with small integer factors, selected by the transform index,
 // which the schedule unrolls so that each becomes a constant.
 #include "codegen/winograd.hpp"
@@ -17,23 +17,23 @@ using Halide::Var;
 
 namespace {
 
-/// The matrices of F(m×m, 3×3) (Lavin and Gray, 2015): Bᵀ (α × α, α = m + 2) transforms an input
-/// tile, G (α × 3) a kernel, Aᵀ (m × α) the products back to m outputs. F(2×2) interpolates at
-/// 0, ±1 and ∞; F(4×4) at 0, ±1, ±2 and ∞.
+/// The matrices of F(m×m, r×r) (Lavin and Gray, 2015): Bᵀ (α × α, α = m + r - 1) transforms an
+/// input tile, G (α × r) a kernel, Aᵀ (m × α) the products back to m outputs. F(2×2, 3×3)
+/// interpolates at 0, ±1 and ∞; F(4×4, 3×3) and F(2×2, 5×5), both with α = 6, at 0, ±1, ±2 and ∞,
+/// so they share Bᵀ, G's rows are the same scale times (1, p, p², …) for each point p, and Aᵀ's rows
+/// are the powers of the points.
 struct Matrices {
   std::vector<std::vector<double>> bt, g, at;
 };
 
-const Matrices &matrices(int tile) {
+const Matrices &matrices(int tile, int kernel) {
   static const Matrices f2{{{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}},
                            {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}},
                            {{1, 1, 1, 0}, {0, 1, -1, -1}}};
-  static const Matrices f4{{{4, 0, -5, 0, 1, 0},
-                            {0, -4, -4, 1, 1, 0},
-                            {0, 4, -4, -1, 1, 0},
-                            {0, -2, -1, 2, 1, 0},
-                            {0, 2, -1, -2, 1, 0},
-                            {0, 4, 0, -5, 0, 1}},
+  static const std::vector<std::vector<double>> bt6{{4, 0, -5, 0, 1, 0},  {0, -4, -4, 1, 1, 0},
+                                                    {0, 4, -4, -1, 1, 0}, {0, -2, -1, 2, 1, 0},
+                                                    {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}};
+  static const Matrices f4{bt6,
                            {{1.0 / 4, 0, 0},
                             {-1.0 / 6, -1.0 / 6, -1.0 / 6},
                             {-1.0 / 6, 1.0 / 6, -1.0 / 6},
@@ -41,6 +41,15 @@ const Matrices &matrices(int tile) {
                             {1.0 / 24, -1.0 / 12, 1.0 / 6},
                             {0, 0, 1}},
                            {{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}}};
+  static const Matrices f2_5x5{bt6,
+                               {{1.0 / 4, 0, 0, 0, 0},
+                                {-1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6},
+                                {-1.0 / 6, 1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                {1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 3, 2.0 / 3},
+                                {1.0 / 24, -1.0 / 12, 1.0 / 6, -1.0 / 3, 2.0 / 3},
+                                {0, 0, 0, 0, 1}},
+                               {{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 1}}};
+  if (kernel == 5) return f2_5x5;
   return tile == 4 ? f4 : f2;
 }
 
@@ -65,7 +74,7 @@ Expr transform(const std::vector<std::vector<double>> &matrix, const Expr &row, 
 }  // namespace
 
 bool winograd_computes(const Conv2d &conv) {
-  return conv.kernel.h == 3 && conv.kernel.w == 3 && conv.stride.h == 1 && conv.stride.w == 1 &&
+  return (conv.kernel.h == 3 || conv.kernel.h == 5) && conv.kernel.w == conv.kernel.h && conv.stride.h == 1 && conv.stride.w == 1 &&
          conv.dilation.h == 1 && conv.dilation.w == 1 && conv.groups == 1;
 }
 
@@ -80,8 +89,14 @@ int winograd_tile(const Conv2d &conv, const Shape &output, ConvAlgorithm algorit
   // Its weights come in blocks of 16 output channels or more (winograd_weights), and its
   // schedule vectorizes across them (17 outputs read past the last block: found by difftest).
   if (algorithm == ConvAlgorithm::direct || !winograd_computes(conv) || conv.out_channels % 16 != 0) return 0;
+  // 5×5 kernels: F(2×2, 5×5) only (F(4×4, 5×5) would need 8 interpolation points).
+  const bool five = conv.kernel.h == 5;
   if (algorithm == ConvAlgorithm::winograd) return 2;
-  if (algorithm == ConvAlgorithm::winograd4) return 4;
+  if (algorithm == ConvAlgorithm::winograd4) return five ? 2 : 4;
+  // F(2×2, 5×5) takes 36 multiplies for 100: faster from 48 input channels at every size measured
+  // (AlexNet's 96 → 256 at 26×26 0.48× the time, AVX2 0.90×; 48 → 128 at 14×14 0.77×); even at
+  // 32 → 128 at 7×7 (docs/performance.md).
+  if (five) return conv.in_channels >= 48 && conv.out_channels >= 64 ? 2 : 0;
   if (conv.in_channels < 64 || conv.out_channels < 64) return 0;
   // F(4×4) from 12×12 outputs (3 × 3 tiles) up; below, its weights, 4× the direct ones (37.7 MB
   // at 512 → 512), are reused by too few tiles per image (ResNet-18's 7×7 layers: slower).
@@ -97,19 +112,20 @@ int winograd_tile(const Conv2d &conv, const Shape &output, ConvAlgorithm algorit
 WinogradWeights winograd_weights(const WeightTensor &weight, const std::string &name, int tile) {
   const int outputs = static_cast<int>(weight.shape.at(0)), inputs = static_cast<int>(weight.shape.at(1));
   const int block = outputs % 64 == 0 ? 64 : outputs % 32 == 0 ? 32 : 16;
-  const int points = tile + 2;
-  const std::vector<std::vector<double>> &g_matrix = matrices(tile).g;
+  const int kernel = static_cast<int>(weight.shape.at(2)), points = tile + kernel - 1;
+  const std::vector<std::vector<double>> &g_matrix = matrices(tile, kernel).g;
   Halide::Buffer<float> buffer(block, inputs, points, points, outputs / block, name + suffix::data);
   for (int k = 0; k < outputs; ++k) {
     for (int c = 0; c < inputs; ++c) {
-      const float *g = &weight.data[(static_cast<std::size_t>(k) * inputs + c) * 9];  // g[ky][kx]
+      // g[ky][kx]
+      const float *g = &weight.data[(static_cast<std::size_t>(k) * inputs + c) * kernel * kernel];
       // e transforms along x (the kernel's columns), f along y (its rows), as the input's e and f.
       for (int e = 0; e < points; ++e) {
         for (int f = 0; f < points; ++f) {
           double sum = 0;
-          for (int ky = 0; ky < 3; ++ky) {
-            for (int kx = 0; kx < 3; ++kx) {
-              sum += g_matrix[e][kx] * g_matrix[f][ky] * static_cast<double>(g[ky * 3 + kx]);
+          for (int ky = 0; ky < kernel; ++ky) {
+            for (int kx = 0; kx < kernel; ++kx) {
+              sum += g_matrix[e][kx] * g_matrix[f][ky] * static_cast<double>(g[ky * kernel + kx]);
             }
           }
           buffer(k % block, c, e, f, k / block) = static_cast<float>(sum);
@@ -120,14 +136,14 @@ WinogradWeights winograd_weights(const WeightTensor &weight, const std::string &
   Var e("e"), f("f"), c("c"), k("k");
   Func transformed(name);
   transformed(e, f, c, k) = buffer(k % block, c, e, f, k / block);
-  return {transformed, tile};
+  return {transformed, tile, kernel};
 }
 
 Func lower_conv2d_winograd(const Conv2d &conv, const Value &in, const WinogradWeights &weights,
                            const std::optional<Func> &bias, const std::string &name,
                            WinogradStages &stages) {
-  const int tile = weights.tile, points = tile + 2;
-  const Matrices &m = matrices(tile);
+  const int tile = weights.tile, points = weights.points();
+  const Matrices &m = matrices(tile, weights.kernel);
   Var x("x"), y("y"), c("c"), n("n"), e("e"), f("f"), tx("tx"), ty("ty");
   // Zeros outside the input: the padding, and the last tiles' overhang past the output's edge. (A
   // select, not BoundaryConditions: their `likely` would split the tile loops into a copy of the

@@ -153,6 +153,16 @@ TEST(Autoschedulers, Mullapudi2016MatchesNaiveReference) {
                                               "flatten\nlinear(10)\nsigmoid"}, "mullapudi2016");
 }
 
+// AlexNet's second layer, smaller, computed directly (the default takes F(2×2, 5×5) for it): 5×5
+// taps over 96 input channels summed a few at a time (2 with AVX-512) into rows of partial sums
+// (14 columns: a ragged last register tile), computed row by row inside the 2×2 pooling.
+TEST(DirectConv, ChunkedFiveByFiveMatchesNaiveReference) {
+  LowerOptions options;
+  options.conv = ConvAlgorithm::direct;
+  expect_matches_reference({"big_conv_chunked_pool", "96x14x14", "conv2d(64, kernel=5, padding=2)\nrelu\nmaxpool2d(2)"},
+                           "manual", options);
+}
+
 // Batch norms lowered as a scale and shift even with embedded weights (the bench's --no-fold).
 TEST(BatchNormFolding, UnfoldedEmbeddedMatchesNaiveReference) {
   expect_matches_reference({"unfolded", "5x7x9",
@@ -260,11 +270,6 @@ INSTANTIATE_TEST_SUITE_P(
         // The same at 8×8 outputs (dilated: never Winograd): the whole image's partial sums, in
         // register tiles of 2 rows × 2 columns with AVX-512.
         NumericsCase{"big_conv_8x8_whole_image", "256x8x8", "conv2d(128, kernel=3, padding=2, dilation=2)\nrelu"},
-        // AlexNet's second layer, smaller: 5×5 taps over 96 input channels summed a few at a time
-        // (2 with AVX-512) into rows of partial sums (14 columns: a ragged last register tile),
-        // computed row by row inside the 2×2 pooling.
-        NumericsCase{"big_conv_chunked_pool", "96x14x14",
-                     "conv2d(64, kernel=5, padding=2)\nrelu\nmaxpool2d(2)"},
         NumericsCase{"linear_relu", "64", "linear(48)\nrelu"},
         // Over 10 M multiply-adds in a linear layer whose outputs are whole blocks of 16 (embedded
         // weights packed block by block), in tiles of 64 features for the whole batch; its sums
@@ -426,8 +431,42 @@ INSTANTIATE_TEST_SUITE_P(
         NumericsCase{"two_bands_two_blocks", "16x28x28", "conv2d(128, kernel=3, padding=1)\nrelu"}),
     case_name);
 
-// Where the automatic choice (the default) puts Winograd: 3×3 stride-1 convolutions of at least 64
-// input and output channels, with embedded weights, in networks without a batch-vectorized copy.
+// Winograd F(2×2, 5×5) (codegen/winograd.hpp), which `winograd` and `winograd4` both take for
+// every 5×5 stride-1 convolution: the cases above with 5×5 kernels, and AlexNet's second layer
+// smaller (96 input channels, inside its pooling). Its transforms are F(4×4, 3×3)'s (interpolation
+// at 0, ±1, ±2 and ∞, factors up to 4 and 2/3 in G), so its error is compared as F(4×4)'s, with an
+// absolute part of 1e-4 of the outputs' RMS (measured on an AlexNet-shaped layer in float32
+// against float64: at most 1.3e-5 of the RMS; 7e-5 relative where an output exceeds a tenth of it).
+class Winograd5x5Numerics : public ::testing::TestWithParam<NumericsCase> {};
+
+TEST_P(Winograd5x5Numerics, MatchesNaiveReference) {
+  for (ConvAlgorithm conv : {ConvAlgorithm::winograd, ConvAlgorithm::winograd4}) {
+    LowerOptions options;
+    options.conv = conv;
+    expect_matches_reference(GetParam(), "manual", options, true);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Layers, Winograd5x5Numerics,
+    ::testing::Values(
+        NumericsCase{"even", "16x8x8", "conv2d(16, kernel=5, padding=2)"},
+        NumericsCase{"odd_sizes_relu", "24x7x9", "conv2d(32, kernel=5, padding=2)\nrelu"},
+        NumericsCase{"no_padding", "16x9x10", "conv2d(48, kernel=5)"},
+        NumericsCase{"padding_1", "16x6x6", "conv2d(16, kernel=5, padding=1)\nsigmoid"},
+        NumericsCase{"three_inputs", "3x10x10", "conv2d(16, kernel=5, padding=2)"},
+        NumericsCase{"seventeen_outputs", "16x6x6", "conv2d(17, kernel=5, padding=2)"},
+        NumericsCase{"folded_batchnorm", "32x6x10",
+                     "conv2d(64, kernel=5, padding=2, bias=false)\nbatchnorm2d\nrelu"},
+        NumericsCase{"residual", "32x8x8",
+                     "add {\n  branch {\n    conv2d a(32, kernel=5, padding=2)\n    relu\n"
+                     "    conv2d b(32, kernel=5, padding=2)\n  }\n  branch {}\n}\nrelu"},
+        NumericsCase{"bands_threads_on_bands", "16x30x6", "conv2d(32, kernel=5, padding=2)\nrelu"},
+        NumericsCase{"bands_threads_on_channels", "64x21x15",
+                     "conv2d(256, kernel=5, padding=2)\nmaxpool2d(2)"},
+        NumericsCase{"alexnet_conv2_pool", "96x14x14", "conv2d(64, kernel=5, padding=2)\nrelu\nmaxpool2d(2)"}),
+    case_name);
+
 // With concatenations in slices, a branch's chain (here conv2d a, relu) is computed in the
 // concatenation's update and never stored on its own; lowered as one select, it is stored and
 // copied (the check can fail).
@@ -462,6 +501,9 @@ TEST(ConcatSlices, BranchesAreWrittenStraightIntoTheirSlices) {
   EXPECT_TRUE(stored(false));
 }
 
+// Where the automatic choice (the default) puts Winograd: 3×3 stride-1 convolutions of at least 64
+// input and output channels, 5×5 ones of at least 48 inputs and 64 outputs, with embedded weights,
+// in networks without a batch-vectorized copy.
 TEST(Winograd, ChosenWhereMeasuredFaster) {
   auto network = check_source(
       "model t\ninput 64x12x12\n"
@@ -471,7 +513,13 @@ TEST(Winograd, ChosenWhereMeasuredFaster) {
       "conv2d(64, kernel=3, padding=1, stride=2)\n"        // 4: stride 2: direct
       "conv2d(64, kernel=1)\n"                             // 5: 1×1: direct
       "conv2d(64, kernel=3, padding=2, dilation=2)\n"      // 6: dilated: direct
-      "conv2d(80, kernel=3, padding=1)\n");                // 7: 80 = 5 × 16, 6×6: F(2×2)
+      "conv2d(80, kernel=3, padding=1)\n"                  // 7: 80 = 5 × 16, 6×6: F(2×2)
+      "conv2d(64, kernel=5, padding=2)\n"                  // 8: 5×5, 80 inputs: F(2×2, 5×5)
+      "conv2d(48, kernel=5, padding=2)\n"                  // 9: 5×5, 48 outputs: direct
+      "conv2d(64, kernel=5, padding=2)\n"                  // 10: 5×5, 48 inputs: F(2×2, 5×5)
+      "conv2d(64, kernel=1)\nconv2d(32, kernel=1)\n"       // 11, 12: 1×1 to 32 channels
+      "conv2d(64, kernel=5, padding=2)\n"                  // 13: 5×5, 32 inputs: direct
+      "conv2d(64, kernel=5, stride=2, padding=2)\n");      // 14: stride 2: direct
   ASSERT_TRUE(network);
   std::mt19937 rng(1);
   TensorFile weights = random_weights(*network, rng);
@@ -486,9 +534,11 @@ TEST(Winograd, ChosenWhereMeasuredFaster) {
     }
     return out;
   };
-  EXPECT_EQ(winograd_layers(&weights, 0, ConvAlgorithm::automatic), (Layers{{0, 4}, {7, 2}}));
-  EXPECT_EQ(winograd_layers(&weights, 0, ConvAlgorithm::winograd), (Layers{{0, 2}, {2, 2}, {3, 2}, {7, 2}}));
-  EXPECT_EQ(winograd_layers(&weights, 0, ConvAlgorithm::winograd4), (Layers{{0, 4}, {2, 4}, {3, 4}, {7, 4}}));
+  EXPECT_EQ(winograd_layers(&weights, 0, ConvAlgorithm::automatic), (Layers{{0, 4}, {7, 2}, {8, 2}, {10, 2}}));
+  EXPECT_EQ(winograd_layers(&weights, 0, ConvAlgorithm::winograd),
+            (Layers{{0, 2}, {2, 2}, {3, 2}, {7, 2}, {8, 2}, {9, 2}, {10, 2}, {13, 2}}));
+  EXPECT_EQ(winograd_layers(&weights, 0, ConvAlgorithm::winograd4),
+            (Layers{{0, 4}, {2, 4}, {3, 4}, {7, 4}, {8, 2}, {9, 2}, {10, 2}, {13, 2}}));
   EXPECT_EQ(winograd_layers(&weights, 0, ConvAlgorithm::direct), Layers{});
   EXPECT_EQ(winograd_layers(nullptr, 0, ConvAlgorithm::winograd), Layers{}) << "weights as arguments";
   EXPECT_EQ(winograd_layers(&weights, 16, ConvAlgorithm::winograd), Layers{}) << "batch-vectorized";

@@ -1,8 +1,8 @@
-// Winograd F(4×4, 3×3) and F(2×2, 3×3) (codegen/winograd.hpp) on whole networks against PyTorch:
-// AlexNet, D2L's NiN and D2L's ResNet-18 with their deterministic weights embedded (so that
-// --conv=auto, the default, takes Winograd for their 3×3 convolutions of 64 channels or more:
-// F(4×4) from 12×12 outputs, F(2×2) below (ResNet's last two stages), batch norms folded in and
-// residual adds fused after them), JIT-compiled for the host and compared with the same golden
+// Winograd F(4×4, 3×3), F(2×2, 3×3) and F(2×2, 5×5) (codegen/winograd.hpp) on whole networks
+// against PyTorch: AlexNet, D2L's NiN and D2L's ResNet-18 with their deterministic weights embedded
+// (so that --conv=auto, the default, takes Winograd for their 3×3 convolutions of 64 channels or
+// more: F(4×4) from 12×12 outputs, F(2×2) below (ResNet's last two stages), batch norms folded in
+// and residual adds fused after them; and for AlexNet's 5×5 one, 96 → 256), JIT-compiled for the host and compared with the same golden
 // logits as their golden tests, whose libraries take the weights as arguments and so stay direct.
 #include <gtest/gtest.h>
 
@@ -32,14 +32,19 @@ TEST_P(WinogradGolden, EmbeddedWeightsMatchPyTorch) {
   const TensorFile weights = deterministic_weights(*network);  // the golden tests' arguments, embedded
   const Halide::Target target = cpu_test_targets().front();
   LoweredNetwork lowered = lower(*network, &weights, model, batch_vector_width(*network, target));
-  int f2_layers = 0, f4_layers = 0;
+  int f2_layers = 0, f4_layers = 0, five_layers = 0;
   for (const LoweredLayer &layer : lowered.layers) {
-    if (layer.winograd) ++(layer.weights.winograd->tile == 4 ? f4_layers : f2_layers);
+    if (!layer.winograd) continue;
+    if (layer.weights.winograd->kernel == 5) ++five_layers;
+    else ++(layer.weights.winograd->tile == 4 ? f4_layers : f2_layers);
   }
   // Each has 3×3 layers of 64 channels or more at 12×12 or larger (F(4×4)); ResNet also smaller.
   EXPECT_GT(f4_layers, 0) << "no convolution of " << model << " took Winograd F(4×4, 3×3)";
   if (model == "resnet") {
     EXPECT_GT(f2_layers, 0) << "no convolution of resnet took Winograd F(2×2, 3×3)";
+  }
+  if (model == "alexnet") {
+    EXPECT_EQ(five_layers, 1) << "AlexNet's 5×5 convolution did not take Winograd F(2×2, 5×5)";
   }
   schedule_cpu(lowered, *network, target);
 
