@@ -305,7 +305,7 @@ LoweredNetwork lower(const Network &network, const TensorFile *weights,
     const Conv2d *conv = std::get_if<Conv2d>(&node.op);
     const Shape &output = network.tensors[static_cast<std::size_t>(node.output)].shape;
     const bool may_winograd = conv && file && batch_vector == 0;
-    const int tile = may_winograd ? winograd_tile(*conv, output, options.conv, options.vector_floats) : 0;
+    const int tile = may_winograd ? winograd_tile(*conv, output, options.conv) : 0;
     if (tile > 0) {
       const Parameter &weight = params.front();  // weight before bias
       lw.winograd =

@@ -56,12 +56,9 @@ struct LowerOptions {
   /// Let the schedules compute element-wise layers and residual adds in the epilogue of the
   /// convolution or linear layer before them (codegen/plan.hpp). Off: each is stored on its own.
   bool fuse_epilogues = true;
-  /// Which 3×3 convolutions Winograd computes (winograd.hpp). Only with embedded weights (it
+  /// Which 3×3 and 5×5 convolutions Winograd computes (winograd.hpp). Only with embedded weights (it
   /// transforms them at compile time) and without a batch-vectorized copy (small networks).
   ConvAlgorithm conv = ConvAlgorithm::automatic;
-  /// Floats per vector of the target the CPU schedule is for, where known (0: not known), for the
-  /// automatic choice of Winograd's tile (winograd_tile()).
-  int vector_floats = 0;
   /// Lower each concatenation as one update per input writing its channel slice (lower_concat),
   /// for cnngen's own per-image CPU schedule, which computes a branch's last convolution straight
   /// into its slice. Off: one select over the inputs (the batched copy always takes this form).

@@ -341,13 +341,12 @@ void schedule_conv_vectorized(const LoweredLayer &layer, Func stored, const Shap
 }
 
 /// A convolution computed by Winograd (winograd.hpp) and its fused epilogue `stored`, band by band
-/// of tile rows (a tile: m×m outputs, m = 2 or 4, from P×P inputs, P = m + r - 1 for an r×r
-/// kernel: 4 or 6). Per band: the input
-/// transform V of its tiles, all input channels; then per block of output channels (4 vectors),
-/// the P² products M, each product (e, f) for all the band's tiles in register tiles of 4 vectors
-/// of channels × `group` tiles (28 of AVX-512's 32 registers; 4 × 3 of AVX2's 16), summed over the
-/// input channels: a transformed weight vector serves `group` tiles, a V value (broadcast)
-/// 4 vectors; and last the output transform, m×m pixels per tile. The block's transformed weights
+/// of tile rows (a tile: m×m outputs, m = 2 or 4, from P×P inputs, P = m + r - 1 for an r×r kernel:
+/// 4 or 6). Per band: the input transform V of its tiles, all input channels; then per block of
+/// output channels (4 vectors), the P² products M, each product (e, f) for all the band's tiles in
+/// register tiles of 4 vectors of channels × `group` tiles (28 of AVX-512's 32 registers; 4 × 3 of
+/// AVX2's 16), summed over the input channels: a transformed weight vector serves `group` tiles, a
+/// V value (broadcast) 4 vectors; and last the output transform, m×m pixels per tile. The block's transformed weights
 /// for one product (in × 64 floats: 128 KB at 512 inputs) stay in L2 while the band's tiles stream
 /// past, so bands hold at least 28 tiles (or the whole image): all the weights (P² × in × out
 /// floats, 16.8 MB for F(2×2) at 512 → 512) then come from L3 or memory once per 28 tiles.

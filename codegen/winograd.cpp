@@ -1,6 +1,6 @@
-// Winograd F(2×2, 3×3), F(4×4, 3×3) and F(2×2, 5×5); see winograd.hpp. The input and output transforms are
-// written out as sums and differences with small integer factors, selected by the transform index,
-// which the schedule unrolls so that each becomes a constant.
+// Winograd F(2×2, 3×3), F(4×4, 3×3) and F(2×2, 5×5); see winograd.hpp. The input and output
+// transforms are written out as sums and differences with small integer factors, selected by the
+// transform index, which the schedule unrolls so that each becomes a constant.
 #include "codegen/winograd.hpp"
 
 #include <algorithm>
@@ -74,8 +74,8 @@ Expr transform(const std::vector<std::vector<double>> &matrix, const Expr &row, 
 }  // namespace
 
 bool winograd_computes(const Conv2d &conv) {
-  return (conv.kernel.h == 3 || conv.kernel.h == 5) && conv.kernel.w == conv.kernel.h && conv.stride.h == 1 && conv.stride.w == 1 &&
-         conv.dilation.h == 1 && conv.dilation.w == 1 && conv.groups == 1;
+  return (conv.kernel.h == 3 || conv.kernel.h == 5) && conv.kernel.w == conv.kernel.h && conv.stride.h == 1 &&
+         conv.stride.w == 1 && conv.dilation.h == 1 && conv.dilation.w == 1 && conv.groups == 1;
 }
 
 int winograd_group(int tiles, int vectors, int vector_floats) {
@@ -85,7 +85,7 @@ int winograd_group(int tiles, int vectors, int vector_floats) {
   return 2 * group < most + 1 ? std::min(most, tiles) : group;
 }
 
-int winograd_tile(const Conv2d &conv, const Shape &output, ConvAlgorithm algorithm, int vector_floats) {
+int winograd_tile(const Conv2d &conv, const Shape &output, ConvAlgorithm algorithm) {
   // Its weights come in blocks of 16 output channels or more (winograd_weights), and its
   // schedule vectorizes across them (17 outputs read past the last block: found by difftest).
   if (algorithm == ConvAlgorithm::direct || !winograd_computes(conv) || conv.out_channels % 16 != 0) return 0;
@@ -94,19 +94,15 @@ int winograd_tile(const Conv2d &conv, const Shape &output, ConvAlgorithm algorit
   if (algorithm == ConvAlgorithm::winograd) return 2;
   if (algorithm == ConvAlgorithm::winograd4) return five ? 2 : 4;
   // F(2×2, 5×5) takes 36 multiplies for 100: faster from 48 input channels at every size measured
-  // (AlexNet's 96 → 256 at 26×26 0.48× the time, AVX2 0.90×; 48 → 128 at 14×14 0.77×); even at
+  // (AlexNet's 96 → 256 at 26×26 0.48× the time, AVX2 0.58×; 48 → 128 at 14×14 0.77×); even at
   // 32 → 128 at 7×7 (docs/performance.md).
   if (five) return conv.in_channels >= 48 && conv.out_channels >= 64 ? 2 : 0;
   if (conv.in_channels < 64 || conv.out_channels < 64) return 0;
   // F(4×4) from 12×12 outputs (3 × 3 tiles) up; below, its weights, 4× the direct ones (37.7 MB
-  // at 512 → 512), are reused by too few tiles per image (ResNet-18's 7×7 layers: slower).
-  if (output[1] < 12 || output[2] < 12) return 2;
-  // Nor where its row of tiles leaves a register tile part empty: 7 tiles at 28×28 in groups of
-  // 3 on AVX2 (ResNet-18's layer2: 1.40–1.82 ms against 0.82–1.49 by F(2×2), 14 tiles in groups of 2).
-  if (vector_floats == 0) return 4;
-  const int tiles = winograd_tiles(output[2], 4);
-  const int channels = static_cast<int>(conv.out_channels);
-  return tiles % winograd_group(tiles, channel_vectors(channels, vector_floats), vector_floats) == 0 ? 4 : 2;
+  // at 512 → 512), are reused by too few tiles per image (ResNet-18's 7×7 layers: slower). On
+  // every target, even where its row of tiles leaves a register tile part empty (7 tiles at 28×28
+  // in AVX2's groups of 3: two layers of 128 channels 0.74 ms against 1.03 by F(2×2)).
+  return output[1] < 12 || output[2] < 12 ? 2 : 4;
 }
 
 WinogradWeights winograd_weights(const WeightTensor &weight, const std::string &name, int tile) {

@@ -43,10 +43,9 @@ bool winograd_computes(const Conv2d &conv);
 /// path, or 0 for the direct one: for `winograd` (2) and `winograd4` (4; 5×5 kernels 2) wherever
 /// it computes the layer and the output channels are a multiple of 16, never for `direct`, and for
 /// `automatic` where it was measured faster (docs/performance.md): 3×3 kernels with at least 64
-/// input and output channels, by F(4×4) where the output is at least 12×12 and, for a target of
-/// `vector_floats` floats per vector (0: unknown), its row of tiles fills whole register tiles
-/// (winograd_group()), else by F(2×2); 5×5 kernels with at least 48 input and 64 output channels.
-int winograd_tile(const Conv2d &conv, const Shape &output, ConvAlgorithm algorithm, int vector_floats = 0);
+/// input and output channels, by F(4×4) where the output is at least 12×12, else by F(2×2); 5×5
+/// kernels with at least 48 input and 64 output channels.
+int winograd_tile(const Conv2d &conv, const Shape &output, ConvAlgorithm algorithm);
 
 /// Output tiles of m×m (m = `tile`) along an output extent, the last one partly past the edge.
 inline int winograd_tiles(std::int64_t extent, int tile) { return static_cast<int>((extent + tile - 1) / tile); }

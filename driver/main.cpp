@@ -106,7 +106,6 @@ int compile(const Options &options, const std::vector<Halide::Target> &targets,
     const bool own_cpu_schedule = !is_autoscheduler(options.schedule) && !target.has_gpu_feature();
     lower_options.conv = own_cpu_schedule ? options.conv : ConvAlgorithm::direct;
     lower_options.concat_slices = lower_options.output_values = own_cpu_schedule;
-    lower_options.vector_floats = target.natural_vector_size(Halide::Float(32));
     LoweredNetwork lowered = lower(part, checked.weights ? &*checked.weights : nullptr, function_name,
                                    batch_vector, lower_options);
     if (is_autoscheduler(options.schedule)) {
