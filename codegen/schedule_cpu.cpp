@@ -346,11 +346,11 @@ void schedule_conv_vectorized(const LoweredLayer &layer, Func stored, const Shap
 /// output channels (4 vectors), the P² products M, each product (e, f) for all the band's tiles in
 /// register tiles of 4 vectors of channels × `group` tiles (28 of AVX-512's 32 registers; 4 × 3 of
 /// AVX2's 16), summed over the input channels: a transformed weight vector serves `group` tiles, a
-/// V value (broadcast) 4 vectors; and last the output transform, m×m pixels per tile. The block's transformed weights
-/// for one product (in × 64 floats: 128 KB at 512 inputs) stay in L2 while the band's tiles stream
-/// past, so bands hold at least 28 tiles (or the whole image): all the weights (P² × in × out
-/// floats, 16.8 MB for F(2×2) at 512 → 512) then come from L3 or memory once per 28 tiles.
-/// V of a band takes P² × in × tiles floats (917 KB for F(2×2), 512 channels and 28 tiles);
+/// V value (broadcast) 4 vectors; and last the output transform, m×m pixels per tile. The block's
+/// transformed weights for one product (in × 64 floats: 128 KB at 512 inputs) stay in L2 while the
+/// band's tiles stream past, so bands hold at least 28 tiles (or the whole image): all the weights
+/// (P² × in × out floats, 16.8 MB for F(2×2) at 512 → 512) then come from L3 or memory once per
+/// 28 tiles. V of a band takes P² × in × tiles floats (917 KB for F(2×2), 512 channels and 28 tiles);
 /// working sets per loop level: docs/performance.md ("Winograd F(2×2, 3×3)").
 void schedule_conv_winograd(const LoweredLayer &layer, Func stored, const Shape &shape,
                             const Context &context) {
