@@ -78,6 +78,8 @@ bool winograd_computes(const Conv2d &conv) {
          conv.stride.w == 1 && conv.dilation.h == 1 && conv.dilation.w == 1 && conv.groups == 1;
 }
 
+int winograd_tiles(std::int64_t extent, int tile) { return static_cast<int>(ceil_div<std::int64_t>(extent, tile)); }
+
 int winograd_group(int tiles, int vectors, int vector_floats) {
   const int accumulators = vector_floats >= 16 ? 28 : 12;
   const int most = std::min(7, accumulators / vectors);

@@ -48,7 +48,7 @@ bool winograd_computes(const Conv2d &conv);
 int winograd_tile(const Conv2d &conv, const Shape &output, ConvAlgorithm algorithm);
 
 /// Output tiles of m×m (m = `tile`) along an output extent, the last one partly past the edge.
-inline int winograd_tiles(std::int64_t extent, int tile) { return static_cast<int>((extent + tile - 1) / tile); }
+int winograd_tiles(std::int64_t extent, int tile);
 
 /// Tiles per register tile of the CPU schedule for a row of `tiles` tiles and `vectors` vectors of
 /// `vector_floats` output channels: a divisor of the row if one fills most of the accumulators
