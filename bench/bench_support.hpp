@@ -28,13 +28,14 @@ inline std::optional<Network> read_network(const char *path) {
 }
 
 /// The times of `call`, in seconds and sorted: at least `min_calls` calls, and more until
-/// `seconds` have passed.
+/// `seconds` have passed. `before`, where given, runs before each call, untimed.
 inline std::vector<double> call_times(const std::function<void()> &call, std::size_t min_calls,
-                                      double seconds) {
+                                      double seconds, const std::function<void()> &before = {}) {
   using Clock = std::chrono::steady_clock;
   std::vector<double> times;
   auto begin = Clock::now();
   while (times.size() < min_calls || std::chrono::duration<double>(Clock::now() - begin).count() < seconds) {
+    if (before) before();
     auto start = Clock::now();
     call();
     times.push_back(std::chrono::duration<double>(Clock::now() - start).count());

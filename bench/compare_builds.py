@@ -5,6 +5,7 @@ times and their ratio. For schedule and code-generation changes, whose effect is
 
   /usr/bin/python3 bench/compare_builds.py BASE_BUILD_DIR NEW_BUILD_DIR [--models lenet,alexnet]
       [--batches 1,8] [--rounds 3] [--seconds 2] [--targets BASE_TARGET,NEW_TARGET]
+      [--evict-mb M | --evict-mb BASE_M,NEW_M]
 
 The two builds may be the same directory, with --targets comparing two target strings.
 
@@ -12,6 +13,9 @@ Each build's cnngen compiles examples/MODEL/MODEL.net with embedded weights (LeN
 deterministic random ones for the others, tools/deterministic_weights.py), and bench/model_bench.cpp
 times it, linked against that build's libcnngen_dsl.a. A model may also be the path of a .net file
 (bench/layer_nets/ holds single layers of the networks, for changes to one kind of layer).
+--evict-mb reads that many MB before every timed call (model_bench.cpp), so that weights come
+from memory as inside a network whose weights outgrow the last-level cache; with two values, one
+per side (`--evict-mb 0,64` with the same build twice: warm against cold caches).
 """
 import argparse
 import json
@@ -73,6 +77,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--targets", default="host,host")
+    parser.add_argument("--evict-mb", default="0")
     options = parser.parse_args()
     print(f"CPU: {run.cpu_model()}, {os.cpu_count()} cores")
     width = max(8, *(len(model_name(m)) for m in options.models.split(",")))
@@ -81,6 +86,7 @@ def main():
         for model in options.models.split(","):
             weights = weights_for(model, work, options.base)
             targets = options.targets.split(",")
+            evict = dict(zip(("base", "new"), (options.evict_mb.split(",") * 2)[:2]))
             binaries = {tag: build_binary(build, model, weights, work, tag, target)
                         for tag, build, target in (("base", options.base, targets[0]), ("new", options.new, targets[1]))}
             net = net_path(model)
@@ -88,7 +94,8 @@ def main():
                 times = {"base": [], "new": []}
                 for _ in range(options.rounds):
                     for tag, binary in binaries.items():
-                        out = subprocess.run([binary, net, "--batch", str(batch), "--seconds", str(options.seconds)],
+                        out = subprocess.run([binary, net, "--batch", str(batch), "--seconds", str(options.seconds),
+                                              "--evict-mb", evict[tag]],
                                              capture_output=True, text=True, check=True).stdout
                         times[tag].append(json.loads(out.strip().splitlines()[-1])["seconds"] * 1e3)
                 base, new = statistics.median(times["base"]), statistics.median(times["new"])

@@ -1,7 +1,11 @@
 // Times one cnngen-generated model at one batch size and prints one JSON line. The model's
 // weights are either embedded (CNNGEN_WEIGHT_ARGUMENTS=0) or passed as arguments, filled with
 // random values of PyTorch's shapes read from the .net file.
-//   MODEL_bench MODEL.net --batch N [--seconds S]
+//   MODEL_bench MODEL.net --batch N [--seconds S] [--evict-mb M]
+// With --evict-mb, every call is preceded (untimed) by a read of an M MB buffer, so that the
+// model's weights and tensors come from memory, not from a cache the last call left them in: an
+// application that calls the model now and then, between other work. 64 covers a 32 MB L3 (the
+// JSON's peak_rss_mb then counts the M MB too).
 #include <cstdio>
 #include <cstdlib>
 #include <random>
@@ -25,15 +29,31 @@ Halide::Runtime::Buffer<float> random_buffer(const cnngen::Shape &shape, int bat
   return buffer;
 }
 
+/// Reads `bytes` one cache line at a time, into a sum the compiler must keep.
+void read_through(const std::vector<char> &bytes) {
+  static volatile long sink = 0;
+  long sum = 0;
+  for (std::size_t i = 0; i < bytes.size(); i += 64) sum += bytes[i];
+  sink = sink + sum;
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
-  if (argc < 4) {
-    std::fprintf(stderr, "usage: %s MODEL.net --batch N [--seconds S]\n", argv[0]);
+  int batch = 0;
+  double seconds = 2.0, evict_mb = 0;
+  bool known = argc % 2 == 0;  // the file, then flag-value pairs
+  for (int i = 2; known && i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    if (flag == "--batch") batch = std::atoi(argv[i + 1]);
+    else if (flag == "--seconds") seconds = std::atof(argv[i + 1]);
+    else if (flag == "--evict-mb") evict_mb = std::atof(argv[i + 1]);
+    else known = false;
+  }
+  if (!known || batch <= 0) {
+    std::fprintf(stderr, "usage: %s MODEL.net --batch N [--seconds S] [--evict-mb M]\n", argv[0]);
     return 2;
   }
-  int batch = std::atoi(argv[3]);
-  double seconds = argc >= 6 ? std::atof(argv[5]) : 2.0;
   std::optional<cnngen::Network> read = cnngen::bench::read_network(argv[1]);
   if (!read) return 1;
   const cnngen::Network &network = *read;
@@ -58,7 +78,10 @@ int main(int argc, char **argv) {
     }
   };
   call();  // warm-up: first-touch of memory, thread pool start
-  std::vector<double> times = cnngen::bench::call_times(call, 3, seconds);
+  const std::vector<char> evict(static_cast<std::size_t>(evict_mb * (1 << 20)), 1);
+  std::vector<double> times =
+      evict.empty() ? cnngen::bench::call_times(call, 3, seconds)
+                    : cnngen::bench::call_times(call, 3, seconds, [&] { read_through(evict); });
   // VmHWM, the peak resident memory of this process image (ru_maxrss would include the memory of
   // the process that started it, since Linux keeps it across exec).
   double peak_mb = 0;
