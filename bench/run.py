@@ -2,7 +2,7 @@
 """cnngen's benchmark: the generated libraries against PyTorch, ONNX Runtime and OpenVINO on the same
 models, batch sizes and machine, in one run, alternating the engines round by round.
 
-  /usr/bin/python3 bench/run.py [--quick] [--rounds R] [--seconds S] [--models lenet,vgg11]
+  /usr/bin/python3 bench/run.py [--quick] [--rounds R] [--seconds S] [--models lenet,vgg11] [--evict-mb M]
 
 CNNGEN_BUILD=DIR measures another build tree than build/ (its cnngen, libcnngen_dsl.a, bench/).
 
@@ -114,12 +114,13 @@ def cpu_model():
             f"{fields.get('Model', '?')}; L1d {fields.get('L1d cache', '?')}, L2 {fields.get('L2 cache', '?')})")
 
 
-def measure(engine, facts, batch, seconds):
+def measure(engine, facts, batch, seconds, evict_mb=0):
     if engine == "cnngen":
-        return run_json([facts["binary"], facts["net"], "--batch", str(batch), "--seconds", str(seconds)])
+        return run_json([facts["binary"], facts["net"], "--batch", str(batch), "--seconds", str(seconds),
+                         "--evict-mb", str(evict_mb)])
     interpreter = "/usr/bin/python3" if engine == "torch" else PYPI_PYTHON
     return run_json([interpreter, os.path.join(ROOT, "bench", "engines.py"), engine, facts["net"],
-                     facts["weights"], facts["onnx"], str(batch), str(seconds)])
+                     facts["weights"], facts["onnx"], str(batch), str(seconds), str(evict_mb)])
 
 
 def available(engine):
@@ -157,6 +158,9 @@ def main():
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--models", help="comma-separated subset of the models; the table is printed "
                         "but docs/performance is left as it is")
+    parser.add_argument("--evict-mb", type=float, default=0,
+                        help="read this many MB before every timed call of every engine, so that weights "
+                        "come from memory (64 covers a 32 MB L3); the table is printed, docs left as they are")
     args = parser.parse_args()
     models = [m for m in MODELS if not args.models or m[0] in args.models.split(",")]
     rounds, seconds = (1, 0.5) if args.quick else (args.rounds, args.seconds)
@@ -177,7 +181,7 @@ def main():
             for batch in batches:
                 order = engines[round_index % len(engines):] + engines[:round_index % len(engines)]
                 for engine in order:
-                    result = measure(engine, facts[model], batch, seconds)
+                    result = measure(engine, facts[model], batch, seconds, args.evict_mb)
                     samples.setdefault((model, batch, engine), []).append(result)
                     print(f"bench: round {round_index + 1} {model} batch {batch} {engine}: "
                           f"{result['seconds'] * 1e3:.3f} ms", flush=True)
@@ -198,8 +202,9 @@ def main():
     header = (f"{'model':8} {'batch':>5} {'cnngen ms':>10} " +
               " ".join(f"{e + ' ms':>15} {'×':>5}" for e in engines[1:]) +
               f" {'GFLOP/s':>8} {'% peak':>6} {'compile s':>9} {'RSS MB':>7}")
+    evicted = f"; {args.evict_mb:g} MB read before every call (caches evicted)" if args.evict_mb else ""
     print(f"\n{peak['cpu']}\npeak: {peak['peak_gflops_all']} GFLOP/s on {peak['threads']} threads "
-          f"({peak['peak_gflops_1']} on one)\n" + header)
+          f"({peak['peak_gflops_1']} on one){evicted}\n" + header)
     for r in rows:
         line = f"{r['model']:8} {r['batch']:>5} {r['cnngen_ms']:>10.3f} "
         for e in engines[1:]:
@@ -207,7 +212,7 @@ def main():
         line += (f"{r['cnngen_gflops']:>8.1f} {r['cnngen_percent_of_peak']:>6.1f} "
                  f"{r['compile_seconds']:>9.2f} {r['cnngen_peak_rss_mb']:>7.0f}")
         print(line)
-    if args.models:
+    if args.models or args.evict_mb:
         return
     with open(os.path.join(OUT, "results.json"), "w") as f:
         json.dump({"peak": peak, "engines": engines, "rounds": rounds, "rows": rows}, f, indent=1)
