@@ -78,7 +78,7 @@ int main(int argc, char **argv) {
     }
   };
   call();  // warm-up: first-touch of memory, thread pool start
-  const std::vector<char> evict(static_cast<std::size_t>(evict_mb * (1 << 20)), 1);
+  const std::vector<char> evict(evict_mb > 0 ? static_cast<std::size_t>(evict_mb * (1 << 20)) : 0, 1);
   std::vector<double> times =
       evict.empty() ? cnngen::bench::call_times(call, 3, seconds)
                     : cnngen::bench::call_times(call, 3, seconds, [&] { read_through(evict); });
