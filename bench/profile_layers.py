@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """Per-layer rates inside whole networks, from Halide's profiler: each convolution of AlexNet,
 VGG-11 and torchvision's ResNet-18 as the network runs it (its input from the layer before, its
-threads, its fused epilogue), in GFLOP/s and % of the machine's peak (bench/peak_flops, same run).
+threads, its fused epilogue), in GFLOP/s and % of the machine's peak (bench/peak_flops, same run);
+or of any .net given by its path (bench/layer_nets/: a layer alone).
 
-  /usr/bin/python3 bench/profile_layers.py [--models alexnet,resnet18] [--batch 1] [--seconds 10]
-                                          [-- CNNGEN FLAGS...]
+  /usr/bin/python3 bench/profile_layers.py [--models alexnet,resnet18,NET.net] [--batch 1]
+                                          [--seconds 10] [--runs 1] [-- CNNGEN FLAGS...]
 
 Each network is compiled twice: as shipped, timed by bench/model_bench, and with the target's
 `profile` feature, whose sampling profiler bills the time of every Func. A layer's share of the
@@ -13,12 +14,16 @@ own overhead scales out. A layer's Funcs are its convolution's (a direct convolu
 tiles; Winograd's input transform, products and column transform) and its padded input; its
 epilogue (bias, activation, residual add, and Winograd's last transform pass) is billed to the
 tensor it stores, which is not counted: the rates are those of the convolution proper.
+With --runs N each network is timed and profiled N times, alternately, and a layer's figure is the
+median of its N, printed with the lowest and highest % of peak: a layer's share moves by about 10%
+between runs (±30% under 0.1 ms), so one run cannot tell a layer at 80% from one at 90%.
 CNNGEN_BUILD=DIR measures another build tree than build/. Writes nothing outside the build tree.
 """
 import argparse
 import json
 import os
 import re
+import statistics
 import subprocess
 
 import run
@@ -43,11 +48,12 @@ def convolutions(net_path):
 
 
 def billed_ms(report):
-    """Each Func's billed time per run, summed over the library's pipelines (its parts)."""
+    """Each Func's billed time per run, summed over the library's pipelines (its parts); Halide's
+    runtime (halide_malloc, halide_free) too, as part of the call that a layer has its share of."""
     billed = {}
     for line in report.splitlines():
         match = FUNC_LINE.match(line)
-        if match and not match.group(1).startswith("halide_"):
+        if match:
             name = match.group(1).split("$")[0]
             billed[name] = billed.get(name, 0.0) + float(match.group(2))
     return billed
@@ -63,6 +69,7 @@ def main():
     parser.add_argument("--models", default="alexnet,vgg11,resnet18")
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("cnngen_flags", nargs="*")
     args = parser.parse_args()
     profile_dir = os.path.join(run.DATA, "profile")
@@ -76,37 +83,50 @@ def main():
     avx2 = "avx2" in target and "avx512" not in target
     ceiling = peak["peak_gflops_avx2_all"] if avx2 else peak["peak_gflops_all"]
     rows = []
-    for model in args.models.split(","):
-        facts = run.prepare(model, cnngen_flags=["--target", target, *flags])
-        call_seconds = run.measure("cnngen", facts, args.batch, args.seconds)["seconds"]
+    for spec in args.models.split(","):
+        # An example's name, or a .net file (a single layer of bench/layer_nets/, say).
+        net_path = spec if spec.endswith(".net") else None
+        model = os.path.splitext(os.path.basename(spec))[0]
+        facts = run.prepare(model, net_path=net_path, cnngen_flags=["--target", target, *flags])
         _, binary = run.build_bench(profile_dir, model, facts["name"], facts["net"], facts["weights"],
                                     ["--target", f"{target}-profile", *flags])
-        result = subprocess.run([binary, facts["net"], "--batch", str(args.batch), "--seconds",
-                                 str(args.seconds)], capture_output=True, text=True, check=True)
-        billed = billed_ms(result.stdout + result.stderr)
-        total = sum(billed.values())
-        for label, symbol, node, in_shape in convolutions(facts["net"]):
+        layers = convolutions(facts["net"])
+        times = [[] for _ in layers]  # each layer's seconds per image, one per run
+        calls = []
+        for _ in range(max(1, args.runs)):
+            call_seconds = run.measure("cnngen", facts, args.batch, args.seconds)["seconds"]
+            result = subprocess.run([binary, facts["net"], "--batch", str(args.batch), "--seconds",
+                                     str(args.seconds)], capture_output=True, text=True, check=True)
+            billed = billed_ms(result.stdout + result.stderr)
+            total = sum(billed.values())
+            for k, (_, symbol, _, _) in enumerate(layers):
+                times[k].append(layer_ms(symbol, billed) / total * call_seconds / args.batch)
+            calls.append(call_seconds)
+        for (label, symbol, node, in_shape), seconds in zip(layers, times):
             a = node["arguments"]
             c, h, w = node["shape"]
             flop = 2 * c * h * w * a["in_channels"] // a["groups"] * a["kernel"][0] * a["kernel"][1]
-            seconds = layer_ms(symbol, billed) / total * call_seconds / args.batch
             how = "Winograd" if f"{symbol}_winograd_product" in billed else "direct"
             rows.append((model, label, in_shape, node["shape"], a, how, seconds, flop))
-        print(f"{model}: {call_seconds * 1e3:.2f} ms per call at batch {args.batch}; "
-              f"{sum(r[6] for r in rows if r[0] == model) * args.batch / call_seconds:.0%} of it "
-              f"in the convolutions proper", flush=True)
+        call_seconds = statistics.median(calls)
+        convolutions_seconds = sum(statistics.median(r[6]) for r in rows if r[0] == model)
+        share = convolutions_seconds * args.batch / call_seconds
+        print(f"{model}: {call_seconds * 1e3:.2f} ms per call at batch {args.batch} (median of "
+              f"{len(calls)}); {share:.0%} of it in the convolutions proper", flush=True)
     cpu = run.cpu_model()
     print(f"\n{cpu}, {peak['threads']} threads: % of peak below is of {ceiling} GFLOP/s; batch "
           f"{args.batch}; cnngen --target {target} {' '.join(flags)}")
     print(f"{'network':9} {'layer':24} {'in → out':>20} {'k/s':>5} {'how':>8} {'ms':>7} "
-          f"{'GFLOP/s':>8} {'% peak':>6}")
+          f"{'GFLOP/s':>8} {'% peak':>6} {'lowest–highest':>14}")
     for model, label, in_shape, out_shape, a, how, seconds, flop in rows:
-        gflops = flop / seconds / 1e9 if seconds > 0 else 0.0
+        percent = [100 * flop / s / 1e9 / ceiling if s > 0 else 0.0 for s in seconds]
+        median = statistics.median(seconds)
+        gflops = flop / median / 1e9 if median > 0 else 0.0
         shape = f"{in_shape[0]}×{in_shape[1]}×{in_shape[2]} → {out_shape[0]}"
         kernel = f"{a['kernel'][0]}/{a['stride'][0]}"
-        print(f"{model:9} {label:24} {shape:>20} {kernel:>5} {how:>8} {seconds * 1e3:>7.3f} "
-              f"{gflops:>8.1f} {100 * gflops / ceiling:>6.1f}")
-
+        spread = f"{min(percent):.1f}–{max(percent):.1f}"
+        print(f"{model:9} {label:24} {shape:>20} {kernel:>5} {how:>8} {median * 1e3:>7.3f} "
+              f"{gflops:>8.1f} {100 * gflops / ceiling:>6.1f} {spread:>14}")
 
 if __name__ == "__main__":
     main()
