@@ -119,14 +119,17 @@ def main():
     print(f"{'network':9} {'layer':24} {'in → out':>20} {'k/s':>5} {'how':>8} {'ms':>7} "
           f"{'GFLOP/s':>8} {'% peak':>6} {'lowest–highest':>14}")
     for model, label, in_shape, out_shape, a, how, seconds, flop in rows:
-        percent = [100 * flop / s / 1e9 / ceiling if s > 0 else 0.0 for s in seconds]
+        def rate(s):
+            return flop / s / 1e9 if s > 0 else 0.0  # GFLOP/s
+        percent = [100 * rate(s) / ceiling for s in seconds]
         median = statistics.median(seconds)
-        gflops = flop / median / 1e9 if median > 0 else 0.0
+        gflops = rate(median)
         shape = f"{in_shape[0]}×{in_shape[1]}×{in_shape[2]} → {out_shape[0]}"
         kernel = f"{a['kernel'][0]}/{a['stride'][0]}"
         spread = f"{min(percent):.1f}–{max(percent):.1f}"
         print(f"{model:9} {label:24} {shape:>20} {kernel:>5} {how:>8} {median * 1e3:>7.3f} "
               f"{gflops:>8.1f} {100 * gflops / ceiling:>6.1f} {spread:>14}")
+
 
 if __name__ == "__main__":
     main()
