@@ -141,6 +141,18 @@ bool weight_blocks_outer(const Conv2d &op, const Shape &in_shape, const Shape &s
   return weights > half_l2 && blocks * input < row_tiles * weights;
 }
 
+/// Whether the padded input rows that one band of `rows` output rows reads fit in half of a 1 MB
+/// L2, where they stay from their copy to their last read. Copied band by band so (the halo rows,
+/// kernel − stride of them, twice), ResNet-18's first layer (7×7/2: 9 rows of 230 × 3 channels,
+/// 25 KB per band) and its layer2.0.conv1 (3×3/2: 5 rows of 58 × 64, 74 KB) took 0.955 / 0.970 and
+/// 0.96 / 0.915 of the time at batch 1 / 8 (alone, alternated), instead of a pass over the whole
+/// padded input (6.9 MB at batch 8 for layer2.0.conv1) before the convolution (docs/performance.md).
+bool padded_rows_in_l2(const Conv2d &op, const Shape &in_shape, int rows) {
+  constexpr std::int64_t half_l2 = 512 * 1024;
+  const std::int64_t input_rows = (rows - 1) * op.stride.h + op.dilation.h * (op.kernel.h - 1) + 1;
+  return input_rows * (in_shape[2] + 2 * op.padding.w) * in_shape[0] * 4 <= half_l2;
+}
+
 /// Rows of partial sums of `channel_tile` channels × `width` columns that fit in half of a 32 KB
 /// L1 (the other half holds a slice's weights): the bound of the rows a convolution summed in
 /// slices of input channels keeps between slices.
@@ -335,8 +347,15 @@ void schedule_conv_vectorized(const LoweredLayer &layer, Func stored, const Shap
     weight.compute_root().reorder_storage(wo, kx, ky, wi).vectorize(wo, context.vector).parallel(wi);
   }
   if (layer.padded) {
-    schedule_channels_innermost(*layer.padded, input_channels, context);
-    bound_padded(*layer.padded, in_shape, op);
+    // Where each task is one band of rows of one image (a whole image in a small network; all
+    // blocks of output channels), its padded rows are copied inside the task, just before they
+    // are read, rather than the whole padded input by a pass of its own (padded_rows_in_l2).
+    const int task_rows = context.per_image_threads ? height : block_rows;
+    const bool per_task = !pool && !slice && !blocks_outer && padded_rows_in_l2(op, in_shape, task_rows);
+    Func padded = *layer.padded;
+    schedule_channels_innermost(padded, input_channels, context, !per_task);
+    if (per_task) padded.compute_at(owner, Var("yn"));
+    bound_padded(padded, in_shape, op, !per_task);
   }
 }
 
