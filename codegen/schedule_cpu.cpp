@@ -126,6 +126,9 @@ int columns_for_width(int width, int most) {
   return 10 * computed(best) < 9 * computed(most) ? best : most;
 }
 
+/// Half of a 1 MB L2: what a working set that must stay in L2 between two uses may take.
+constexpr std::int64_t half_l2 = 512 * 1024;
+
 /// Whether a convolution's tiles loop over the rows inside each block of `channel_tile` output
 /// channels rather than over the blocks inside each row tile of `row_tile` rows. Blocks inside rows
 /// read all the weights once per row tile, rows inside blocks the image's input once per block.
@@ -134,7 +137,6 @@ int columns_for_width(int width, int most) {
 /// weights read by 4 row tiles, against 8 blocks each reading 200 KB of input).
 bool weight_blocks_outer(const Conv2d &op, const Shape &in_shape, const Shape &shape, int channel_tile,
                          int row_tile) {
-  constexpr std::int64_t half_l2 = 512 * 1024;
   const std::int64_t weights = 4 * in_shape[0] / op.groups * op.kernel.h * op.kernel.w * shape[0];
   const std::int64_t input = 4 * in_shape[0] * in_shape[1] * in_shape[2];
   const std::int64_t row_tiles = ceil_div<std::int64_t>(shape[1], row_tile), blocks = shape[0] / channel_tile;
@@ -148,7 +150,6 @@ bool weight_blocks_outer(const Conv2d &op, const Shape &in_shape, const Shape &s
 /// 0.96 / 0.915 of the time at batch 1 / 8 (alone, alternated), instead of a pass over the whole
 /// padded input (6.9 MB at batch 8 for layer2.0.conv1) before the convolution (docs/performance.md).
 bool padded_rows_in_l2(const Conv2d &op, const Shape &in_shape, int rows) {
-  constexpr std::int64_t half_l2 = 512 * 1024;
   const std::int64_t input_rows = (rows - 1) * op.stride.h + op.dilation.h * (op.kernel.h - 1) + 1;
   return input_rows * (in_shape[2] + 2 * op.padding.w) * in_shape[0] * 4 <= half_l2;
 }
