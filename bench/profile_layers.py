@@ -17,6 +17,8 @@ tensor it stores, which is not counted: the rates are those of the convolution p
 With --runs N each network is timed and profiled N times, alternately, and a layer's figure is the
 median of its N, printed with the lowest and highest % of peak: a layer's share moves by about 10%
 between runs (±30% under 0.1 ms), so one run cannot tell a layer at 80% from one at 90%.
+Each layer's working set per loop level is the one `cnngen schedule` reports for the same
+library: the register tile's sums, then the bytes L1, L2 and L3 hold or stream per image.
 CNNGEN_BUILD=DIR measures another build tree than build/. Writes nothing outside the build tree.
 """
 import argparse
@@ -45,6 +47,32 @@ def convolutions(net_path):
               for k, node in enumerate(nodes)]
     return [(label, node["symbol"], node, graph["tensors"][node["inputs"][0]]["shape"])
             for label, node in zip(labels, nodes)]
+
+
+SET_LINE = re.compile(r"^  (L\d)\s+([\d.]+) (B|KiB|MiB)")
+UNITS = {"B": 1, "KiB": 1024, "MiB": 1024 * 1024}
+
+
+def working_sets(net_path, weights, flags):
+    """Per conv2d, in order, its working set per loop level as `cnngen schedule` reports it (the
+    schedule's own figures, codegen/schedule_report.hpp): the register tile's sums, then the
+    bytes each of L1, L2 and L3 holds or streams, summed over the level's items."""
+    text = subprocess.run([os.path.join(run.BUILD, "cnngen"), "schedule", net_path, "--weights", weights,
+                           *flags], capture_output=True, text=True, check=True).stdout
+    sets = []
+    for block in text.split("\n\n")[1:]:
+        if not block.startswith("conv2d"):
+            continue
+        sums = re.search(r"\((\d+) sums\)", block)
+        levels = {}
+        for line in block.splitlines():
+            match = SET_LINE.match(line)
+            if match:
+                levels[match.group(1)] = levels.get(match.group(1), 0) + float(match.group(2)) * UNITS[match.group(3)]
+        parts = [f"{sums.group(1)} sums" if sums else "columns"]
+        parts += [f"{level} {size / 1024:.0f}K" for level, size in sorted(levels.items())]
+        sets.append(" · ".join(parts))
+    return sets
 
 
 def billed_ms(report):
@@ -91,6 +119,8 @@ def main():
         _, binary = run.build_bench(profile_dir, model, facts["name"], facts["net"], facts["weights"],
                                     ["--target", f"{target}-profile", *flags])
         layers = convolutions(facts["net"])
+        sets = working_sets(facts["net"], facts["weights"], ["--target", target, *flags])
+        assert len(sets) == len(layers), f"{model}: {len(sets)} schedules for {len(layers)} convolutions"
         times = [[] for _ in layers]  # each layer's seconds per image, one per run
         calls = []
         for _ in range(max(1, args.runs)):
@@ -102,12 +132,12 @@ def main():
             for k, (_, symbol, _, _) in enumerate(layers):
                 times[k].append(layer_ms(symbol, billed) / total * call_seconds / args.batch)
             calls.append(call_seconds)
-        for (label, symbol, node, in_shape), seconds in zip(layers, times):
+        for (label, symbol, node, in_shape), seconds, working_set in zip(layers, times, sets):
             a = node["arguments"]
             c, h, w = node["shape"]
             flop = 2 * c * h * w * a["in_channels"] // a["groups"] * a["kernel"][0] * a["kernel"][1]
             how = "Winograd" if f"{symbol}_winograd_product" in billed else "direct"
-            rows.append((model, label, in_shape, node["shape"], a, how, seconds, flop))
+            rows.append((model, label, in_shape, node["shape"], a, how, seconds, flop, working_set))
         call_seconds = statistics.median(calls)
         convolutions_seconds = sum(statistics.median(r[6]) for r in rows if r[0] == model)
         share = convolutions_seconds * args.batch / call_seconds
@@ -117,8 +147,8 @@ def main():
     print(f"\n{cpu}, {peak['threads']} threads: % of peak below is of {ceiling} GFLOP/s; batch "
           f"{args.batch}; cnngen --target {target} {' '.join(flags)}")
     print(f"{'network':9} {'layer':24} {'in → out':>20} {'k/s':>5} {'how':>8} {'ms':>7} "
-          f"{'GFLOP/s':>8} {'% peak':>6} {'lowest–highest':>14}")
-    for model, label, in_shape, out_shape, a, how, seconds, flop in rows:
+          f"{'GFLOP/s':>8} {'% peak':>6} {'lowest–highest':>14}  working set (cnngen schedule)")
+    for model, label, in_shape, out_shape, a, how, seconds, flop, working_set in rows:
         def rate(s):
             return flop / s / 1e9 if s > 0 else 0.0  # GFLOP/s
         percent = [100 * rate(s) / ceiling for s in seconds]
@@ -128,7 +158,7 @@ def main():
         kernel = f"{a['kernel'][0]}/{a['stride'][0]}"
         spread = f"{min(percent):.1f}–{max(percent):.1f}"
         print(f"{model:9} {label:24} {shape:>20} {kernel:>5} {how:>8} {median * 1e3:>7.3f} "
-              f"{gflops:>8.1f} {100 * gflops / ceiling:>6.1f} {spread:>14}")
+              f"{gflops:>8.1f} {100 * gflops / ceiling:>6.1f} {spread:>14}  {working_set}")
 
 
 if __name__ == "__main__":

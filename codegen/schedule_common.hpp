@@ -1,9 +1,10 @@
 // What the CPU, batch-vectorized and GPU schedules (schedule_cpu.cpp, schedule_batched.cpp,
 // schedule_gpu.cpp) share besides their plan (plan.hpp): the reduction variables of a stage, tile
-// sizes that divide or cover an extent, and which networks count as small.
+// sizes that divide or cover an extent, the cache budgets, and which networks count as small.
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -32,6 +33,20 @@ inline int channel_vectors(int channels, int vector) {
 template <typename T>
 constexpr T ceil_div(T a, T b) {
   return (a + b - 1) / b;
+}
+
+/// The cache budgets the CPU schedule's blocking is sized against (per core; schedule_report.hpp
+/// prints each layer's working sets against them): a 32 KB L1, of which a slice of weights and the
+/// sums it adds to take half each, and half of a 1 MB L2 for what must stay there between two uses.
+inline constexpr int kL1 = 32 * 1024;
+inline constexpr int kHalfL1 = kL1 / 2;
+inline constexpr std::int64_t kHalfL2 = 512 * 1024;
+
+/// The padded input rows that a band of `rows` output rows of a convolution reads, all input
+/// channels, in bytes.
+inline std::int64_t band_input_bytes(const Conv2d &op, const Shape &in_shape, int rows) {
+  const std::int64_t input_rows = (rows - 1) * op.stride.h + op.dilation.h * (op.kernel.h - 1) + 1;
+  return input_rows * (in_shape[2] + 2 * op.padding.w) * in_shape[0] * 4;
 }
 
 /// The largest divisor of `extent` no greater than `limit`.

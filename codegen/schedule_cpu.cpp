@@ -17,6 +17,7 @@
 #include "codegen/plan.hpp"
 #include "codegen/schedule_batched.hpp"
 #include "codegen/schedule_common.hpp"
+#include "codegen/schedule_report.hpp"
 #include "codegen/winograd.hpp"
 
 namespace cnngen {
@@ -126,9 +127,6 @@ int columns_for_width(int width, int most) {
   return 10 * computed(best) < 9 * computed(most) ? best : most;
 }
 
-/// Half of a 1 MB L2: what a working set that must stay in L2 between two uses may take.
-constexpr std::int64_t half_l2 = 512 * 1024;
-
 /// Whether a convolution's tiles loop over the rows inside each block of `channel_tile` output
 /// channels rather than over the blocks inside each row tile of `row_tile` rows. Blocks inside rows
 /// read all the weights once per row tile, rows inside blocks the image's input once per block.
@@ -140,7 +138,7 @@ bool weight_blocks_outer(const Conv2d &op, const Shape &in_shape, const Shape &s
   const std::int64_t weights = 4 * in_shape[0] / op.groups * op.kernel.h * op.kernel.w * shape[0];
   const std::int64_t input = 4 * in_shape[0] * in_shape[1] * in_shape[2];
   const std::int64_t row_tiles = ceil_div<std::int64_t>(shape[1], row_tile), blocks = shape[0] / channel_tile;
-  return weights > half_l2 && blocks * input < row_tiles * weights;
+  return weights > kHalfL2 && blocks * input < row_tiles * weights;
 }
 
 /// Whether the padded input rows that one band of `rows` output rows reads fit in half of a 1 MB
@@ -150,14 +148,13 @@ bool weight_blocks_outer(const Conv2d &op, const Shape &in_shape, const Shape &s
 /// 0.96 / 0.915 of the time at batch 1 / 8 (alone, alternated), instead of a pass over the whole
 /// padded input (6.9 MB at batch 8 for layer2.0.conv1) before the convolution (docs/performance.md).
 bool padded_rows_in_l2(const Conv2d &op, const Shape &in_shape, int rows) {
-  const std::int64_t input_rows = (rows - 1) * op.stride.h + op.dilation.h * (op.kernel.h - 1) + 1;
-  return input_rows * (in_shape[2] + 2 * op.padding.w) * in_shape[0] * 4 <= half_l2;
+  return band_input_bytes(op, in_shape, rows) <= kHalfL2;
 }
 
 /// Rows of partial sums of `channel_tile` channels × `width` columns that fit in half of a 32 KB
 /// L1 (the other half holds a slice's weights): the bound of the rows a convolution summed in
 /// slices of input channels keeps between slices.
-int sum_rows_in_half_l1(int channel_tile, int width) { return 16 * 1024 / (channel_tile * width * 4); }
+int sum_rows_in_half_l1(int channel_tile, int width) { return kHalfL1 / (channel_tile * width * 4); }
 
 /// Input channels per step of a convolution's reduction when it sums a whole row of register
 /// tiles one slice of input channels at a time, the partial sums kept in L1 between slices; 0 when
@@ -170,11 +167,11 @@ int input_channel_chunk(const Conv2d &op, int input_channels, int channel_tile, 
                         int rows) {
   const int weight_bytes = static_cast<int>(op.kernel.h * op.kernel.w) * channel_tile * 4;  // per input channel
   const int inputs = input_channels / static_cast<int>(op.groups);
-  if (op.groups != 1 || inputs <= 4 || width <= column_tile || inputs * weight_bytes <= 32 * 1024 ||
+  if (op.groups != 1 || inputs <= 4 || width <= column_tile || inputs * weight_bytes <= kL1 ||
       rows > sum_rows_in_half_l1(channel_tile, width)) {
     return 0;
   }
-  return divisor_at_most(inputs, std::max(1, 16 * 1024 / weight_bytes));
+  return divisor_at_most(inputs, std::max(1, kHalfL1 / weight_bytes));
 }
 
 /// The rows of partial sums that a convolution summed in slices of `chunk` input channels
@@ -231,9 +228,9 @@ struct Slice {
 /// convolution is computed per tile in registers. With `slice`, the tiles are those of the
 /// concatenation's update instead, which writes them straight into the slice (and `stored`, the
 /// chain's tail, is inlined into it).
-void schedule_conv_vectorized(const LoweredLayer &layer, Func stored, const Shape &shape,
-                              const Shape &in_shape, const Context &context, const LoweredLayer *pool,
-                              const Slice *slice) {
+LayerSchedule schedule_conv_vectorized(const LoweredLayer &layer, Func stored, const Shape &shape,
+                                       const Shape &in_shape, const Context &context, const LoweredLayer *pool,
+                                       const Slice *slice) {
   const int input_channels = static_cast<int>(in_shape[0]);
   const int channels = static_cast<int>(shape[0]), height = static_cast<int>(shape[1]),
             width = static_cast<int>(shape[2]);
@@ -347,17 +344,21 @@ void schedule_conv_vectorized(const LoweredLayer &layer, Func stored, const Shap
     Var kx = weight.args()[0], ky = weight.args()[1], wi = weight.args()[2], wo = weight.args()[3];
     weight.compute_root().reorder_storage(wo, kx, ky, wi).vectorize(wo, context.vector).parallel(wi);
   }
+  // Where each task is one band of rows of one image (a whole image in a small network; all
+  // blocks of output channels), its padded rows are copied inside the task, just before they
+  // are read, rather than the whole padded input by a pass of its own (padded_rows_in_l2).
+  const int task_rows = context.per_image_threads ? height : block_rows;
+  const bool per_task = !pool && !slice && !blocks_outer && padded_rows_in_l2(op, in_shape, task_rows);
   if (layer.padded) {
-    // Where each task is one band of rows of one image (a whole image in a small network; all
-    // blocks of output channels), its padded rows are copied inside the task, just before they
-    // are read, rather than the whole padded input by a pass of its own (padded_rows_in_l2).
-    const int task_rows = context.per_image_threads ? height : block_rows;
-    const bool per_task = !pool && !slice && !blocks_outer && padded_rows_in_l2(op, in_shape, task_rows);
     Func padded = *layer.padded;
     schedule_channels_innermost(padded, input_channels, context, !per_task);
     if (per_task) padded.compute_at(owner, Var("yn"));
     bound_padded(padded, in_shape, op, !per_task);
   }
+  using Padded = DirectChoice::Padded;
+  const Padded padded = !layer.padded ? Padded::none : per_task ? Padded::per_task : Padded::whole;
+  return report_direct({op, in_shape, shape, context.vector, channel_tile, column_tile, row_tile, chunk, block_rows,
+                        blocks_outer, pool != nullptr, slice != nullptr, context.per_image_threads, padded});
 }
 
 /// A convolution computed by Winograd (winograd.hpp) and its fused epilogue `stored`, band by band
@@ -372,8 +373,8 @@ void schedule_conv_vectorized(const LoweredLayer &layer, Func stored, const Shap
 /// (P² × in × out floats, 16.8 MB for F(2×2) at 512 → 512) then come from L3 or memory once per
 /// 28 tiles. V of a band takes P² × in × tiles floats (917 KB for F(2×2), 512 channels and 28 tiles);
 /// working sets per loop level: docs/performance.md ("Winograd F(2×2, 3×3)").
-void schedule_conv_winograd(const LoweredLayer &layer, Func stored, const Shape &shape,
-                            const Context &context) {
+LayerSchedule schedule_conv_winograd(const LoweredLayer &layer, Func stored, const Shape &shape,
+                                     const Shape &in_shape, const Context &context) {
   const int channels = static_cast<int>(shape[0]), height = static_cast<int>(shape[1]),
             width = static_cast<int>(shape[2]);
   const int vectors = channel_vectors(channels, context.vector);
@@ -472,12 +473,16 @@ void schedule_conv_winograd(const LoweredLayer &layer, Func stored, const Shape 
       .unroll(re)
       .unroll(rj);
   if (channel_threads) input.parallel(vty);
+
+  return report_winograd({in_shape, shape, tile, points, vectors, context.vector, group, tiles_x, tiles_y,
+                          rounded_tiles, band, blocks, bands, channel_threads});
 }
 
 /// A linear layer (and its fused activation): tiles of output features, each computed for the
 /// whole batch with the features vectorized, so that every weight is read from memory once per
 /// call whatever the batch size. Weights are packed output-innermost.
-void schedule_linear(const LoweredLayer &layer, Func stored, int features, const Context &context) {
+LayerSchedule schedule_linear(const LoweredLayer &layer, Func stored, int features, std::int64_t inputs,
+                              const Context &context) {
   Func linear = layer.func;
   Var f = linear.args()[0], n = linear.args()[1];
   Var fo("fo"), fi("fi");
@@ -513,6 +518,7 @@ void schedule_linear(const LoweredLayer &layer, Func stored, int features, const
     Var wi = weight.args()[0], wo = weight.args()[1];
     weight.compute_root().reorder_storage(wo, wi).vectorize(wo, width).parallel(wi);
   }
+  return report_linear(tile, features, inputs, context.per_image_threads);
 }
 
 /// A convolution with too few output channels to fill a vector (LeNet's first: 6), and its fused
@@ -638,10 +644,15 @@ std::map<std::size_t, Slice> choose_slices(const Network &network, const std::ve
 }  // namespace
 
 void schedule_cpu(LoweredNetwork &lowered, const Network &network, const Halide::Target &target,
-                  const Network *whole) {
+                  const Network *whole, ScheduleReport *report) {
   Context context;
   context.vector = target.natural_vector_size(Halide::Float(32));
   context.per_image_threads = is_small_network(whole ? *whole : network);
+  if (report) {
+    report->target = target.to_string();
+    report->vector = context.vector;
+    report->batch_vector = lowered.batch_vector;
+  }
   std::vector<LoweredLayer> &layers = lowered.layers;
   const SchedulePlan plan = plan_schedule(network, layers, lowered.options.fuse_epilogues);
   const std::map<std::size_t, Slice> slices = choose_slices(network, layers, plan, context);
@@ -671,22 +682,30 @@ void schedule_cpu(LoweredNetwork &lowered, const Network &network, const Halide:
     // the tail (or the layer) inlined.
     Func stored = fuse ? layers[static_cast<std::size_t>(entry.tail)].func
                        : slice != slices.end() ? layer.func : layer.func.in();
+    const Shape &in = network.tensors[static_cast<std::size_t>(layer.node->inputs[0])].shape;
+    LayerSchedule scheduled;  // for the report
     if (std::holds_alternative<Linear>(layer.node->op)) {
-      schedule_linear(layer, stored, static_cast<int>(shape[0]), context);
+      scheduled = schedule_linear(layer, stored, static_cast<int>(shape[0]), element_count(in), context);
     } else if (layer.winograd) {
-      schedule_conv_winograd(layer, stored, shape, context);
+      scheduled = schedule_conv_winograd(layer, stored, shape, in, context);
     } else if (computes_vectorized(layer, shape, context)) {
-      const Shape &in = network.tensors[static_cast<std::size_t>(layer.node->inputs[0])].shape;
       const LoweredLayer *pool = context.per_image_threads || entry.pool < 0
                                      ? nullptr
                                      : &layers[static_cast<std::size_t>(entry.pool)];
-      schedule_conv_vectorized(layer, stored, shape, in, context, pool,
-                               slice != slices.end() ? &slice->second : nullptr);
+      scheduled = schedule_conv_vectorized(layer, stored, shape, in, context, pool,
+                                           slice != slices.end() ? &slice->second : nullptr);
     } else if (fuse) {
       schedule_conv_columns(layer, stored, shape, context);
+      scheduled.how = "direct, vectorized across columns, 4 rows of sums at a time";
     } else {
       schedule_generic(layer.func, static_cast<int>(shape.back()), context);
       if (!layer.weights_embedded) layer.weights.weight.compute_root();
+      scheduled.how = "the generic schedule: vectorized along its rows";
+    }
+    if (report) {
+      scheduled.node = i;
+      if (scheduled.tasks.empty()) scheduled.tasks = context.per_image_threads ? "whole images" : "channels × images";
+      report->layers.push_back(std::move(scheduled));
     }
   }
   // The batched copy's specialization takes the output's schedule as it is when made: make it first.

@@ -5,6 +5,7 @@
 #include <Halide.h>
 
 #include "codegen/lower.hpp"
+#include "codegen/schedule_report.hpp"
 
 namespace cnngen {
 
@@ -14,8 +15,9 @@ namespace cnngen {
 /// vectorized with the target's natural width. Reductions keep the vectorized dimension innermost
 /// so each step is a vector multiply-add. When `network` is a part of a network (parts.hpp),
 /// `whole` is that network: its size, not the part's, decides whether images or rows share the
-/// threads, as it decided the batch-vectorized copy (batch_vector_width).
+/// threads, as it decided the batch-vectorized copy (batch_vector_width). With `report`, appends
+/// what each convolution and linear layer got to report->layers (schedule_report.hpp).
 void schedule_cpu(LoweredNetwork &lowered, const Network &network, const Halide::Target &target,
-                  const Network *whole = nullptr);
+                  const Network *whole = nullptr, ScheduleReport *report = nullptr);
 
 }  // namespace cnngen

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 #include <unistd.h>
 
 #include <Halide.h>
@@ -14,6 +15,7 @@
 #include "codegen/autoschedule.hpp"
 #include "codegen/emit.hpp"
 #include "codegen/lower.hpp"
+#include "codegen/parts.hpp"
 #include "codegen/schedule_cpu.hpp"
 #include "codegen/schedule_batched.hpp"
 #include "codegen/schedule_gpu.hpp"
@@ -89,16 +91,12 @@ int internal_error(const std::string &model, const std::string &where, const std
   return kInternalError;
 }
 
-int compile(const Options &options, const std::vector<Halide::Target> &targets,
-            const SourceFile &source, const Network &network, const CheckedModel &checked) {
-  EmitRequest request;
-  request.function_name = options.function_name.empty() ? network.name : options.function_name;
-  request.source_name = options.model_path;
-  set_output_paths(request, options.output_path.empty() ? network.name + ".a" : options.output_path);
-  request.targets = targets;
-  if (options.layers_per_part >= 0) request.layers_per_part = options.layers_per_part;
-  // `part` is the network, or a part of it (codegen/parts.hpp).
-  auto build = [&](const Network &part, const std::string &function_name, const Halide::Target &target) {
+/// Lowers and schedules `network`, or a part of it (codegen/parts.hpp), as the command line says;
+/// with `report`, the CPU schedule's account of each layer goes there.
+PipelineBuilder pipeline_builder(const Options &options, const Network &network, const CheckedModel &checked,
+                                 ScheduleReport *report = nullptr) {
+  return [&options, &network, &checked, report](const Network &part, const std::string &function_name,
+                                                const Halide::Target &target) {
     int batch_vector = is_autoscheduler(options.schedule) ? 0 : batch_vector_width(network, target);
     LowerOptions lower_options;
     lower_options.fold_batch_norm = lower_options.fuse_epilogues = options.fuse;
@@ -113,10 +111,21 @@ int compile(const Options &options, const std::vector<Halide::Target> &targets,
     } else if (target.has_gpu_feature()) {
       schedule_gpu(lowered, part, target);
     } else {
-      schedule_cpu(lowered, part, target, &network);
+      schedule_cpu(lowered, part, target, &network, report);
     }
     return lowered;
   };
+}
+
+int compile(const Options &options, const std::vector<Halide::Target> &targets,
+            const SourceFile &source, const Network &network, const CheckedModel &checked) {
+  EmitRequest request;
+  request.function_name = options.function_name.empty() ? network.name : options.function_name;
+  request.source_name = options.model_path;
+  set_output_paths(request, options.output_path.empty() ? network.name + ".a" : options.output_path);
+  request.targets = targets;
+  if (options.layers_per_part >= 0) request.layers_per_part = options.layers_per_part;
+  const PipelineBuilder build = pipeline_builder(options, network, checked);
   set_crash_context("generating code for '" + network.name + "' from " + options.model_path);
   set_crash_cleanup(emission_files(request));
   try {
@@ -128,6 +137,48 @@ int compile(const Options &options, const std::vector<Halide::Target> &targets,
   } catch (const std::exception &e) {
     remove_outputs(request);
     return internal_error(network.name, failing_layer(&network, &source, e.what()), e.what());
+  }
+  return kSuccess;
+}
+
+/// `cnngen schedule`: each CPU target's schedule of every convolution and linear layer, with the
+/// working set of each loop level (codegen/schedule_report.hpp), into `out`. The network is
+/// lowered and scheduled as compile would (in the same parts), but nothing is compiled.
+int schedule_reports(const Options &options, const std::vector<Halide::Target> &targets, const SourceFile &source,
+                     const Network &network, const CheckedModel &checked, std::ostream &out) {
+  if (is_autoscheduler(options.schedule)) {
+    std::cerr << "cnngen: error: schedule describes cnngen's own CPU schedule, not --schedule="
+              << options.schedule << "\n";
+    return kUsageError;
+  }
+  for (const Halide::Target &target : targets) {
+    if (target.has_gpu_feature()) {
+      std::cerr << "cnngen: error: schedule describes CPU targets only, not " << target.to_string() << "\n";
+      return kUsageError;
+    }
+  }
+  const int layers_per_part = options.layers_per_part >= 0 ? options.layers_per_part : kDefaultLayersPerPart;
+  set_crash_context("scheduling '" + network.name + "' from " + options.model_path);
+  for (const Halide::Target &target : targets) {
+    ScheduleReport report;
+    report.weights_embedded = checked.weights.has_value();
+    try {
+      for (const NetworkPart &part : split_network(network, layers_per_part)) {
+        ScheduleReport part_report;
+        pipeline_builder(options, network, checked, &part_report)(part.network, network.name, target);
+        for (LayerSchedule &layer : part_report.layers) {
+          layer.node += part.first;
+          report.layers.push_back(std::move(layer));
+        }
+        report.target = part_report.target;
+        report.vector = part_report.vector;
+        report.batch_vector = part_report.batch_vector;
+      }
+    } catch (const std::exception &e) {
+      return internal_error(network.name, failing_layer(&network, &source, e.what()), e.what());
+    }
+    if (&target != &targets.front()) out << "\n";
+    print_schedule_report(report, network, source, out);
   }
   return kSuccess;
 }
@@ -187,6 +238,12 @@ int run(const Options &options, const std::vector<Halide::Target> &targets) {
       return write_text(options, [&](std::ostream &out) { print_dot(*checked.network, out); });
     case Command::json:
       return write_text(options, [&](std::ostream &out) { print_graph_json(*checked.network, *source, out); });
+    case Command::schedule: {
+      std::ostringstream text;  // whole before -o is opened: a failure leaves no partial file
+      const int status = schedule_reports(options, targets, *source, *checked.network, checked, text);
+      if (status != kSuccess) return status;
+      return write_text(options, [&](std::ostream &out) { out << text.str(); });
+    }
     case Command::compile: return compile(options, targets, *source, *checked.network, checked);
     case Command::runtime: break;  // handled above: no model to read
   }

@@ -13,6 +13,7 @@ constexpr const char *kUsage =
     "usage: cnngen [compile] MODEL.net [--weights W.safetensors] [-o OUT.a] [--target T] [--name F]\n"
     "       cnngen check MODEL.net [--weights W.safetensors] [-Wno-NAME] [-Werror]\n"
     "       cnngen summary MODEL.net [--batch N]\n"
+    "       cnngen schedule MODEL.net [--weights W.safetensors] [--target T] [--conv=C] [-o OUT.txt]\n"
     "       cnngen dot MODEL.net [-o OUT.dot]\n"
     "       cnngen json MODEL.net [-o OUT.json]\n"
     "       cnngen runtime [-o RUNTIME.a] [--target T]\n"
@@ -20,6 +21,8 @@ constexpr const char *kUsage =
     "compile  compile MODEL.net into a static library OUT.a and headers OUT.h and OUT.hpp (the default)\n"
     "check    parse and check the model (and weights) only; no code generation\n"
     "summary  a table of the layers: shapes, parameters, multiply-adds, memory, receptive field\n"
+    "schedule how the CPU schedule computes each convolution and linear layer (algorithm, register\n"
+    "         tile, what the threads share) and each loop level's working set against the caches\n"
     "dot      the network as a Graphviz graph (to standard output unless -o is given)\n"
     "json     the checked graph as JSON (docs/graph_json.md; to standard output unless -o is given)\n"
     "runtime  the Halide runtime alone (default: runtime.a), shared by libraries whose target has\n"
@@ -98,6 +101,7 @@ std::optional<Options> parse_options(int argc, char **argv, std::ostream &out,
     if (command == "compile") options.command = Command::compile;
     else if (command == "check") options.command = Command::check;
     else if (command == "summary") options.command = Command::summary;
+    else if (command == "schedule") options.command = Command::schedule;
     else if (command == "dot") options.command = Command::dot;
     else if (command == "json") options.command = Command::json;
     else if (command == "runtime") options.command = Command::runtime;

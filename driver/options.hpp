@@ -11,7 +11,7 @@
 
 namespace cnngen {
 
-enum class Command { compile, check, summary, dot, json, runtime };
+enum class Command { compile, check, summary, schedule, dot, json, runtime };
 enum class ColorMode { automatic, always, never };
 enum class DiagnosticsFormat { text, json };
 

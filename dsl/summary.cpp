@@ -21,7 +21,9 @@ std::string grouped(std::int64_t v) {
   return out;
 }
 
-std::string bytes(std::int64_t b) {
+}  // namespace
+
+std::string format_bytes(std::int64_t b) {
   std::ostringstream out;
   out << std::fixed << std::setprecision(1);
   if (b < 1024) return std::to_string(b) + " B";
@@ -29,6 +31,8 @@ std::string bytes(std::int64_t b) {
   else out << b / (1024.0 * 1024.0) << " MiB";
   return out.str();
 }
+
+namespace {
 
 /// Display width of UTF-8 text (× and ⌊ are one column each).
 std::size_t width(const std::string &s) {
@@ -263,7 +267,7 @@ void print_summary(const Network &network, std::int64_t batch, std::ostream &out
     if (plain) {
       rows.push_back({std::to_string(node.index), node.user_name.empty() ? "-" : node.user_name,
                       node.kind, describe(shape), grouped(c.parameters), grouped(c.macs * batch),
-                      bytes(c.output_bytes * batch), c.receptive_field});
+                      format_bytes(c.output_bytes * batch), c.receptive_field});
     } else {
       std::vector<std::string> modules = enclosing_modules(node.scope);
       while (!open.empty() && std::find(modules.begin(), modules.end(), open.back().path) == modules.end()) close();
@@ -276,7 +280,7 @@ void print_summary(const Network &network, std::int64_t batch, std::ostream &out
         open.back().child_row = -1;
       }
       rows.push_back({node.path, node.kind, describe(shape), grouped(c.parameters), grouped(c.macs * batch),
-                      bytes(c.output_bytes * batch), c.receptive_field});
+                      format_bytes(c.output_bytes * batch), c.receptive_field});
       for (Block &b : open) {
         b.parameters += c.parameters;
         b.macs += c.macs;
@@ -295,10 +299,10 @@ void print_summary(const Network &network, std::int64_t batch, std::ostream &out
     print_table(rows, {0, 1}, out);
   }
   WorkingMemory peak = peak_working_memory(network, batch);
-  out << "\nparameters: " << grouped(parameters) << " (" << bytes(parameters * 4) << " as float32)\n"
+  out << "\nparameters: " << grouped(parameters) << " (" << format_bytes(parameters * 4) << " as float32)\n"
       << "multiply-accumulates: " << grouped(macs) << " per image, " << grouped(macs * batch)
       << " for the batch (" << grouped(2 * macs * batch) << " FLOP)\n"
-      << "peak working memory: " << bytes(peak.bytes) << " at batch " << batch;
+      << "peak working memory: " << format_bytes(peak.bytes) << " at batch " << batch;
   if (!peak.node) {
     out << " (the input)\n";
   } else {

@@ -20,6 +20,9 @@ struct LayerCost {
   std::string receptive_field;
 };
 
+/// "36.0 KiB": bytes under 1 KiB as "512 B", from 1 MiB in MiB.
+std::string format_bytes(std::int64_t bytes);
+
 /// One entry per node, in order.
 std::vector<LayerCost> layer_costs(const Network &network);
 

@@ -365,13 +365,30 @@ TEST_F(Cli, AlexnetCompilesWithoutWarnings) {
   EXPECT_EQ(count, 4u) << all.output;
 }
 
-/// A safetensors file of zeros for linear fc(2) on 4 features, its names under `prefix`.
-std::string prefixed_linear_weights(const std::string &prefix) {
-  std::string header = "{\"" + prefix + "fc.weight\":{\"dtype\":\"F32\",\"shape\":[2,4],\"data_offsets\":[0,32]},\"" +
-                       prefix + "fc.bias\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[32,40]}}";
+/// A safetensors file of float32 zeros: each tensor's name and shape.
+std::string zero_weights(const std::vector<std::pair<std::string, std::vector<int>>> &tensors) {
+  std::string header = "{";
+  std::size_t offset = 0;
+  for (const auto &[name, shape] : tensors) {
+    std::size_t count = 1;
+    std::string dims;
+    for (int d : shape) {
+      count *= static_cast<std::size_t>(d);
+      dims += (dims.empty() ? "" : ",") + std::to_string(d);
+    }
+    header += (header.size() > 1 ? "," : "") + std::string("\"") + name + "\":{\"dtype\":\"F32\",\"shape\":[" + dims +
+              "],\"data_offsets\":[" + std::to_string(offset) + "," + std::to_string(offset + 4 * count) + "]}";
+    offset += 4 * count;
+  }
+  header += "}";
   std::string bytes(8, '\0');
   for (int i = 0; i < 8; ++i) bytes[static_cast<std::size_t>(i)] = static_cast<char>(header.size() >> (8 * i));
-  return bytes + header + std::string(40, '\0');
+  return bytes + header + std::string(offset, '\0');
+}
+
+/// A safetensors file of zeros for linear fc(2) on 4 features, its names under `prefix`.
+std::string prefixed_linear_weights(const std::string &prefix) {
+  return zero_weights({{prefix + "fc.weight", {2, 4}}, {prefix + "fc.bias", {2}}});
 }
 
 // A file whose names carry DataParallel's `module.`: without --weights-prefix an error whose help
@@ -462,6 +479,105 @@ std::string line_starting(const std::string &text, const std::string &prefix) {
     if (line.rfind(prefix, 0) == 0) return line;
   }
   return "";
+}
+
+// A 3×3 layer that Winograd computes (with embedded weights) and a stride-2 one that stays direct.
+constexpr const char *kScheduleModel =
+    "model sched\n"
+    "input 64x28x28\n"
+    "conv2d c(64, 3, padding=1)\n"
+    "relu\n"
+    "conv2d s(128, 3, stride=2, padding=1)\n"
+    "relu\n";
+
+/// The lines of the block that `schedule` prints for the layer whose heading starts with `heading`.
+std::string schedule_block(const std::string &text, const std::string &heading) {
+  const std::size_t begin = text.find("\n" + heading);
+  if (begin == std::string::npos) return "";
+  const std::size_t end = text.find("\n\n", begin + 1);
+  return text.substr(begin + 1, end == std::string::npos ? std::string::npos : end - begin - 1);
+}
+
+// schedule reports, per layer, the algorithm and register tile the CPU schedule chose, what the
+// threads share and each loop level's working set against its budget, worked out by hand below
+// (AVX-512: 16-float vectors; a block of 64 output channels).
+TEST_F(Cli, ScheduleOfWinogradAndStrideTwoLayers) {
+  std::ofstream(path("m.net")) << kScheduleModel;
+  std::ofstream(path("w.safetensors"), std::ios::binary)
+      << zero_weights({{"c.weight", {64, 64, 3, 3}}, {"c.bias", {64}}, {"s.weight", {128, 64, 3, 3}}, {"s.bias", {128}}});
+  CommandResult run = cnngen("schedule " + path("m.net") + " --weights " + path("w.safetensors") +
+                             " --target x86-64-linux-avx512 -o " + path("schedule.txt"));
+  ASSERT_EQ(run.status, 0) << run.output;
+  EXPECT_EQ(run.output, "");
+  const std::string text = read_text(path("schedule.txt"));
+  EXPECT_EQ(line_starting(text, "model "), "model sched, target x86-64-linux-avx512-disable_llvm_loop_opt (16-float vectors)");
+  const std::string winograd = schedule_block(text, "conv2d 'c'");
+  for (const char *expected : {
+           "conv2d 'c' at " , ":3: 64×28×28 → 64×28×28\n",
+           // 28×28 outputs in 7 × 7 tiles of 4×4; bands of ⌈28 / 7⌉ = 4 tile rows: 2 per image
+           "  how    Winograd F(4×4, 3×3), register tile of 4 vectors × 7 tiles (28 sums), 7 × 7 tiles of 4×4 outputs\n",
+           "  tasks  2 bands of 4 tile rows per image\n",
+           // one product's weights 64 × 64 floats; V: 36 × 64 × 28 floats; all: 36 × 64 × 64 floats
+           "  L2    16.0 KiB of 512.0 KiB  one product's transformed weights for the block",
+           "  L2                252.0 KiB  V of the band (36 products × 28 tiles × all input channels)",
+           "  L3                576.0 KiB  all transformed weights, read once per band"}) {
+    EXPECT_NE(winograd.find(expected), std::string::npos) << expected << "\n" << text;
+  }
+  const std::string direct = schedule_block(text, "conv2d 's'");
+  for (const char *expected : {
+           ":5: 64×28×28 → 128×14×14\n",
+           "  how    direct, register tile of 4 vectors × 3 columns × 2 rows (24 sums), input channels summed in "
+           "slices of 4, padded rows copied inside each task\n",
+           "  tasks  7 bands of 2 rows per image, each through all 2 blocks of 64 output channels\n",
+           // 4 × 9 × 64 floats; 64 × 14 × 2 floats; 5 padded rows × 30 × 64 floats; 64 × 9 × 128 floats
+           "  L1      9.0 KiB of 16.0 KiB  a slice's weights (4 input channels × 9 taps × 64 outputs)",
+           "  L1      7.0 KiB of 16.0 KiB  the partial sums of the block's 2 rows\n",
+           "  L2    37.5 KiB of 512.0 KiB  the band's padded input rows, copied in its task, read by every block\n",
+           "  L2   288.0 KiB of 512.0 KiB  all the weights, read once per band"}) {
+    EXPECT_NE(direct.find(expected), std::string::npos) << expected << "\n" << text;
+  }
+  // Without embedded weights every convolution is direct, and the report says why.
+  CommandResult unweighted = cnngen("schedule " + path("m.net") + " --target x86-64-linux-avx512");
+  ASSERT_EQ(unweighted.status, 0) << unweighted.output;
+  EXPECT_NE(unweighted.output.find("weights passed at run time: every convolution direct"), std::string::npos)
+      << unweighted.output;
+  EXPECT_EQ(unweighted.output.find("Winograd F("), std::string::npos) << unweighted.output;
+  EXPECT_NE(schedule_block(unweighted.output, "conv2d 'c'").find("  how    direct, register tile of 4 vectors"),
+            std::string::npos)
+      << unweighted.output;
+}
+
+// AVX2 has 16 registers: tiles of 2 vectors (16 channels), and the narrower tiles change the blocking:
+// the stride-2 layer sums its whole 14-row image per block of 16 channels in slices of 16 inputs.
+TEST_F(Cli, ScheduleFollowsTheTarget) {
+  std::ofstream(path("m.net")) << kScheduleModel;
+  CommandResult run = cnngen("schedule " + path("m.net") + " --target x86-64-linux-avx2-fma");
+  ASSERT_EQ(run.status, 0) << run.output;
+  const std::string direct = schedule_block(run.output, "conv2d 's'");
+  for (const char *expected : {
+           "(8-float vectors)",
+           "  how    direct, register tile of 2 vectors × 5 columns × 1 row (10 sums), input channels summed in "
+           "slices of 16, padded input copied whole first\n",
+           "  tasks  8 blocks of 16 output channels × 1 band of 14 rows per image\n",
+           // 16 × 9 × 16 floats; 16 × 14 × 14 floats
+           "  L1      9.0 KiB of 16.0 KiB  a slice's weights (16 input channels × 9 taps × 16 outputs)",
+           "  L1     12.2 KiB of 16.0 KiB  the partial sums of the block's 14 rows"}) {
+    EXPECT_NE((std::string(expected)[0] == '(' ? run.output : direct).find(expected), std::string::npos)
+        << expected << "\n" << run.output;
+  }
+}
+
+// schedule describes cnngen's own CPU schedule: a GPU target or an autoscheduler is a usage error,
+// and nothing is written to -o.
+TEST_F(Cli, ScheduleOfWhatItDoesNotDescribe) {
+  std::ofstream(path("m.net")) << kScheduleModel;
+  CommandResult gpu = cnngen("schedule " + path("m.net") + " --target host-cuda -o " + path("s.txt"));
+  EXPECT_EQ(gpu.status, 2) << gpu.output;
+  EXPECT_NE(gpu.output.find("cnngen: error: schedule describes CPU targets only"), std::string::npos) << gpu.output;
+  CommandResult autoscheduled = cnngen("schedule " + path("m.net") + " --schedule=adams2019 -o " + path("s.txt"));
+  EXPECT_EQ(autoscheduled.status, 2) << autoscheduled.output;
+  EXPECT_NE(autoscheduled.output.find("not --schedule=adams2019"), std::string::npos) << autoscheduled.output;
+  EXPECT_EQ(files(), (std::vector<std::string>{"m.net"}));
 }
 
 // summary of a network with blocks: rows named by path, a subtotal row per module instance, the
