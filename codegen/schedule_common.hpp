@@ -37,10 +37,12 @@ constexpr T ceil_div(T a, T b) {
 
 /// The cache budgets the CPU schedule's blocking is sized against (per core; schedule_report.hpp
 /// prints each layer's working sets against them): a 32 KB L1, of which a slice of weights and the
-/// sums it adds to take half each, and half of a 1 MB L2 for what must stay there between two uses.
+/// sums it adds to take half each, and a 1 MB L2, half of it for what must stay there between two
+/// uses.
 inline constexpr int kL1 = 32 * 1024;
 inline constexpr int kHalfL1 = kL1 / 2;
-inline constexpr std::int64_t kHalfL2 = 512 * 1024;
+inline constexpr std::int64_t kL2 = 1024 * 1024;
+inline constexpr std::int64_t kHalfL2 = kL2 / 2;
 
 /// The padded input rows that a band of `rows` output rows of a convolution reads, all input
 /// channels, in bytes.

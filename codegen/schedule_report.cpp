@@ -109,7 +109,7 @@ LayerSchedule report_winograd(const WinogradChoice &c) {
        4 * square * channel_tile * c.rounded_tiles * c.band, 0},
       {"L2", "V of the band (" + std::to_string(square) + " products × " + std::to_string(band_tiles) +
                  " tiles × all input channels), read by every block",
-       4 * square * inputs * band_tiles, 0},
+       4 * square * inputs * band_tiles, kL2},
       {"L3", "all transformed weights, read once per band", 4 * square * inputs * c.shape[0], 0}};
   return report;
 }

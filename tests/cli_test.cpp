@@ -519,7 +519,7 @@ TEST_F(Cli, ScheduleOfWinogradAndStrideTwoLayers) {
            "  tasks  2 bands of 4 tile rows per image\n",
            // one product's weights 64 × 64 floats; V: 36 × 64 × 28 floats; all: 36 × 64 × 64 floats
            "  L2    16.0 KiB of 512.0 KiB  one product's transformed weights for the block",
-           "  L2                252.0 KiB  V of the band (36 products × 28 tiles × all input channels)",
+           "  L2     252.0 KiB of 1.0 MiB  V of the band (36 products × 28 tiles × all input channels)",
            "  L3                576.0 KiB  all transformed weights, read once per band"}) {
     EXPECT_NE(winograd.find(expected), std::string::npos) << expected << "\n" << text;
   }
