@@ -44,6 +44,12 @@ inline constexpr int kHalfL1 = kL1 / 2;
 inline constexpr std::int64_t kL2 = 1024 * 1024;
 inline constexpr std::int64_t kHalfL2 = kL2 / 2;
 
+/// The weights of `outputs` output channels of a convolution with `input_channels` inputs, in
+/// bytes: a block's (outputs = its channels) or the layer's.
+inline std::int64_t conv_weight_bytes(const Conv2d &op, std::int64_t input_channels, std::int64_t outputs) {
+  return 4 * (input_channels / op.groups) * op.kernel.h * op.kernel.w * outputs;
+}
+
 /// The padded input rows that a band of `rows` output rows of a convolution reads, all input
 /// channels, in bytes.
 inline std::int64_t band_input_bytes(const Conv2d &op, const Shape &in_shape, int rows) {

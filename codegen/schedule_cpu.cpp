@@ -135,8 +135,8 @@ int columns_for_width(int width, int most) {
 /// weights read by 4 row tiles, against 8 blocks each reading 200 KB of input).
 bool weight_blocks_outer(const Conv2d &op, const Shape &in_shape, const Shape &shape, int channel_tile,
                          int row_tile) {
-  const std::int64_t weights = 4 * in_shape[0] / op.groups * op.kernel.h * op.kernel.w * shape[0];
-  const std::int64_t input = 4 * in_shape[0] * in_shape[1] * in_shape[2];
+  const std::int64_t weights = conv_weight_bytes(op, in_shape[0], shape[0]);
+  const std::int64_t input = 4 * element_count(in_shape);
   const std::int64_t row_tiles = ceil_div<std::int64_t>(shape[1], row_tile), blocks = shape[0] / channel_tile;
   return weights > kHalfL2 && blocks * input < row_tiles * weights;
 }
@@ -167,8 +167,8 @@ int input_channel_chunk(const Conv2d &op, int input_channels, int channel_tile, 
                         int rows) {
   const int weight_bytes = static_cast<int>(op.kernel.h * op.kernel.w) * channel_tile * 4;  // per input channel
   const int inputs = input_channels / static_cast<int>(op.groups);
-  if (op.groups != 1 || inputs <= 4 || width <= column_tile || inputs * weight_bytes <= kL1 ||
-      rows > sum_rows_in_half_l1(channel_tile, width)) {
+  if (op.groups != 1 || inputs <= 4 || width <= column_tile ||
+      conv_weight_bytes(op, input_channels, channel_tile) <= kL1 || rows > sum_rows_in_half_l1(channel_tile, width)) {
     return 0;
   }
   return divisor_at_most(inputs, std::max(1, kHalfL1 / weight_bytes));

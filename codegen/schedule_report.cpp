@@ -19,10 +19,10 @@ std::string counted(std::int64_t count, const std::string &noun) {
 /// The working set of each loop level of a direct convolution, from the figures its schedule
 /// was chosen by (input_channel_chunk, weight_blocks_outer, padded_rows_in_l2).
 LayerSchedule report_direct(const DirectChoice &c) {
-  const std::int64_t inputs = c.in_shape[0] / c.op.groups, taps = c.op.kernel.h * c.op.kernel.w;
+  const std::int64_t taps = c.op.kernel.h * c.op.kernel.w;
   const std::int64_t channel_tile = c.channels, width = c.shape[2];
-  const std::int64_t block_weights = 4 * inputs * taps * channel_tile;
-  const std::int64_t all_weights = 4 * inputs * taps * c.shape[0];
+  const std::int64_t block_weights = conv_weight_bytes(c.op, c.in_shape[0], channel_tile);
+  const std::int64_t all_weights = conv_weight_bytes(c.op, c.in_shape[0], c.shape[0]);
   const std::int64_t row_tiles = ceil_div<std::int64_t>(c.shape[1], c.block_rows);
   const std::int64_t blocks = c.shape[0] / channel_tile;
   const int vectors = c.channels / c.vector;
@@ -63,8 +63,7 @@ LayerSchedule report_direct(const DirectChoice &c) {
     } else {
       report.sets.push_back({"L3", "the block's weights, read once per image", block_weights, 0});
     }
-    report.sets.push_back({"L3", "the image's input, read once per block",
-                           4 * c.in_shape[0] * c.in_shape[1] * c.in_shape[2], 0});
+    report.sets.push_back({"L3", "the image's input, read once per block", 4 * element_count(c.in_shape), 0});
   } else if (!c.pooled && !c.sliced) {
     if (!c.chunk && block_weights > kL1) {
       report.sets.push_back({"L2", "the block's weights, read by every tile of a band", block_weights, kHalfL2});
