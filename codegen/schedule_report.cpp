@@ -14,6 +14,9 @@ std::string counted(std::int64_t count, const std::string &noun) {
   return std::to_string(count) + " " + noun + (count == 1 ? "" : "s");
 }
 
+/// What the threads share in a network too small to share one image among them (is_small_network).
+const char *const kWholeImages = "whole images (a network too small to share one image among threads)";
+
 }  // namespace
 
 /// The working set of each loop level of a direct convolution, from the figures its schedule
@@ -40,7 +43,7 @@ LayerSchedule report_direct(const DirectChoice &c) {
   } else if (c.sliced) {
     report.tasks = "written tile by tile into its concatenation's channel slice";
   } else if (c.per_image_threads) {
-    report.tasks = "whole images (a network too small to share one image among threads)";
+    report.tasks = kWholeImages;
   } else if (c.blocks_outer) {
     report.tasks = block_text + " × " + band_text + " per image";
   } else {
@@ -91,8 +94,8 @@ LayerSchedule report_winograd(const WinogradChoice &c) {
   const std::int64_t inputs = c.in_shape[0], kernel = c.points - c.tile + 1, square = c.points * c.points;
   LayerSchedule report;
   report.how = "Winograd F(" + std::to_string(c.tile) + "×" + std::to_string(c.tile) + ", " + std::to_string(kernel) +
-               "×" + std::to_string(kernel) + "), register tile of " + std::to_string(c.vectors) + " vectors × " +
-               std::to_string(c.group) + " tiles (" + std::to_string(c.vectors * c.group) + " sums), " +
+               "×" + std::to_string(kernel) + "), register tile of " + counted(c.vectors, "vector") + " × " +
+               counted(c.group, "tile") + " (" + counted(c.vectors * c.group, "sum") + "), " +
                std::to_string(c.tiles_x) + " × " + std::to_string(c.tiles_y) + " tiles of " + std::to_string(c.tile) +
                "×" + std::to_string(c.tile) + " outputs";
   const std::string block_text = counted(c.blocks, "block") + " of " + std::to_string(channel_tile) + " output channels";
@@ -116,8 +119,8 @@ LayerSchedule report_winograd(const WinogradChoice &c) {
 LayerSchedule report_linear(int tile, std::int64_t features, std::int64_t inputs, bool per_image_threads) {
   LayerSchedule report;
   report.how = "tiles of " + std::to_string(tile) + " output features, each computed for the whole batch";
-  report.tasks = per_image_threads ? "whole images (a network too small to share one image among threads)"
-                               : counted(ceil_div<std::int64_t>(features, tile), "tile") + " of features";
+  report.tasks = per_image_threads ? kWholeImages
+                                   : counted(ceil_div<std::int64_t>(features, tile), "tile") + " of features";
   report.sets = {{"L3", "all the weights, read once per call whatever the batch", 4 * inputs * features, 0}};
   return report;
 }

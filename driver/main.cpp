@@ -164,15 +164,10 @@ int schedule_reports(const Options &options, const std::vector<Halide::Target> &
     report.weights_embedded = checked.weights.has_value();
     try {
       for (const NetworkPart &part : split_network(network, layers_per_part)) {
-        ScheduleReport part_report;
-        pipeline_builder(options, network, checked, &part_report)(part.network, network.name, target);
-        for (LayerSchedule &layer : part_report.layers) {
-          layer.node += part.first;
-          report.layers.push_back(std::move(layer));
-        }
-        report.target = part_report.target;
-        report.vector = part_report.vector;
-        report.batch_vector = part_report.batch_vector;
+        const std::size_t first_layer = report.layers.size();
+        pipeline_builder(options, network, checked, &report)(part.network, network.name, target);
+        // The part's layers name its nodes: the network's from part.first on.
+        for (std::size_t k = first_layer; k < report.layers.size(); ++k) report.layers[k].node += part.first;
       }
     } catch (const std::exception &e) {
       return internal_error(network.name, failing_layer(&network, &source, e.what()), e.what());
