@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "dsl/summary.hpp"
+#include "dsl/symbols.hpp"
 
 namespace cnngen {
 namespace {

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "codegen/lower_layers.hpp"
+#include "dsl/symbols.hpp"
 
 namespace cnngen {
 namespace {
@@ -269,9 +270,10 @@ std::map<const Node *, const Node *> foldable_batch_norms(const Network &network
 LoweredNetwork lower(const Network &network, const TensorFile *weights,
                      const std::string &function_name, int batch_vector, const LowerOptions &options) {
   LoweredNetwork lowered;
+  ModelNames names(network);
   const Shape &input_shape = network.tensors[static_cast<std::size_t>(network.input)].shape;
   lowered.input = Halide::ImageParam(Halide::Float(32), static_cast<int>(input_shape.size()) + 1,
-                                     "input");
+                                     names.take("input"));
   std::vector<int> input_extents = halide_extents(input_shape);
   constrain(lowered.input, input_extents);
   lowered.input.dim(static_cast<int>(input_extents.size())).set_min(0);
@@ -281,7 +283,7 @@ LoweredNetwork lower(const Network &network, const TensorFile *weights,
   std::vector<Halide::Var> vars;
   if (input_shape.size() == 3) vars = {Halide::Var("x"), Halide::Var("y"), Halide::Var("c"), Halide::Var("n")};
   else vars = {Halide::Var("f"), Halide::Var("n")};
-  Halide::Func input("input_values");
+  Halide::Func input(names.take("input_values"));
   input(vars) = lowered.input(std::vector<Halide::Expr>(vars.begin(), vars.end()));
 
   // Folding needs the weights' values; with weights as arguments every batch norm stays.
@@ -319,12 +321,12 @@ LoweredNetwork lower(const Network &network, const TensorFile *weights,
   std::vector<Halide::Expr> at(args.begin(), args.end());
   Halide::Expr value = last(at);
   if (options.output_values) {
-    lowered.output_values = Halide::Func(function_name + "_output_values");
+    lowered.output_values = Halide::Func(names.take(function_name + "_output_values"));
     (*lowered.output_values)(args) = value;
     value = (*lowered.output_values)(at);
   }
   if (batch_vector > 0) {
-    Halide::Func batched_input("input_values" + std::string(kBatchedSuffix));
+    Halide::Func batched_input(names.take("input_values" + std::string(kBatchedSuffix)));
     batched_input(vars) = lowered.input(std::vector<Halide::Expr>(vars.begin(), vars.end()));
     Halide::Func batched_last;
     lowered.batched_layers = lower_nodes(network, batched_input, layer_params, folds,
@@ -334,7 +336,7 @@ LoweredNetwork lower(const Network &network, const TensorFile *weights,
     lowered.batched_condition = lowered.input.dim(static_cast<int>(input_extents.size())).extent() >= batch_vector;
     value = Halide::select(lowered.batched_condition, batched_last(at), value);
   }
-  lowered.output = Halide::Func(function_name + "_output");
+  lowered.output = Halide::Func(names.take(function_name + "_output"));
   lowered.output(args) = value;
   std::vector<int> output_extents =
       halide_extents(network.tensors[static_cast<std::size_t>(network.output)].shape);

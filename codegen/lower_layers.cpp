@@ -1,6 +1,7 @@
 // Layer algorithms; see lower_layers.hpp. Each follows PyTorch's definition of the layer exactly,
 // so that results match it to float rounding.
 #include "codegen/lower_layers.hpp"
+#include "dsl/symbols.hpp"
 
 #include <algorithm>
 #include <cstdint>

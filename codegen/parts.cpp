@@ -1,5 +1,6 @@
 // Cutting a deep network into parts and the outer pipeline that calls them; see parts.hpp.
 #include "codegen/parts.hpp"
+#include "dsl/symbols.hpp"
 
 #include <algorithm>
 #include <map>
@@ -72,7 +73,10 @@ LoweredNetwork lower_outer(const Network &network, const std::vector<NetworkPart
   // The entry point checks the input and output as lower() constrains them; each part checks its
   // weights itself.
   const std::vector<int> input = halide_extents(network.tensors[static_cast<std::size_t>(network.input)].shape);
-  outer.input = Halide::ImageParam(Halide::Float(32), static_cast<int>(input.size()) + 1, "input");
+  // Named as lower() names them, so that the header reads the same whether or not the network
+  // is cut.
+  ModelNames model_names(network);
+  outer.input = Halide::ImageParam(Halide::Float(32), static_cast<int>(input.size()) + 1, model_names.take("input"));
   constrain(outer.input, input);
   outer.input.dim(static_cast<int>(input.size())).set_min(0);
   Halide::Func previous;
@@ -86,8 +90,7 @@ LoweredNetwork lower_outer(const Network &network, const std::vector<NetworkPart
       arguments.push_back(own.param);
       outer.weight_arguments.push_back(own);
     }
-    // The last is the output, named as lower() names it.
-    Halide::Func call(k + 1 < parts.size() ? names[k] + "_call" : function_name + "_output");
+    Halide::Func call(model_names.take(k + 1 < parts.size() ? names[k] + "_call" : function_name + "_output"));
     call.define_extern(names[k], arguments, Halide::Float(32), lowered[k].output.dimensions());
     if (k + 1 < parts.size()) {
       // Whole tensors between parts, as each part's input is constrained to.

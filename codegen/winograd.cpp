@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "codegen/schedule_common.hpp"
+#include "dsl/symbols.hpp"
 
 namespace cnngen {
 

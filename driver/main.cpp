@@ -26,6 +26,7 @@
 #include "dsl/front_end.hpp"
 #include "dsl/graph_json.hpp"
 #include "dsl/summary.hpp"
+#include "dsl/symbols.hpp"
 
 namespace {
 

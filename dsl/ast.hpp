@@ -58,9 +58,11 @@ struct Expression : Located {
   std::vector<Operation> rest;
 };
 
-/// `(a, b)`; a single item in parentheses is a tuple of one, used as its item in arithmetic.
+/// `(a, b)`, or a parenthesized `(a)`. As in Python, only a comma makes a tuple: `(a)` is `a`
+/// and `(a,)` a tuple of one.
 struct TupleExpression : Located {
   std::vector<Expression> items;
+  bool trailing_comma = false;
 };
 
 // ---------------------------------------------------------------------------------------------

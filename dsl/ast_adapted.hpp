@@ -8,7 +8,7 @@
 BOOST_FUSION_ADAPT_STRUCT(cnngen::ast::Unary, op, operand)
 BOOST_FUSION_ADAPT_STRUCT(cnngen::ast::Operation, op, operand)
 BOOST_FUSION_ADAPT_STRUCT(cnngen::ast::Expression, first, rest)
-BOOST_FUSION_ADAPT_STRUCT(cnngen::ast::TupleExpression, items)
+BOOST_FUSION_ADAPT_STRUCT(cnngen::ast::TupleExpression, items, trailing_comma)
 BOOST_FUSION_ADAPT_STRUCT(cnngen::ast::ArgumentExpression, key, value)
 BOOST_FUSION_ADAPT_STRUCT(cnngen::ast::LayerLine, kind, name, arguments)
 BOOST_FUSION_ADAPT_STRUCT(cnngen::ast::ModelDecl, name)

@@ -13,6 +13,7 @@
 #include "dsl/expression.hpp"
 #include "dsl/infer_layer.hpp"
 #include "dsl/infer_shapes.hpp"
+#include "dsl/symbols.hpp"
 
 namespace cnngen {
 namespace {
@@ -69,7 +70,6 @@ class Walker {
         statement);
   }
 
-  const std::map<std::string, SourceRange, std::less<>> &named_paths() const { return named_paths_; }
   /// True once the layer limit was reached: nothing more is walked.
   bool stopped() const { return stopped_; }
 
@@ -448,34 +448,6 @@ Definitions collect_definitions(const ast::Model &model, Diagnostics &diagnostic
   return definitions;
 }
 
-/// A layer's name becomes the name of its Funcs and weight arguments in generated code, so it must
-/// not coincide with a name cnngen derives for another layer ("conv2d_0", "fc_weight") or for the
-/// model ("input").
-void check_generated_names(const Network &network,
-                           const std::map<std::string, SourceRange, std::less<>> &named_paths,
-                           Diagnostics &diagnostics) {
-  std::map<std::string, std::string> owners;  // generated name → what it belongs to
-  for (const std::string &name : reserved_names(network.name)) owners[name] = "the model";
-  for (const Node &node : network.nodes) {
-    if (!node.user_name.empty()) continue;
-    for (const std::string &name : generated_names(node)) owners[name] = describe(node);
-  }
-  for (const Node &node : network.nodes) {
-    if (node.user_name.empty()) continue;
-    for (const std::string &name : generated_names(node)) {
-      auto [it, fresh] = owners.emplace(name, describe(node));
-      if (fresh || it->second == describe(node)) continue;
-      diagnostics
-          .error(named_paths.at(node.path),
-                 "layer name '" + node.path + "' clashes with the name '" + name +
-                     "' that cnngen gives to " + it->second + " in generated code")
-          .with_help("choose another name for this layer");
-      break;
-    }
-  }
-}
-
-
 /// Reads `input 1x28x28` into the network's input tensor.
 bool declare_input(const ast::InputDecl &decl, Network &network, Diagnostics &diagnostics) {
   network.input_range = decl.range;
@@ -551,7 +523,6 @@ std::optional<Network> infer_shapes(const ast::Model &model, Diagnostics &diagno
       current = walker.statement(statement, current, top);
     }
   }
-  check_generated_names(network, walker.named_paths(), diagnostics);
   if (!model_decl) {
     diagnostics.error({0, 0}, "missing 'model NAME' line")
         .with_help("start the file with for example 'model lenet'");
@@ -562,6 +533,7 @@ std::optional<Network> infer_shapes(const ast::Model &model, Diagnostics &diagno
   }
   if (diagnostics.has_errors()) return std::nullopt;
   network.output = current;
+  assign_symbols(network);
   return network;
 }
 

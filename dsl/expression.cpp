@@ -61,14 +61,14 @@ class Evaluator {
   }
 
   std::optional<ExpressionValue> tuple(const ast::TupleExpression &t) {
+    // Parentheses around one value without a comma only group it: `(a + b) // 2`, `(4 * 4)`.
+    if (t.items.size() == 1 && !t.trailing_comma) return expression(t.items.front());
     Tuple items;
     for (const ast::Expression &item : t.items) {
       auto value = expression(item);
       if (!value) return std::nullopt;
       const auto *integer = std::get_if<std::int64_t>(&*value);
       if (!integer) {
-        // A parenthesized single value is that value: `(a + b) // 2`.
-        if (t.items.size() == 1) return value;
         diagnostics_.error(item.range, std::string("tuple items must be integers, not ") +
                                            type_name(*value));
         return std::nullopt;
@@ -81,7 +81,6 @@ class Evaluator {
   std::optional<ExpressionValue> unary(const ast::Unary &u, SourceRange where) {
     auto value = operand(u.operand, where);
     if (!value) return std::nullopt;
-    value = scalar(*value);
     if (u.op == "not") {
       if (const auto *b = std::get_if<bool>(&*value)) return !*b;
       return type_error("not", *value, where, "a boolean");
@@ -94,15 +93,8 @@ class Evaluator {
     return type_error("-", *value, where, "a number");
   }
 
-  /// A tuple of one item in arithmetic stands for its item.
-  static ExpressionValue scalar(const ExpressionValue &v) {
-    if (const auto *t = std::get_if<Tuple>(&v); t && t->size() == 1) return (*t)[0];
-    return v;
-  }
-
-  std::optional<ExpressionValue> binary(const std::string &op, const ExpressionValue &left_in,
-                                        const ExpressionValue &right_in, SourceRange where) {
-    ExpressionValue left = scalar(left_in), right = scalar(right_in);
+  std::optional<ExpressionValue> binary(const std::string &op, const ExpressionValue &left,
+                                        const ExpressionValue &right, SourceRange where) {
     if (op == "and" || op == "or") {
       const auto *a = std::get_if<bool>(&left);
       const auto *b = std::get_if<bool>(&right);

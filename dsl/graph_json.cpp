@@ -2,6 +2,7 @@
 #include "dsl/graph_json.hpp"
 
 #include "dsl/json.hpp"
+#include "dsl/symbols.hpp"
 
 #include <cstdio>
 #include <cstdlib>

@@ -41,7 +41,7 @@ bool expect_batchnorm_rank(const LayerContext &context, std::size_t rank) {
 /// the input's: 3 for batchnorm2d, 1 for batchnorm1d.
 std::optional<Inferred> infer_batchnorm(const LayerContext &context, std::size_t rank) {
   LayerArguments args(context.layer,
-                      {"num_features", "eps", "momentum", "affine", "track_running_stats"}, 1,
+                      {"num_features", "eps", "momentum", "affine", "track_running_stats"}, 5,
                       context.diagnostics);
   constexpr double kInfinity = std::numeric_limits<double>::infinity();
   auto declared = args.integer("num_features", 0, 1);

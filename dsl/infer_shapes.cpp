@@ -161,7 +161,9 @@ std::optional<Inferred> infer_flatten(const LayerContext &context) {
 }
 
 std::optional<Inferred> infer_linear(const LayerContext &context) {
-  LayerArguments args(context.layer, {"out", "in", "bias"}, 1, context.diagnostics);
+  LayerArguments args(context.layer, {"out", "in", "bias"}, 1, context.diagnostics,
+                      "nn.Linear(in_features, out_features, bias) takes 'in' first; cnngen's linear "
+                      "takes 'out' first and infers 'in'");
   auto out = args.integer("out", std::nullopt, 1);
   auto declared_in = args.integer("in", 0, 1);
   auto bias = args.boolean("bias", true);

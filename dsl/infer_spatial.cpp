@@ -106,8 +106,12 @@ std::optional<Pair> spatial_output(const LayerContext &context, const Shape &in,
 }
 
 std::optional<Inferred> infer_pool(const LayerContext &context, PoolKind kind) {
-  LayerArguments args(context.layer, {"kernel", "stride", "padding", "ceil_mode"}, 3,
-                      context.diagnostics);
+  // PyTorch's order: nn.AvgPool2d's fourth parameter is ceil_mode, nn.MaxPool2d's is dilation
+  // (which cnngen's max pooling lacks), so there ceil_mode is keyword-only.
+  const std::size_t positional = kind == PoolKind::average ? 4 : 3;
+  LayerArguments args(context.layer, {"kernel", "stride", "padding", "ceil_mode"}, positional,
+                      context.diagnostics,
+                      kind == PoolKind::max ? "nn.MaxPool2d's fourth parameter is dilation, not ceil_mode" : "");
   auto kernel = args.pair("kernel", std::nullopt, 1);
   // PyTorch: the stride defaults to the kernel size.
   auto stride = kernel ? args.pair("stride", kernel, 1) : std::nullopt;
@@ -151,7 +155,9 @@ std::optional<Inferred> infer_adaptive_pool(const LayerContext &context, PoolKin
 std::optional<Inferred> infer_conv2d(const LayerContext &context) {
   LayerArguments args(context.layer,
                       {"out", "kernel", "stride", "padding", "dilation", "groups", "bias", "in"}, 7,
-                      context.diagnostics);
+                      context.diagnostics,
+                      "nn.Conv2d(in_channels, out_channels, kernel_size, …) takes 'in' first; cnngen's "
+                      "conv2d takes 'out' first and infers 'in'");
   auto out_channels = args.integer("out", std::nullopt, 1);
   auto kernel = args.pair("kernel", std::nullopt, 1);
   auto stride = args.pair("stride", Pair{1, 1}, 1);

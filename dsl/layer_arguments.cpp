@@ -40,6 +40,21 @@ const char *value_kind(const ast::Value &value) {
   return boost::apply_visitor(Visitor{}, value);
 }
 
+/// The value as the language writes it: `3`, `0.001`, `(3, 5)`, `true`.
+std::string value_text(const ast::Value &value) {
+  struct Visitor {
+    std::string operator()(double v) const { return number(v); }
+    std::string operator()(std::int64_t v) const { return std::to_string(v); }
+    std::string operator()(const ast::Tuple &t) const {
+      std::string out = "(";
+      for (std::size_t i = 0; i < t.items.size(); ++i) out += (i ? ", " : "") + std::to_string(t.items[i]);
+      return out + (t.items.size() == 1 ? ",)" : ")");
+    }
+    std::string operator()(const ast::Identifier &word) const { return word.name; }
+  };
+  return boost::apply_visitor(Visitor{}, value);
+}
+
 }  // namespace
 
 std::string closest_match(std::string_view word, const std::vector<std::string_view> &candidates) {
@@ -58,10 +73,12 @@ std::string closest_match(std::string_view word, const std::vector<std::string_v
 }
 
 LayerArguments::LayerArguments(const ast::Layer &layer, std::vector<std::string_view> names,
-                               std::size_t positional, Diagnostics &diagnostics)
+                               std::size_t positional, Diagnostics &diagnostics,
+                               std::string_view keyword_only_note)
     : layer_(layer), diagnostics_(diagnostics) {
   const std::string &kind = layer.kind.name;
   std::size_t next_positional = 0;
+  bool surplus_reported = false;
   for (const ast::Argument &argument : layer.arguments) {
     std::string_view name;
     if (argument.key) {
@@ -76,14 +93,14 @@ LayerArguments::LayerArguments(const ast::Layer &layer, std::vector<std::string_
         continue;
       }
     } else {
-      if (next_positional >= positional) {
-        diagnostics_.error(argument.range, kind + " takes at most " + std::to_string(positional) +
-                                               " positional argument" +
-                                               (positional == 1 ? "" : "s"))
-            .with_help(positional == 0 ? "write key=value" : "name the others: key=value");
+      const std::size_t at = next_positional++;
+      if (at >= positional) {
+        // One error for the first: the others are surplus for the same reason.
+        if (!surplus_reported) report_surplus_positional(argument, names, positional, keyword_only_note);
+        surplus_reported = true;
         continue;
       }
-      name = names[next_positional++];
+      name = names[at];
     }
     if (const ast::Argument *earlier = find(name)) {
       diagnostics_.error(argument.range, kind + " argument " + quoted(name) + " is given twice")
@@ -92,6 +109,38 @@ LayerArguments::LayerArguments(const ast::Layer &layer, std::vector<std::string_
     }
     bound_.emplace_back(name, &argument);
   }
+}
+
+void LayerArguments::report_surplus_positional(const ast::Argument &argument,
+                                               const std::vector<std::string_view> &names,
+                                               std::size_t positional, std::string_view keyword_only_note) {
+  const std::string &kind = layer_.kind.name;
+  if (names.empty()) {
+    diagnostics_.error(argument.range, kind + " takes no arguments").with_help("write '" + kind + "' alone");
+    return;
+  }
+  std::string listed;
+  for (std::size_t i = 0; i < positional; ++i) listed += (i ? ", " : "") + quoted(names[i]);
+  if (positional == names.size()) {
+    diagnostics_.error(argument.range, kind + " takes at most " + std::to_string(positional) + " argument" +
+                                           (positional == 1 ? "" : "s") + " (" + listed + ")");
+    return;
+  }
+  // In order, the argument would be the first keyword-only parameter: name its key, which may be
+  // what was meant.
+  const std::string key(names[positional]);
+  std::string takes = positional == 0 ? kind + " takes no positional arguments"
+                                      : kind + " takes " + std::to_string(positional) + " positional argument" +
+                                            (positional == 1 ? "" : "s") + " (" + listed + ")";
+  std::string keyword_only;
+  for (std::size_t i = positional; i < names.size(); ++i)
+    keyword_only += (i == positional ? "" : i + 1 == names.size() ? " and " : ", ") + quoted(names[i]);
+  Diagnostic &d = diagnostics_.error(argument.range, takes + "; " + keyword_only +
+                                                         (names.size() - positional == 1 ? " is" : " are") +
+                                                         " keyword-only");
+  if (!keyword_only_note.empty()) d.note(std::string(keyword_only_note));
+  d.with_fix("write " + key + "=" + value_text(argument.value), {argument.range.begin, argument.range.begin},
+                key + "=");
 }
 
 const ast::Argument *LayerArguments::find(std::string_view name) const {

@@ -21,9 +21,12 @@ constexpr std::int64_t kMaxDimension = 1 << 24;
 class LayerArguments {
  public:
   /// `names` are every parameter the layer's kind takes; the first `positional` of them may also
-  /// be given without a key, in that order. Unknown, repeated and surplus arguments are reported here.
+  /// be given without a key, in that order, and the rest are keyword-only (Python's `*`). Unknown,
+  /// repeated and surplus arguments are reported here.
+  /// `keyword_only_note`, where given, says why the keyword-only ones are (how the order differs
+  /// from PyTorch's); it is shown with the error for a surplus positional argument.
   LayerArguments(const ast::Layer &layer, std::vector<std::string_view> names,
-                 std::size_t positional, Diagnostics &diagnostics);
+                 std::size_t positional, Diagnostics &diagnostics, std::string_view keyword_only_note = {});
 
   /// Each accessor returns the value (or `fallback` when the argument is absent) and nothing after
   /// reporting an error. A missing argument without fallback is an error.
@@ -40,6 +43,9 @@ class LayerArguments {
  private:
   const ast::Argument *find(std::string_view name) const;
   bool check_range(std::string_view name, const ast::Value &value, std::int64_t v, std::int64_t min);
+  /// The first positional argument past the first `positional`.
+  void report_surplus_positional(const ast::Argument &argument, const std::vector<std::string_view> &names,
+                                 std::size_t positional, std::string_view keyword_only_note);
   void type_error(std::string_view name, const ast::Value &value, const char *expected);
   /// A required argument that the layer line does not give.
   void report_missing(std::string_view name);

@@ -55,52 +55,6 @@ std::vector<std::string> ignored_entries(const Node &node) {
   return {};
 }
 
-namespace {
-
-std::string mangled(std::string path) {
-  for (char &c : path) {
-    if (c == '.') c = '_';
-  }
-  return path;
-}
-
-}  // namespace
-
-std::string symbol_name(const Node &node) {
-  // A named layer inside a numbered scope ("1.0.conv1") would start with a digit, which C
-  // identifiers (the generated header's argument names) cannot: it takes its kind first, as
-  // unnamed layers do.
-  const bool starts_with_digit = !node.path.empty() && node.path[0] >= '0' && node.path[0] <= '9';
-  return node.user_name.empty() || starts_with_digit ? node.kind + "_" + mangled(node.path)
-                                                     : mangled(node.path);
-}
-
-std::string parameter_symbol(const Node &node, const Parameter &parameter) {
-  return symbol_name(node) + "_" + parameter.name.substr(parameter.name.rfind('.') + 1);
-}
-
-std::vector<std::string> generated_names(const Node &node) {
-  const std::string symbol = symbol_name(node);
-  std::vector<std::string> names;
-  for (const std::string &stage : {symbol, symbol + kBatchedSuffix}) {
-    for (const char *stage_suffix : suffix::kStages) names.push_back(stage + stage_suffix);
-  }
-  std::vector<std::string> parameter_names;
-  for (const Parameter &parameter : parameters(node)) parameter_names.push_back(parameter_symbol(node, parameter));
-  // A convolution or linear layer without a bias gains one when a batch norm folds into it.
-  bool may_gain_bias = std::holds_alternative<Conv2d>(node.op) || std::holds_alternative<Linear>(node.op);
-  if (may_gain_bias && parameter_names.size() == 1) parameter_names.push_back(symbol + "_bias");
-  for (const std::string &name : parameter_names) {
-    for (const char *parameter_suffix : {"", suffix::data, suffix::packed, suffix::winograd})
-      names.push_back(name + parameter_suffix);
-  }
-  return names;
-}
-
-std::vector<std::string> reserved_names(const std::string &model_name) {
-  return {"input", "input_values", model_name, model_name + "_output"};
-}
-
 std::vector<std::string> enclosing_modules(const std::string &scope) {
   std::vector<std::string> out;
   if (scope.empty()) return out;

@@ -119,6 +119,9 @@ struct Node {
   std::vector<int> inputs;  // tensor indices; several for joins
   int output = -1;          // tensor index
   SourceRange range;        // the layer line, for diagnostics
+  /// The prefix of the generated code's names for the node, unique in the network
+  /// (dsl/symbols.hpp).
+  std::string symbol;
 };
 
 struct Network {
@@ -142,52 +145,11 @@ struct Parameter {
 /// State_dict entries a layer may have that inference does not read (BatchNorm's I64 counter).
 std::vector<std::string> ignored_entries(const Node &node);
 
-/// The suffixes code generation appends to symbol_name(node) for a node's Funcs, reductions and
-/// weights: lowering writes these constants and never literals, and generated_names() lists them
-/// all, so the clash check of shape inference sees every name lowering can make.
-namespace suffix {
-inline constexpr const char *reduction = "_r";
-inline constexpr const char *padded = "_padded";
-inline constexpr const char *max = "_max";
-inline constexpr const char *exp = "_exp";
-inline constexpr const char *sum = "_sum";
-inline constexpr const char *scale = "_scale";  // batch norm's per-channel factor
-inline constexpr const char *shift = "_shift";  // batch norm's per-channel offset
-inline constexpr const char *data = "_data";    // appended to a parameter's Func name
-inline constexpr const char *packed = "_packed";
-inline constexpr const char *winograd = "_winograd";  // a weight transformed for Winograd
-inline constexpr const char *winograd_rows = "_winograd_rows";        // Bᵀ d
-inline constexpr const char *winograd_input = "_winograd_input";      // Bᵀ d B
-inline constexpr const char *winograd_product = "_winograd_product";  // Σ_c U ⊙ V
-inline constexpr const char *winograd_columns = "_winograd_columns";  // Aᵀ M
-/// Stage suffixes: each also exists in the batched copy (symbol + kBatchedSuffix + suffix).
-inline constexpr const char *kStages[] = {"",           reduction,      padded,           max,
-                                          exp,          sum,            scale,            shift,
-                                          winograd_rows, winograd_input, winograd_product, winograd_columns};
-}  // namespace suffix
-
-/// The name of a parameter's Func: symbol_name(node) + "_" + the last part of its state_dict
-/// name ("conv1_weight", "bn1_running_mean").
-std::string parameter_symbol(const Node &node, const Parameter &parameter);
-
 /// The state_dict prefix of a node: its path (its name if it has one, else its index among its
 /// scope's children, as nn.Sequential would call it, after the names of the scopes around it).
 std::string parameter_prefix(const Node &node);
 /// The node's parameters, weight before bias; empty for layers without any.
 std::vector<Parameter> parameters(const Node &node);
-/// A name safe for C identifiers and Halide: the path with dots as underscores for named layers
-/// ("fc1", "layer1_0_conv1"), else kind and path ("conv2d_0", "relu_layer1_0_2", and for named
-/// layers whose path starts with a digit, "conv2d_1_0_conv1").
-std::string symbol_name(const Node &node);
-/// Every name code generation derives from symbol_name(node) for the node's Funcs, reductions
-/// and weights (lower.cpp and lower_layers.cpp use exactly these suffixes); shape inference
-/// rejects user names that would make two of them collide.
-std::vector<std::string> generated_names(const Node &node);
-/// Appended to symbol_name(node) for the layer's second copy in libraries that carry a
-/// batch-vectorized variant of the network (codegen/schedule_batched.hpp).
-inline constexpr const char *kBatchedSuffix = "_batched";
-/// Names code generation uses for the model as a whole.
-std::vector<std::string> reserved_names(const std::string &model_name);
 /// "layer2.0.downsample" → {"layer2", "layer2.0", "layer2.0.downsample"}: the module instances
 /// holding a node of that scope, outermost first.
 std::vector<std::string> enclosing_modules(const std::string &scope);

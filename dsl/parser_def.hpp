@@ -155,8 +155,9 @@ const auto multiplicative_def = unary_expression >> *(multiplicative_op > unary_
 const auto unary_expression_def = unary | primary;
 const auto unary_def = unary_op > unary_expression;
 const auto primary_def = strict_real | integer | tuple_expression | identifier;
-const auto expressions_def = expression > *(',' > expression);
-const auto tuple_expression_def = '(' > expressions > ')';
+// A comma before `)` is a trailing comma, not the start of another item.
+const auto expressions_def = expression > *(',' >> !x3::lit(')') > expression);
+const auto tuple_expression_def = '(' > expressions > x3::matches[x3::lit(',')] > ')';
 
 // The key is looked ahead first: X3 keeps what a failed optional filled in, and `channels` in
 // `conv2d(channels, 3)` must stay a value.

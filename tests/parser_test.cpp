@@ -160,9 +160,9 @@ TEST(Parser, PositionalAndKeywordArguments) {
   EXPECT_EQ(integer_of(layer.arguments[3].value), 1);
 }
 
-// `(5, 3)` is a Tuple of integers, with or without blanks, and may hold one item.
+// `(5, 3)` is a Tuple of integers, with or without blanks; `(4,)` is a tuple of one.
 TEST(Parser, TupleValues) {
-  ast::Layer layer = only_layer("conv2d(6, kernel=(5, 3), stride=(2,1), padding=(4))");
+  ast::Layer layer = only_layer("conv2d(6, kernel=(5, 3), stride=(2,1), padding=(4,))");
   ASSERT_EQ(layer.arguments.size(), 4u);
   const auto *kernel = boost::get<ast::Tuple>(&layer.arguments[1].value.get());
   ASSERT_NE(kernel, nullptr);
@@ -171,6 +171,21 @@ TEST(Parser, TupleValues) {
             (std::vector<std::int64_t>{2, 1}));
   EXPECT_EQ(boost::get<ast::Tuple>(layer.arguments[3].value.get()).items,
             (std::vector<std::int64_t>{4}));
+}
+
+// As in Python, only a comma makes a tuple: parentheses around one value, however deep and
+// wherever the value stands, only group it; a trailing comma may close any tuple.
+TEST(Parser, ParenthesesAroundOneValueGroupIt) {
+  ast::Layer layer = only_layer("conv2d((4 * 4), (3), padding=((1), 1), stride=(2, 1,), dilation=((((1)))), bias=(true))");
+  ASSERT_EQ(layer.arguments.size(), 6u);
+  EXPECT_EQ(integer_of(layer.arguments[0].value), 16);
+  EXPECT_EQ(integer_of(layer.arguments[1].value), 3);
+  EXPECT_EQ(boost::get<ast::Tuple>(layer.arguments[2].value.get()).items, (std::vector<std::int64_t>{1, 1}));
+  EXPECT_EQ(boost::get<ast::Tuple>(layer.arguments[3].value.get()).items, (std::vector<std::int64_t>{2, 1}));
+  EXPECT_EQ(integer_of(layer.arguments[4].value), 1);
+  const auto *word = boost::get<ast::Identifier>(&layer.arguments[5].value.get());
+  ASSERT_NE(word, nullptr);
+  EXPECT_EQ(word->name, "true");
 }
 
 // A number with a decimal point is a double; without one it stays an integer.
@@ -324,8 +339,8 @@ INSTANTIATE_TEST_SUITE_P(
         SyntaxCase{"ModelNameIsANumber", "model 42\n", "expected identifier, found '42'", 1, 7},
         SyntaxCase{"UnterminatedTuple", HEAD "conv2d(6, kernel=(5, 3\n",
                    "expected ')', found end of line", 3, 23},
-        SyntaxCase{"TupleWithTrailingComma", HEAD "conv2d(6, kernel=(5,))\n",
-                   "expected value, found ')'", 3, 21},
+        SyntaxCase{"TupleWithTwoTrailingCommas", HEAD "conv2d(6, kernel=(5,,))\n",
+                   "expected value, found ','", 3, 21},
         SyntaxCase{"EqualsWithoutKey", HEAD "conv2d(6, =5)\n", "expected value, found '='", 3, 11},
         SyntaxCase{"StrayCharacterAfterLayer", HEAD "relu @\n", "expected end of line, found '@'",
                    3, 6},

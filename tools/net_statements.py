@@ -260,28 +260,40 @@ ORDER = {"conv2d": ["out", "kernel", "stride", "padding", "dilation", "groups", 
          "maxpool2d": ["kernel", "stride", "padding", "ceil_mode"],
          "avgpool2d": ["kernel", "stride", "padding", "ceil_mode"],
          "adaptiveavgpool2d": ["output"], "adaptivemaxpool2d": ["output"],
-         "batchnorm2d": ["num_features", "eps", "momentum", "affine"],
-         "batchnorm1d": ["num_features", "eps", "momentum", "affine"],
+         "batchnorm2d": ["num_features", "eps", "momentum", "affine", "track_running_stats"],
+         "batchnorm1d": ["num_features", "eps", "momentum", "affine", "track_running_stats"],
          "linear": ["out", "in", "bias"], "dropout": ["p"]}
-POSITIONAL = {"conv2d": 7, "maxpool2d": 3, "avgpool2d": 3, "adaptiveavgpool2d": 1, "adaptivemaxpool2d": 1,
-              "batchnorm2d": 1, "batchnorm1d": 1, "linear": 1, "dropout": 1}
+# How many parameters may go without their key (docs/dsl.md: PyTorch's positional form where the
+# order is PyTorch's; max pooling's ceil_mode, conv2d's and linear's `in` are keyword-only).
+POSITIONAL = {"conv2d": 7, "maxpool2d": 3, "avgpool2d": 4, "adaptiveavgpool2d": 1, "adaptivemaxpool2d": 1,
+              "batchnorm2d": 5, "batchnorm1d": 5, "linear": 1, "dropout": 1}
 DEFAULTS = {"stride": (1, 1), "padding": (0, 0), "dilation": (1, 1), "groups": 1, "bias": True,
-            "ceil_mode": False, "eps": 1e-5, "momentum": 0.1, "affine": True}
+            "ceil_mode": False, "eps": 1e-5, "momentum": 0.1, "affine": True, "track_running_stats": True}
 
 
-def _text(v, tuples):
+def _text(v, tuples, grouped=False):
+    """The .net text of a value; `grouped`: in parentheses that only group it, as Python reads
+    them (`(4)`, `((4))`, `(3 + 1)`), and a pair's items too (`((1), 1)`)."""
+    if isinstance(v, tuple):
+        if tuples or v[0] != v[1]:
+            return f"({_text(v[0], tuples, grouped)}, {_text(v[1], tuples)})"
+        return _text(v[0], tuples, grouped)
     if isinstance(v, Expr):
-        return v.text
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, float):
+        text = v.text
+    elif isinstance(v, bool):
+        text = "true" if v else "false"
+    elif isinstance(v, float):
         text = repr(float(v))
         if "e" in text:  # 1e-05: written as a decimal
             text = f"{v:.12f}".rstrip("0")
-        return text if "." in text else f"{text}.0"
-    if isinstance(v, tuple):
-        return f"({_text(v[0], tuples)}, {_text(v[1], tuples)})" if tuples or v[0] != v[1] else _text(v[0], tuples)
-    return str(v)
+        text = text if "." in text else f"{text}.0"
+    else:
+        text = str(v)
+    if not grouped:
+        return text
+    if isinstance(v, int) and not isinstance(v, bool) and v >= 1 and v % 3 == 2:
+        return f"({v - 1} + 1)"
+    return f"(({text}))" if len(text) % 2 else f"({text})"
 
 
 def _same(a, b):
@@ -313,9 +325,8 @@ def layer_line(layer, in_shape):
         if key in DEFAULTS and _same(a[key], DEFAULTS[key]) and not style.get("defaults") and not pool_stride:
             positional = False
             continue
-        text = _text(a[key], style.get("tuples"))
-        # Positional only where the language allows it; ceil_mode, eps, affine are keys only.
-        if positional and i < min(POSITIONAL[kind], max(1, style.get("positional", 1))) and key not in DEFAULTS.keys() - {"stride", "padding", "dilation", "groups", "bias"}:
+        text = _text(a[key], style.get("tuples"), style.get("grouped"))
+        if positional and i < min(POSITIONAL[kind], max(1, style.get("positional", 1))):
             parts.append(text)
         else:
             positional = False
@@ -357,7 +368,7 @@ class _Writer:
             parts, positional = [], item.get("positional", 0)
             for i, name in enumerate(params):  # a positional prefix, then keys, as for layers
                 if name in item["args"]:
-                    text = _text(item["args"][name], False)
+                    text = _text(item["args"][name], False, item.get("grouped"))
                     parts.append(text if i < positional and len(parts) == i else f"{name}={text}")
             return f"{head}({', '.join(parts)})"
         return layer_line(item, None if in_def else self.in_shapes.get(id(item)))
@@ -387,7 +398,7 @@ def to_net(model):
     writer = _Writer(model)
     writer.lines += [f"model {model['name']}", "input " + "x".join(str(d) for d in model["input"])]
     for definition in model.get("defs", []):
-        params = ", ".join(name if default is None else f"{name}={_text(default, False)}"
+        params = ", ".join(name if default is None else f"{name}={_text(default, False, definition.get('grouped'))}"
                            for name, default in definition["params"])
         writer.block(f"def {definition['name']}({params})", definition["body"], "", True)
     writer.body(model["layers"], "", False)
@@ -420,6 +431,8 @@ def features(model):
         found.add(f"{kind}:on-{'image' if len(in_shape) == 3 else 'flat'}")
         if item["name"]:
             found.add("named")
+        if item.get("generated_like_name"):
+            found.add("named:like-generated")
         found.update(f"style:{key}" for key, on in style.items() if on and key != "positional")
         found.add(f"style:positional{style.get('positional', 0)}")
         if len(out_shape) == 3:

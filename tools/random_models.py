@@ -234,7 +234,7 @@ class _Drawer:
                   "else": [_layer_item("identity", {})] if rng.random() < 0.5 else None}]
         body = [{"kind": "add", "branches": [main, other]}, _layer_item(act, {})]
         self.defs.append({"name": name, "params": [("c", None), ("stride", 1), ("project", False), ("norm", True)],
-                          "body": body})
+                          "body": body, "grouped": rng.random() < 0.3})
         return name
 
     def mix_definition(self):
@@ -249,7 +249,7 @@ class _Drawer:
                         _layer_item("relu6", {})]}]]
         rng.shuffle(branches)
         self.defs.append({"name": name, "params": [("c1", None), ("c2", 2)],
-                          "body": [{"kind": "concat", "branches": branches}]})
+                          "body": [{"kind": "concat", "branches": branches}], "grouped": rng.random() < 0.3})
         return name
 
     def instances(self, shape):
@@ -277,7 +277,7 @@ class _Drawer:
                     args["c2"] = rng.choice(CHANNELS)
                 c += args["c1"] + args.get("c2", 2) + 1
             items.append({"kind": "use", "def": definition["name"], "name": None, "args": args,
-                          "positional": rng.randint(0, 2)})
+                          "positional": rng.randint(0, 2), "grouped": rng.random() < 0.2})
         return [{"kind": "seq", "name": self.name("layer") if rng.random() < 0.5 else None, "body": items}] \
             if rng.random() < 0.5 else items
 
@@ -347,16 +347,67 @@ def _draw(rng, large, max_layers):
     for layer in _layers(model):
         layer["style"] = _draw_style(rng)
     model["defs"] = [d for d in drawer.defs if any(i["kind"] == "use" and i["def"] == d["name"] for i in _items(model))]
+    if rng.random() < 0.3:
+        _rename_generated_like(rng, model)
     return model
 
 
 def _draw_style(rng):
-    """How the arguments are spelled: positional prefix, pairs written as one number or a tuple,
-    defaults written out or left, in= written (checked) or inferred, empty parentheses, a block
-    of one layer on one line."""
-    return {"positional": rng.randint(0, 3), "tuples": rng.random() < 0.3,
-            "defaults": rng.random() < 0.3, "declare_in": rng.random() < 0.2,
-            "parentheses": rng.random() < 0.2}
+    """How the arguments are spelled: positional prefix (up to PyTorch's positional forms,
+    batchnorm's eps and avgpool's ceil_mode among them), pairs written as one number or a tuple,
+    values in parentheses that only group them, defaults written out or left, in= written
+    (checked) or inferred, empty parentheses, a block of one layer on one line."""
+    return {"positional": rng.randint(0, 7), "tuples": rng.random() < 0.3,
+            "grouped": rng.random() < 0.2, "defaults": rng.random() < 0.3,
+            "declare_in": rng.random() < 0.2, "parentheses": rng.random() < 0.2}
+
+
+# Names a layer may take that the language or the generated code uses too: the keywords, the
+# layer kinds, and what cnngen names in generated code (the function tools/difftest.py compiles,
+# random_model, its input, output and parts, the input's Func, the Vars). _generated_like_names
+# adds those derived from the model's own layers.
+KEYWORDS = ["model", "input", "def", "seq", "branch", "add", "concat", "if", "else", "and", "or", "not",
+            "true", "false"]
+LAYER_KINDS = ["conv2d", "linear", "relu", "batchnorm2d", "maxpool2d", "flatten", "softmax", "identity"]
+CODE_NAMES = ["input_values", "input_values_batched", "random_model", "random_model_output",
+              "random_model_output_values", "random_model_part0", "random_model_part0_call",
+              "random_model_part1", "x", "y", "c", "n", "f", "input_2"]
+STAGE_SUFFIXES = ["_weight", "_bias", "_running_mean", "_padded", "_batched", "_r", "_r0", "_scale",
+                  "_weight_data", "_weight_packed", "_weight_winograd", "_2"]
+
+
+def _generated_like_names(model):
+    """Names cnngen derives for this model's layers (dsl/symbols.hpp): an unnamed top-level
+    layer's kind_position, a named one's name with a stage or weight suffix, a seq child's
+    path with underscores."""
+    names, position = [], 0
+    for item in model["layers"]:
+        kind = item["kind"]
+        if kind in ("add", "concat", "if"):
+            continue
+        if item.get("name"):
+            names += [item["name"] + s for s in STAGE_SUFFIXES]
+            if kind == "seq":
+                names += [f"{item['name']}_{child['name'] or i}" for i, child in enumerate(item["body"])
+                          if child["kind"] not in ("add", "concat", "if")]
+        elif kind not in ("seq", "use"):
+            names.append(f"{kind}_{position}")
+        position += 1
+    return names
+
+
+def _rename_generated_like(rng, model):
+    """Renames some layers, blocks and instances to names the language or the generated code
+    uses, each at most once in the model (so that it stays unique in its scope)."""
+    named = [i for i in _items(model) if i["kind"] not in ("add", "concat", "if")]
+    taken = {i["name"] for i in named if i.get("name")}
+    candidates = [n for n in KEYWORDS + LAYER_KINDS + CODE_NAMES + _generated_like_names(model) if n not in taken]
+    rng.shuffle(candidates)
+    for item in named:
+        if not candidates or rng.random() > 0.35:
+            continue
+        item["name"] = candidates.pop()
+        item["generated_like_name"] = True
 
 
 def to_torch(model):
