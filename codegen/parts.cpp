@@ -93,12 +93,17 @@ LoweredNetwork lower_outer(const Network &network, const std::vector<NetworkPart
     Halide::Func call(model_names.take(k + 1 < parts.size() ? names[k] + "_call" : function_name + "_output"));
     call.define_extern(names[k], arguments, Halide::Float(32), lowered[k].output.dimensions());
     if (k + 1 < parts.size()) {
-      // Whole tensors between parts, as each part's input is constrained to.
+      // Whole tensors between parts, every image included, as each part's input is constrained
+      // to. Not the region the next part's bounds query asks for: a part that reads less of its
+      // input asks for less, and one that reads none of it (every window of its first
+      // convolution in the padding) for no images at all, with which the parts before it were
+      // then called (errors -28 and -7).
       call.compute_root();
       const Network &next = parts[k + 1].network;
       const std::vector<int> extents = halide_extents(next.tensors[static_cast<std::size_t>(next.input)].shape);
       std::vector<Halide::Var> args = call.args();
       for (std::size_t d = 0; d < extents.size(); ++d) call.bound(args[d], 0, extents[d]);
+      call.bound(args[extents.size()], 0, outer.input.dim(static_cast<int>(input.size())).extent());
     }
     previous = call;
   }

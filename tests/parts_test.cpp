@@ -3,9 +3,12 @@
 // corpus's parts variant and the golden tests of the modern networks, compiled in parts.
 #include "codegen/parts.hpp"
 
+#include <set>
+
 #include <gtest/gtest.h>
 
 #include "check_source.hpp"
+#include "codegen/schedule_cpu.hpp"
 
 namespace cnngen::testing {
 namespace {
@@ -96,6 +99,48 @@ TEST(Parts, ShortOrUnsplitNetworksStayWhole) {
   std::vector<NetworkPart> whole = split_network(*lenet, kDefaultLayersPerPart);
   ASSERT_EQ(whole.size(), 1u);
   EXPECT_EQ(whole.front().network.nodes.size(), lenet->nodes.size());
+}
+
+/// The outer pipeline's calls of every part but the last, first part first, for `network` lowered
+/// with weights as arguments and cnngen's CPU schedule, cut into parts of `layers_per_part`.
+std::vector<Halide::Internal::Function> calls_between_parts(const Network &network, int layers_per_part) {
+  const PipelineBuilder build = [](const Network &part, const std::string &name, const Halide::Target &target) {
+    LoweredNetwork lowered = lower(part, nullptr, name);
+    schedule_cpu(lowered, part, target);
+    return lowered;
+  };
+  std::optional<LoweredNetwork> entry;
+  compile_network(network, build, "m", Halide::get_host_target(), layers_per_part, entry);
+  std::vector<Halide::Internal::Function> calls;
+  for (Halide::Internal::Function call = entry->output.function();;) {
+    const std::vector<Halide::ExternFuncArgument> &arguments = call.extern_arguments();
+    if (arguments.empty() || !arguments.front().is_func()) break;
+    call = Halide::Internal::Function(arguments.front().func);
+    calls.insert(calls.begin(), call);
+  }
+  return calls;
+}
+
+// Every tensor between parts is computed whole, all of its images included, whatever the next
+// part reads of it. A part reports the region of its input it reads; one that reads none of it
+// (every window of its convolution in the padding of a 1×1 input) asked for no images, and the
+// parts before it were called for none (error -28; tests/differential/blocks_parts_*).
+TEST(Parts, TensorsBetweenPartsAreBoundInEveryDimension) {
+  for (const char *layers : {"relu\nconv2d(4, 1)\nrelu\nconv2d(1, 1, stride=2, padding=1)\n",
+                             "conv2d(8, 3, padding=1)\nrelu\nmaxpool2d(2)\nconv2d(8, 1)\nflatten\nlinear(3)\n"}) {
+    SCOPED_TRACE(layers);
+    std::optional<Network> network = check_source(std::string("model m\ninput 3x2x2\n") + layers);
+    ASSERT_TRUE(network);
+    const std::size_t parts = split_network(*network, 1).size();
+    ASSERT_GT(parts, 1u);
+    std::vector<Halide::Internal::Function> calls = calls_between_parts(*network, 1);
+    EXPECT_EQ(calls.size(), parts - 1);
+    for (const Halide::Internal::Function &call : calls) {
+      std::set<std::string> bound;
+      for (const Halide::Internal::Bound &b : call.schedule().bounds()) bound.insert(b.var);
+      EXPECT_EQ(bound.size(), call.args().size()) << call.name() << " is not bound in every dimension";
+    }
+  }
 }
 
 }  // namespace
