@@ -3,7 +3,7 @@
 
 #include <sstream>
 
-#include "dsl/summary.hpp"
+#include "dsl/cost.hpp"
 #include "dsl/symbols.hpp"
 
 namespace cnngen {

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "codegen/lower_layers.hpp"
+#include "dsl/operation_traits.hpp"
 #include "dsl/symbols.hpp"
 
 namespace cnngen {
@@ -261,8 +262,7 @@ std::map<const Node *, const Node *> foldable_batch_norms(const Network &network
     const int producer = network.tensors[static_cast<std::size_t>(tensor)].producer;
     if (producer < 0 || readers[static_cast<std::size_t>(tensor)] != 1) continue;
     const Node &layer = network.nodes[static_cast<std::size_t>(producer)];
-    if (std::holds_alternative<Conv2d>(layer.op) || std::holds_alternative<Linear>(layer.op))
-      folds[&node] = &layer;
+    if (is_head(layer.op)) folds[&node] = &layer;
   }
   return folds;
 }

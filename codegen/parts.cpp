@@ -1,10 +1,11 @@
 // Cutting a deep network into parts and the outer pipeline that calls them; see parts.hpp.
 #include "codegen/parts.hpp"
-#include "dsl/symbols.hpp"
 
 #include <algorithm>
 #include <map>
 
+#include "dsl/operation_traits.hpp"
+#include "dsl/symbols.hpp"
 
 namespace cnngen {
 namespace {
@@ -20,17 +21,12 @@ std::vector<int> last_readers(const Network &network) {
   return last;
 }
 
-bool starts_a_stage(const Node &node) {
-  return std::holds_alternative<Conv2d>(node.op) || std::holds_alternative<Pool2d>(node.op) ||
-         std::holds_alternative<AdaptivePool2d>(node.op) || std::holds_alternative<Linear>(node.op);
-}
-
 /// Whether the network may be cut after node `i`: see split_network.
 bool cut_after(const Network &network, const std::vector<int> &last, std::size_t i) {
   if (i + 1 >= network.nodes.size()) return false;
   const int tensor = network.nodes[i].output;
   if (network.tensors[static_cast<std::size_t>(tensor)].shape.size() != 3) return false;
-  if (!starts_a_stage(network.nodes[i + 1])) return false;
+  if (!starts_stage(network.nodes[i + 1].op)) return false;
   // No other tensor made at or before node i is read after it (the input included).
   for (std::size_t t = 0; t < network.tensors.size(); ++t) {
     if (static_cast<int>(t) == tensor) continue;

@@ -3,26 +3,10 @@
 
 #include <stdexcept>
 
+#include "dsl/operation_traits.hpp"
+
 namespace cnngen {
 namespace {
-
-/// How a stage may take part in a head's chain, one answer per operation kind.
-enum class Kind { head, elementwise, join, root, inlined };
-
-struct KindOf {
-  Kind operator()(const Conv2d &) const { return Kind::head; }
-  Kind operator()(const Linear &) const { return Kind::head; }
-  Kind operator()(const BatchNorm &) const { return Kind::elementwise; }
-  Kind operator()(const Activation &) const { return Kind::elementwise; }
-  Kind operator()(const Add &) const { return Kind::join; }
-  Kind operator()(const Pool2d &) const { return Kind::root; }
-  Kind operator()(const AdaptivePool2d &) const { return Kind::root; }
-  Kind operator()(const Softmax &) const { return Kind::root; }
-  Kind operator()(const Concat &) const { return Kind::root; }
-  Kind operator()(const Flatten &) const { return Kind::inlined; }
-  Kind operator()(const Dropout &) const { return Kind::inlined; }
-  Kind operator()(const Identity &) const { return Kind::inlined; }
-};
 
 /// Whether `node` is a pooling whose windows tile its input without overlap or padding.
 bool is_tiling_pool(const Node &node) {
@@ -70,9 +54,9 @@ SchedulePlan plan_schedule(const Network &network, const std::vector<LoweredLaye
     NodePlan &entry = plan.nodes[i];
     if (!layers[i].func.defined()) continue;  // Role::none
     if (entry.role != NodePlan::Role::none) continue;  // already in a chain
-    const Kind kind = visit_operation(layers[i].node->op, KindOf{});
-    if (kind == Kind::inlined) continue;
-    if (kind != Kind::head) {
+    const FusionRole kind = fusion_role(layers[i].node->op);
+    if (kind == FusionRole::inlined) continue;
+    if (kind != FusionRole::head) {
       entry.role = NodePlan::Role::root;
       continue;
     }
@@ -84,9 +68,9 @@ SchedulePlan plan_schedule(const Network &network, const std::vector<LoweredLaye
       const int reader = fuse_epilogues && at.readers == 1 ? only_reader[static_cast<std::size_t>(last)] : -1;
       if (reader < 0) break;
       const Node &next = *layers[static_cast<std::size_t>(reader)].node;
-      const Kind next_kind = visit_operation(next.op, KindOf{});
-      bool joins = next_kind == Kind::elementwise;
-      if (next_kind == Kind::join) {
+      const FusionRole next_kind = fusion_role(next.op);
+      bool joins = next_kind == FusionRole::elementwise;
+      if (next_kind == FusionRole::join) {
         // The add's other inputs must be stored before the head's tiles run, and read `last` once.
         int reads_last = 0;
         joins = true;

@@ -155,11 +155,9 @@ void schedule_batched(LoweredNetwork &lowered, const Network &network) {
     if (entry.role != NodePlan::Role::head) continue;  // inlined, or stored by its head
     const Shape &shape = network.tensors[static_cast<std::size_t>(layer.node->output)].shape;
     Func stored = plan.fuses(i) ? layers[static_cast<std::size_t>(entry.tail)].func : layer.func.in();
-    if (std::holds_alternative<Conv2d>(layer.node->op)) {
-      schedule_conv(layer, stored, shape, block);
-    } else {
-      schedule_linear(layer, stored, static_cast<int>(shape[0]), block);
-    }
+    visit_operation(layer.node->op,
+                    HeadStage{"batched", *layer.node, [&](const Conv2d &) { schedule_conv(layer, stored, shape, block); },
+                              [&](const Linear &) { schedule_linear(layer, stored, static_cast<int>(shape[0]), block); }});
   }
 }
 

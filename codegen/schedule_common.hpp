@@ -12,7 +12,7 @@
 #include <Halide.h>
 
 #include "codegen/lower.hpp"
-#include "dsl/summary.hpp"
+#include "dsl/cost.hpp"
 
 namespace cnngen {
 
@@ -116,6 +116,35 @@ struct RootStage {
 };
 template <class Store>
 RootStage(const char *, const Node &, Store) -> RootStage<Store>;
+
+/// Schedules the stage of a head (see plan.hpp): `conv` and `linear` are called with the operation of
+/// the two kinds a plan makes heads. Reaching another kind is an internal error; a new kind fails
+/// to compile here until it is given one of the two.
+template <class Conv, class Linear_>
+struct HeadStage {
+  const char *schedule;
+  const Node &node;
+  Conv conv;
+  Linear_ linear;
+
+  void operator()(const Conv2d &op) const { conv(op); }
+  void operator()(const Linear &op) const { linear(op); }
+  [[noreturn]] void unexpected() const {
+    throw std::logic_error(std::string(schedule) + " schedule: " + describe(node) + " planned as a head");
+  }
+  void operator()(const Pool2d &) const { unexpected(); }
+  void operator()(const AdaptivePool2d &) const { unexpected(); }
+  void operator()(const BatchNorm &) const { unexpected(); }
+  void operator()(const Activation &) const { unexpected(); }
+  void operator()(const Softmax &) const { unexpected(); }
+  void operator()(const Flatten &) const { unexpected(); }
+  void operator()(const Dropout &) const { unexpected(); }
+  void operator()(const Identity &) const { unexpected(); }
+  void operator()(const Add &) const { unexpected(); }
+  void operator()(const Concat &) const { unexpected(); }
+};
+template <class Conv, class Linear_>
+HeadStage(const char *, const Node &, Conv, Linear_) -> HeadStage<Conv, Linear_>;
 
 /// Under 10 M multiply-adds per image (LeNet: 0.4 M): too small to share one image among threads,
 /// and with channels too few to fill vectors, so its images are vectorized or threaded instead.

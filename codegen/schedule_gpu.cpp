@@ -208,13 +208,13 @@ void schedule_gpu(LoweredNetwork &lowered, const Network &network, const Halide:
     if (entry.role != NodePlan::Role::head) continue;  // inlined, or stored by its head
     const Shape &in_shape = network.tensors[static_cast<std::size_t>(layer.node->inputs[0])].shape;
     Func stored = plan.fuses(i) ? layers[static_cast<std::size_t>(entry.tail)].func : layer.func.in();
-    if (std::holds_alternative<Conv2d>(layer.node->op)) {
+    auto conv = [&](const Conv2d &) {
       if (shape[0] % kWarp == 0) schedule_conv_lanes(layer, stored, shape, in_shape);
       else schedule_conv_pixels(layer, stored, shape, in_shape);
       if (layer.padded) schedule_elementwise(*layer.padded, channels_innermost(in_shape));
-    } else {
-      schedule_linear(layer, stored);
-    }
+    };
+    visit_operation(layer.node->op,
+                    HeadStage{"GPU", *layer.node, conv, [&](const Linear &) { schedule_linear(layer, stored); }});
     if (!layer.weights_embedded) {
       // Weights passed at run time: repacked on the GPU with the output channel innermost.
       Func weight = layer.weights.weight;

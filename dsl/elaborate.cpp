@@ -413,10 +413,8 @@ class Walker {
 };
 
 const ast::Definition *as_definition(const ast::Statement &statement) {
-  return boost::apply_visitor(
-      Overloaded{[](const x3::forward_ast<ast::Definition> &d) -> const ast::Definition * { return &d.get(); },
-                 [](const auto &) -> const ast::Definition * { return nullptr; }},
-      statement);
+  const auto *definition = boost::get<x3::forward_ast<ast::Definition>>(&statement.get());
+  return definition ? &definition->get() : nullptr;
 }
 
 /// The file's definitions by name; repeats, clashes with built-in layers and repeated parameter

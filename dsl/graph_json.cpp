@@ -1,13 +1,15 @@
 // The checked graph as JSON; see graph_json.hpp and docs/graph_json.md.
 #include "dsl/graph_json.hpp"
 
-#include "dsl/json.hpp"
-#include "dsl/symbols.hpp"
-
 #include <cstdio>
 #include <cstdlib>
 #include <iomanip>
 #include <sstream>
+#include <stdexcept>
+
+#include "dsl/json.hpp"
+#include "dsl/operation_traits.hpp"
+#include "dsl/symbols.hpp"
 
 namespace cnngen {
 namespace {
@@ -38,50 +40,40 @@ const char *boolean(bool b) { return b ? "true" : "false"; }
 
 const char *pool_kind(PoolKind kind) { return kind == PoolKind::max ? "max" : "average"; }
 
-/// The IR operation's name and its arguments as a JSON object, in PyTorch's terms.
+/// The IR operation's arguments as a JSON object, in PyTorch's terms.
 struct Arguments {
-  std::pair<const char *, std::string> operator()(const Conv2d &c) const {
-    return {"conv2d", "{\"in_channels\": " + std::to_string(c.in_channels) +
-                          ", \"out_channels\": " + std::to_string(c.out_channels) +
-                          ", \"kernel\": " + pair(c.kernel) + ", \"stride\": " + pair(c.stride) +
-                          ", \"padding\": " + pair(c.padding) + ", \"dilation\": " + pair(c.dilation) +
-                          ", \"groups\": " + std::to_string(c.groups) + ", \"bias\": " + boolean(c.bias) + "}"};
+  std::string operator()(const Conv2d &c) const {
+    return "{\"in_channels\": " + std::to_string(c.in_channels) +
+           ", \"out_channels\": " + std::to_string(c.out_channels) +
+           ", \"kernel\": " + pair(c.kernel) + ", \"stride\": " + pair(c.stride) +
+           ", \"padding\": " + pair(c.padding) + ", \"dilation\": " + pair(c.dilation) +
+           ", \"groups\": " + std::to_string(c.groups) + ", \"bias\": " + boolean(c.bias) + "}";
   }
-  std::pair<const char *, std::string> operator()(const Pool2d &p) const {
-    return {"pool2d", std::string("{\"pool\": \"") + pool_kind(p.kind) + "\", \"kernel\": " + pair(p.kernel) +
-                          ", \"stride\": " + pair(p.stride) + ", \"padding\": " + pair(p.padding) +
-                          ", \"ceil_mode\": " + boolean(p.ceil_mode) + "}"};
+  std::string operator()(const Pool2d &p) const {
+    return std::string("{\"pool\": \"") + pool_kind(p.kind) + "\", \"kernel\": " + pair(p.kernel) +
+           ", \"stride\": " + pair(p.stride) + ", \"padding\": " + pair(p.padding) +
+           ", \"ceil_mode\": " + boolean(p.ceil_mode) + "}";
   }
-  std::pair<const char *, std::string> operator()(const AdaptivePool2d &p) const {
-    return {"adaptive_pool2d",
-            std::string("{\"pool\": \"") + pool_kind(p.kind) + "\", \"output\": " + pair(p.output) + "}"};
+  std::string operator()(const AdaptivePool2d &p) const {
+    return std::string("{\"pool\": \"") + pool_kind(p.kind) + "\", \"output\": " + pair(p.output) + "}";
   }
-  std::pair<const char *, std::string> operator()(const BatchNorm &b) const {
-    return {"batch_norm", "{\"channels\": " + std::to_string(b.channels) + ", \"eps\": " + real(b.eps) +
-                              ", \"affine\": " + boolean(b.affine) + "}"};
+  std::string operator()(const BatchNorm &b) const {
+    return "{\"channels\": " + std::to_string(b.channels) + ", \"eps\": " + real(b.eps) +
+           ", \"affine\": " + boolean(b.affine) + "}";
   }
-  std::pair<const char *, std::string> operator()(const Activation &a) const {
-    const char *function = "relu";
-    switch (a.kind) {
-      case ActivationKind::relu: function = "relu"; break;
-      case ActivationKind::sigmoid: function = "sigmoid"; break;
-      case ActivationKind::tanh: function = "tanh"; break;
-      case ActivationKind::relu6: function = "relu6"; break;
-    }
-    return {"activation", std::string("{\"function\": \"") + function + "\"}"};
+  std::string operator()(const Activation &a) const {
+    return std::string("{\"function\": \"") + activation_name(a.kind) + "\"}";
   }
-  std::pair<const char *, std::string> operator()(const Softmax &) const { return {"softmax", "{}"}; }
-  std::pair<const char *, std::string> operator()(const Flatten &) const { return {"flatten", "{}"}; }
-  std::pair<const char *, std::string> operator()(const Linear &l) const {
-    return {"linear", "{\"in_features\": " + std::to_string(l.in_features) + ", \"out_features\": " +
-                          std::to_string(l.out_features) + ", \"bias\": " + boolean(l.bias) + "}"};
+  std::string operator()(const Softmax &) const { return "{}"; }
+  std::string operator()(const Flatten &) const { return "{}"; }
+  std::string operator()(const Linear &l) const {
+    return "{\"in_features\": " + std::to_string(l.in_features) + ", \"out_features\": " +
+           std::to_string(l.out_features) + ", \"bias\": " + boolean(l.bias) + "}";
   }
-  std::pair<const char *, std::string> operator()(const Dropout &d) const {
-    return {"dropout", "{\"p\": " + real(d.p) + "}"};
-  }
-  std::pair<const char *, std::string> operator()(const Identity &) const { return {"identity", "{}"}; }
-  std::pair<const char *, std::string> operator()(const Add &) const { return {"add", "{}"}; }
-  std::pair<const char *, std::string> operator()(const Concat &) const { return {"concat", "{}"}; }
+  std::string operator()(const Dropout &d) const { return "{\"p\": " + real(d.p) + "}"; }
+  std::string operator()(const Identity &) const { return "{}"; }
+  std::string operator()(const Add &) const { return "{}"; }
+  std::string operator()(const Concat &) const { return "{}"; }
 };
 
 const char *role(ParameterRole r) {
@@ -91,7 +83,7 @@ const char *role(ParameterRole r) {
     case ParameterRole::running_mean: return "running_mean";
     case ParameterRole::running_var: return "running_var";
   }
-  return "weight";
+  throw std::logic_error("a parameter role without a name");
 }
 
 std::string position(const SourceFile &source, std::size_t offset) {
@@ -113,12 +105,12 @@ void print_graph_json(const Network &network, const SourceFile &source, std::ost
   out << "],\n \"nodes\": [";
   for (std::size_t i = 0; i < network.nodes.size(); ++i) {
     const Node &node = network.nodes[i];
-    auto [op, arguments] = visit_operation(node.op, Arguments{});
+    const std::string arguments = visit_operation(node.op, Arguments{});
     out << (i ? ",\n  " : "\n  ") << "{\"id\": " << i << ", \"path\": " << json_string(node.path)
         << ", \"scope\": " << json_string(node.scope)
         << ", \"name\": " << (node.user_name.empty() ? "null" : json_string(node.user_name))
         << ", \"kind\": " << json_string(node.kind) << ", \"symbol\": " << json_string(symbol_name(node))
-        << ", \"op\": " << json_string(op)
+        << ", \"op\": " << json_string(operation_name(node.op))
         << ",\n   \"arguments\": " << arguments << ",\n   \"inputs\": [";
     for (std::size_t j = 0; j < node.inputs.size(); ++j) out << (j ? ", " : "") << node.inputs[j];
     out << "], \"output\": " << node.output

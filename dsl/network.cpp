@@ -3,51 +3,26 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <stdexcept>
+
+#include "dsl/operation_traits.hpp"
 
 namespace cnngen {
 
 std::string parameter_prefix(const Node &node) { return node.path; }
 
 std::vector<Parameter> parameters(const Node &node) {
-  const std::string prefix = parameter_prefix(node) + ".";
-  using R = ParameterRole;
-  struct Visitor {
-    const std::string &prefix;
-    std::vector<Parameter> operator()(const Conv2d &conv) const {
-      std::vector<Parameter> out{{prefix + "weight",
-                                  {conv.out_channels, conv.in_channels / conv.groups, conv.kernel.h,
-                                   conv.kernel.w},
-                                  R::weight}};
-      if (conv.bias) out.push_back({prefix + "bias", {conv.out_channels}, R::bias});
-      return out;
-    }
-    std::vector<Parameter> operator()(const Linear &linear) const {
-      std::vector<Parameter> out{
-          {prefix + "weight", {linear.out_features, linear.in_features}, R::weight}};
-      if (linear.bias) out.push_back({prefix + "bias", {linear.out_features}, R::bias});
-      return out;
-    }
-    std::vector<Parameter> operator()(const BatchNorm &norm) const {
-      std::vector<Parameter> out;
-      if (norm.affine) {
-        out.push_back({prefix + "weight", {norm.channels}, R::weight});
-        out.push_back({prefix + "bias", {norm.channels}, R::bias});
-      }
-      out.push_back({prefix + "running_mean", {norm.channels}, R::running_mean});
-      out.push_back({prefix + "running_var", {norm.channels}, R::running_var});
-      return out;
-    }
-    std::vector<Parameter> operator()(const Pool2d &) const { return {}; }
-    std::vector<Parameter> operator()(const AdaptivePool2d &) const { return {}; }
-    std::vector<Parameter> operator()(const Activation &) const { return {}; }
-    std::vector<Parameter> operator()(const Softmax &) const { return {}; }
-    std::vector<Parameter> operator()(const Flatten &) const { return {}; }
-    std::vector<Parameter> operator()(const Dropout &) const { return {}; }
-    std::vector<Parameter> operator()(const Identity &) const { return {}; }
-    std::vector<Parameter> operator()(const Add &) const { return {}; }
-    std::vector<Parameter> operator()(const Concat &) const { return {}; }
-  };
-  return visit_operation(node.op, Visitor{prefix});
+  return operation_parameters(node.op, parameter_prefix(node) + ".");
+}
+
+const char *activation_name(ActivationKind kind) {
+  switch (kind) {
+    case ActivationKind::relu: return "relu";
+    case ActivationKind::sigmoid: return "sigmoid";
+    case ActivationKind::tanh: return "tanh";
+    case ActivationKind::relu6: return "relu6";
+  }
+  throw std::logic_error("an activation without a name");
 }
 
 std::vector<std::string> ignored_entries(const Node &node) {

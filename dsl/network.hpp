@@ -62,6 +62,9 @@ struct Activation {
   ActivationKind kind = ActivationKind::relu;
 };
 
+/// The activation's layer kind as written: "relu", "sigmoid", "tanh", "relu6".
+const char *activation_name(ActivationKind kind);
+
 /// Softmax over the channels (PyTorch's dim=1 of an N×C… tensor).
 struct Softmax {};
 

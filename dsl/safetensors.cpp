@@ -9,6 +9,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 
 #include "dsl/json.hpp"
 
@@ -41,7 +42,7 @@ std::uint64_t element_bytes(Dtype dtype) {
     case Dtype::f64:
     case Dtype::i64: return 8;
   }
-  return 4;
+  throw std::logic_error("a dtype without a size");
 }
 
 /// IEEE half to float: every half is exactly a float (subnormal halves are normal floats).

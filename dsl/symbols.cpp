@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "dsl/operation_traits.hpp"
+
 namespace cnngen {
 namespace {
 
@@ -39,8 +41,7 @@ std::vector<std::string> names_for(const Node &node, const std::string &symbol) 
   std::vector<std::string> parameter_names;
   for (const Parameter &parameter : parameters(node)) parameter_names.push_back(symbol + "_" + role_name(parameter));
   // A convolution or linear layer without a bias gains one when a batch norm folds into it.
-  bool may_gain_bias = std::holds_alternative<Conv2d>(node.op) || std::holds_alternative<Linear>(node.op);
-  if (may_gain_bias && parameter_names.size() == 1) parameter_names.push_back(symbol + "_bias");
+  if (is_head(node.op) && parameter_names.size() == 1) parameter_names.push_back(symbol + "_bias");
   for (const std::string &name : parameter_names) {
     for (const std::string &parameter_suffix :
          {std::string(), std::string(suffix::data), std::string(suffix::packed), std::string(suffix::winograd),

@@ -72,4 +72,13 @@ std::optional<Windows> windows_of(const Operation &op) {
   return visit_operation(op, Visitor{});
 }
 
+std::int64_t adaptive_span(std::int64_t n, std::int64_t out) {
+  std::int64_t largest = 1;
+  for (std::int64_t i = 0; i < out; ++i) {
+    std::int64_t begin = i * n / out, end = ((i + 1) * n + out - 1) / out;
+    largest = std::max(largest, end - begin);
+  }
+  return largest;
+}
+
 }  // namespace cnngen

@@ -40,4 +40,8 @@ struct Windows {
 };
 std::optional<Windows> windows_of(const Operation &op);
 
+/// The largest window of adaptive pooling from n to `out` positions: window i spans
+/// [⌊i·n/out⌋, ⌈(i+1)·n/out⌉).
+std::int64_t adaptive_span(std::int64_t n, std::int64_t out);
+
 }  // namespace cnngen
