@@ -7,7 +7,6 @@
 #include <stdexcept>
 
 #include "codegen/lower_layers.hpp"
-#include "dsl/operation_traits.hpp"
 #include "dsl/symbols.hpp"
 
 namespace cnngen {
@@ -163,38 +162,48 @@ std::vector<Halide::Argument> LoweredNetwork::arguments() const {
 
 namespace {
 
-/// Lowers one node into `layer` (whose node, weights and inputs are set): one overload per
-/// operation, so that a kind without one fails to compile.
+/// Lowers one node into `layer` (whose node and inputs are set): one overload per operation, so
+/// that a kind without one fails to compile.
 struct NodeLowering {
   const std::vector<Value> &in;
   const std::string &name;
+  const LayerWeights *weights;  // conv2d, linear and an unfolded batch norm: their weights
+  bool folded;                  // a batch norm folded into the layer before it
+  bool concat_slices;           // a concatenation: one update per input (plan.hpp, in_slices)
   LoweredLayer &layer;
-  bool concat_slices;
 
   void operator()(const Conv2d &conv) const {
-    if (layer.weights.winograd) {
-      layer.winograd.emplace();
-      layer.func = lower_conv2d_winograd(conv, in[0], *layer.weights.winograd, layer.weights.bias, name,
-                                         *layer.winograd);
-      return;
+    ConvStages stages{*weights, std::nullopt, std::nullopt};
+    if (weights->winograd) {
+      stages.winograd.emplace();
+      layer.func = lower_conv2d_winograd(conv, in[0], *weights->winograd, weights->bias, name, *stages.winograd);
+    } else {
+      layer.func = lower_conv2d(conv, in[0], *weights, name, stages.padded);
     }
-    layer.func = lower_conv2d(conv, in[0], layer.weights, name, layer.padded);
+    layer.stages = std::move(stages);
   }
   void operator()(const Pool2d &pool) const { layer.func = lower_pool2d(pool, in[0], name); }
   void operator()(const AdaptivePool2d &pool) const {
     layer.func = lower_adaptive_pool2d(pool, in[0], name);
   }
   void operator()(const BatchNorm &norm) const {
-    if (layer.folded_into) return;  // the conv2d or linear before it computes its output
-    layer.func = lower_batch_norm(norm, in[0], layer.weights, name, layer.per_channel);
+    if (folded) return;  // the conv2d or linear before it computes its output
+    std::vector<Halide::Func> per_channel;
+    layer.func = lower_batch_norm(norm, in[0], *weights, name, per_channel);
+    layer.stages = BatchNormStages{*weights, per_channel.at(0), per_channel.at(1)};
   }
   void operator()(const Activation &activation) const {
     layer.func = lower_activation(activation, in[0], name);
   }
-  void operator()(const Softmax &) const { layer.func = lower_softmax(in[0], name, layer.internals); }
+  void operator()(const Softmax &) const {
+    std::vector<Halide::Func> internals;
+    layer.func = lower_softmax(in[0], name, internals);
+    layer.stages = SoftmaxStages{internals.at(0), internals.at(1), internals.at(2)};
+  }
   void operator()(const Flatten &) const { layer.func = lower_flatten(in[0], name); }
   void operator()(const Linear &linear) const {
-    layer.func = lower_linear(linear, in[0], layer.weights, name);
+    layer.func = lower_linear(linear, in[0], *weights, name);
+    layer.stages = LinearStages{*weights};
   }
   void operator()(const Dropout &) const {}   // the identity at inference: no Func
   void operator()(const Identity &) const {}  // no Func
@@ -204,19 +213,16 @@ struct NodeLowering {
 
 /// The layers of `network` as Funcs named symbol_name(node) + `suffix`, reading `input` and the
 /// weights lowered once for all copies; returns them and sets `output` to the last tensor's Func.
-/// `folds` maps each folded batch norm to the layer it is folded into; `concat_slices` as in
-/// LowerOptions.
-std::vector<LoweredLayer> lower_nodes(const Network &network, const Halide::Func &input,
-                                      const std::map<const Node *, LayerWeights> &weights,
-                                      const std::map<const Node *, const Node *> &folds,
-                                      bool embedded, const std::string &suffix, bool concat_slices,
-                                      Halide::Func &output) {
-  std::map<const Node *, const Node *> folded_into_producer;  // conv2d or linear → its batch norm
-  for (const auto &[norm, producer] : folds) folded_into_producer[producer] = norm;
+/// `in_place`: concatenations take the form the plan gives them (in_slices); else every one
+/// selects the input holding each channel (the batch-vectorized copy).
+std::vector<LoweredLayer> lower_nodes(const Network &network, const SchedulePlan &plan, const Halide::Func &input,
+                                      const std::map<const Node *, LayerWeights> &weights, bool embedded,
+                                      const std::string &suffix, bool in_place, Halide::Func &output) {
   std::map<int, Value> values;  // tensor index → its Func
   values[network.input] = {input, network.tensors[static_cast<std::size_t>(network.input)].shape};
   std::vector<LoweredLayer> layers;
-  for (const Node &node : network.nodes) {
+  for (std::size_t i = 0; i < network.nodes.size(); ++i) {
+    const Node &node = network.nodes[i];
     std::vector<Value> in;
     for (int tensor : node.inputs) in.push_back(values.at(tensor));
     LoweredLayer layer;
@@ -224,12 +230,11 @@ std::vector<LoweredLayer> lower_nodes(const Network &network, const Halide::Func
     layer.input = in.at(0).func;
     layer.weights_embedded = embedded;
     for (const Value &value : in) layer.inputs.push_back(value.func);
-    if (auto found = weights.find(&node); found != weights.end()) layer.weights = found->second;
-    if (auto found = folds.find(&node); found != folds.end()) layer.folded_into = found->second;
-    if (auto found = folded_into_producer.find(&node); found != folded_into_producer.end())
-      layer.folded_batch_norm = found->second;
+    const auto found = weights.find(&node);
+    const LayerWeights *node_weights = found != weights.end() ? &found->second : nullptr;
     const std::string name = symbol_name(node) + suffix;
-    visit_operation(node.op, NodeLowering{in, name, layer, concat_slices});
+    visit_operation(node.op, NodeLowering{in, name, node_weights, plan[i].folded_into >= 0,
+                                          in_place && plan[i].in_slices, layer});
     values[node.output] = {layer.func.defined() ? layer.func : in[0].func,
                            network.tensors[static_cast<std::size_t>(node.output)].shape};
     layers.push_back(std::move(layer));
@@ -238,7 +243,33 @@ std::vector<LoweredLayer> lower_nodes(const Network &network, const Halide::Func
   return layers;
 }
 
+template <class Stages>
+const Stages &stages_of(const LoweredLayer &layer, const char *kind) {
+  const auto *stages = std::get_if<Stages>(&layer.stages);
+  if (!stages) throw std::logic_error(describe(*layer.node) + " has no " + kind + " stages");
+  return *stages;
+}
+
 }  // namespace
+
+const ConvStages &LoweredLayer::conv() const { return stages_of<ConvStages>(*this, "convolution"); }
+
+const LinearStages &LoweredLayer::linear() const { return stages_of<LinearStages>(*this, "linear"); }
+
+const LayerWeights &LoweredLayer::head_weights() const {
+  if (const auto *linear_stages = std::get_if<LinearStages>(&stages)) return linear_stages->weights;
+  return conv().weights;
+}
+
+std::vector<Halide::Func> LoweredLayer::per_channel() const {
+  if (const auto *norm = std::get_if<BatchNormStages>(&stages)) return {norm->scale, norm->shift};
+  return {};
+}
+
+std::vector<Halide::Func> LoweredLayer::internals() const {
+  if (const auto *softmax = std::get_if<SoftmaxStages>(&stages)) return {softmax->max, softmax->exp, softmax->sum};
+  return {};
+}
 
 void constrain(Halide::OutputImageParam param, const std::vector<int> &extents) {
   Halide::Expr stride = 1;
@@ -249,27 +280,10 @@ void constrain(Halide::OutputImageParam param, const std::vector<int> &extents) 
   }
 }
 
-std::map<const Node *, const Node *> foldable_batch_norms(const Network &network) {
-  std::vector<int> readers(network.tensors.size(), 0);
-  for (const Node &node : network.nodes) {
-    for (int tensor : node.inputs) ++readers[static_cast<std::size_t>(tensor)];
-  }
-  ++readers[static_cast<std::size_t>(network.output)];
-  std::map<const Node *, const Node *> folds;
-  for (const Node &node : network.nodes) {
-    if (!std::holds_alternative<BatchNorm>(node.op)) continue;
-    const int tensor = node.inputs.at(0);
-    const int producer = network.tensors[static_cast<std::size_t>(tensor)].producer;
-    if (producer < 0 || readers[static_cast<std::size_t>(tensor)] != 1) continue;
-    const Node &layer = network.nodes[static_cast<std::size_t>(producer)];
-    if (is_head(layer.op)) folds[&node] = &layer;
-  }
-  return folds;
-}
-
-LoweredNetwork lower(const Network &network, const TensorFile *weights,
-                     const std::string &function_name, int batch_vector, const LowerOptions &options) {
+LoweredNetwork lower(const Network &network, const SchedulePlan &plan, const TensorFile *weights,
+                     const std::string &function_name, int batch_vector, ConvAlgorithm conv) {
   LoweredNetwork lowered;
+  lowered.plan = plan;
   ModelNames names(network);
   const Shape &input_shape = network.tensors[static_cast<std::size_t>(network.input)].shape;
   lowered.input = Halide::ImageParam(Halide::Float(32), static_cast<int>(input_shape.size()) + 1,
@@ -286,28 +300,23 @@ LoweredNetwork lower(const Network &network, const TensorFile *weights,
   Halide::Func input(names.take("input_values"));
   input(vars) = lowered.input(std::vector<Halide::Expr>(vars.begin(), vars.end()));
 
-  // Folding needs the weights' values; with weights as arguments every batch norm stays.
-  std::map<const Node *, const Node *> folds;
-  lowered.options = options;
-  if (weights && options.fold_batch_norm) folds = foldable_batch_norms(network);
-  std::map<const Node *, const Node *> producers;  // conv2d or linear → the batch norm folded in
-  for (const auto &[norm, producer] : folds) producers[producer] = norm;
   TensorFile folded;
   std::map<const Node *, LayerWeights> layer_params;
-  for (const Node &node : network.nodes) {
-    if (folds.count(&node)) continue;  // its parameters live on in the producer's
+  for (std::size_t i = 0; i < network.nodes.size(); ++i) {
+    const Node &node = network.nodes[i];
+    if (plan[i].folded_into >= 0) continue;  // its parameters live on in the producer's
     std::vector<Parameter> params = parameters(node);
     const TensorFile *file = weights;
-    if (auto found = producers.find(&node); found != producers.end()) {
-      params = fold_batch_norm(node, *found->second, *weights, folded);
+    if (const int norm = plan[i].folded_norm; norm >= 0) {
+      params = fold_batch_norm(node, network.nodes[static_cast<std::size_t>(norm)], *weights, folded);
       file = &folded;
     }
     if (params.empty()) continue;
     LayerWeights &lw = layer_params[&node] = layer_weights(node, params, file, lowered.weight_arguments);
-    const Conv2d *conv = std::get_if<Conv2d>(&node.op);
+    const Conv2d *conv_op = std::get_if<Conv2d>(&node.op);
     const Shape &output = network.tensors[static_cast<std::size_t>(node.output)].shape;
-    const bool may_winograd = conv && file && batch_vector == 0;
-    const int tile = may_winograd ? winograd_tile(*conv, output, options.conv) : 0;
+    const bool may_winograd = conv_op && file && batch_vector == 0;
+    const int tile = may_winograd ? winograd_tile(*conv_op, output, conv) : 0;
     if (tile > 0) {
       const Parameter &weight = params.front();  // weight before bias
       lw.winograd =
@@ -315,12 +324,11 @@ LoweredNetwork lower(const Network &network, const TensorFile *weights,
     }
   }
   Halide::Func last;
-  lowered.layers = lower_nodes(network, input, layer_params, folds, weights != nullptr, "",
-                               options.concat_slices, last);
+  lowered.layers = lower_nodes(network, plan, input, layer_params, weights != nullptr, "", true, last);
   std::vector<Halide::Var> args = last.args();
   std::vector<Halide::Expr> at(args.begin(), args.end());
   Halide::Expr value = last(at);
-  if (options.output_values) {
+  if (plan.stage_output) {
     lowered.output_values = Halide::Func(names.take(function_name + "_output_values"));
     (*lowered.output_values)(args) = value;
     value = (*lowered.output_values)(at);
@@ -329,8 +337,8 @@ LoweredNetwork lower(const Network &network, const TensorFile *weights,
     Halide::Func batched_input(names.take("input_values" + std::string(kBatchedSuffix)));
     batched_input(vars) = lowered.input(std::vector<Halide::Expr>(vars.begin(), vars.end()));
     Halide::Func batched_last;
-    lowered.batched_layers = lower_nodes(network, batched_input, layer_params, folds,
-                                         weights != nullptr, kBatchedSuffix, false, batched_last);
+    lowered.batched_layers = lower_nodes(network, plan, batched_input, layer_params, weights != nullptr,
+                                         kBatchedSuffix, false, batched_last);
     lowered.batched_input = batched_input;
     lowered.batch_vector = batch_vector;
     lowered.batched_condition = lowered.input.dim(static_cast<int>(input_extents.size())).extent() >= batch_vector;

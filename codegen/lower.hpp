@@ -1,72 +1,79 @@
-// Lowers a checked Network to a Halide pipeline: the input and weight parameters, one Func per
-// layer named after it, and the output. Assumes the Network passed infer_shapes (and, when weights
-// are given, check_weights); codegen reports nothing to the user.
+// Lowers a checked Network to a Halide pipeline, as its plan says (plan.hpp): the input and weight
+// parameters, one Func per layer named after it (with the stages of its kind), and the output.
+// Assumes the Network passed infer_shapes (and, when weights are given, check_weights); codegen
+// reports nothing to the user.
 #pragma once
 
-#include <map>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include <Halide.h>
 
-#include "dsl/network.hpp"
 #include "codegen/lower_layers.hpp"
+#include "codegen/plan.hpp"
 #include "codegen/winograd.hpp"
+#include "dsl/network.hpp"
 #include "dsl/safetensors.hpp"
 
 namespace cnngen {
 
+/// What lowering made for a convolution besides its Func.
+struct ConvStages {
+  /// By role; with a folded batch norm, the folded weight and bias (a bias even when the layer
+  /// declares none).
+  LayerWeights weights;
+  std::optional<Halide::Func> padded;      // its zero-padded input, where it pads
+  std::optional<WinogradStages> winograd;  // computed by Winograd (winograd.hpp)
+};
+
+/// A linear layer's weights (folded as a convolution's).
+struct LinearStages {
+  LayerWeights weights;
+};
+
+/// A batch norm lowered unfolded: its weights by role (γ, β, running mean and variance), and its
+/// scale and shift over the channel alone, cheap and read by every element, so that the schedule
+/// should compute them once (left unscheduled they are inlined: correct, but a square root per
+/// element).
+struct BatchNormStages {
+  LayerWeights weights;
+  Halide::Func scale, shift;
+};
+
+/// Softmax's maximum, exponentials and sum, which the schedule must place (they are not cheap
+/// enough to inline).
+struct SoftmaxStages {
+  Halide::Func max, exp, sum;
+};
+
+/// Every other kind: its Func alone (or none: dropout, identity, a folded batch norm).
+struct NoStages {};
+
+using LayerStages = std::variant<NoStages, ConvStages, LinearStages, BatchNormStages, SoftmaxStages>;
+
 struct LoweredLayer {
   const Node *node = nullptr;
   /// Undefined for the identity at inference (dropout, identity) and for a batch norm folded into
-  /// the layer before it (folded_into): readers of its output then read its input's Func.
+  /// the layer before it (plan.hpp): readers of its output then read its input's Func.
   Halide::Func func;
-  Halide::Func input;                    // the Func of the tensor it reads (the first, for joins)
-  std::vector<Halide::Func> internals;   // stages inside the layer that the schedule places
-  std::optional<Halide::Func> padded;    // conv2d: its zero-padded input, when it has padding
-  std::optional<WinogradStages> winograd;  // conv2d computed by Winograd (winograd.hpp)
-  /// conv2d, linear, and batch norm lowered unfolded (by role: γ, β, running mean and variance).
-  /// A conv2d or linear with a folded batch norm holds the folded weight and bias (a bias even
-  /// when the layer declares none).
-  LayerWeights weights;
-  bool weights_embedded = false;         // packed at compile time; else repacked at run time
-
-  // Fields added for issue 11 (joins and batch norm):
+  Halide::Func input;  // the Func of the tensor it reads (the first, for joins)
   /// The Funcs of every tensor it reads, in node->inputs order: several for add and concat;
   /// inputs[0] is `input`.
   std::vector<Halide::Func> inputs;
-  /// A batch norm lowered unfolded: its scale and shift Funcs over the channel (or feature) alone,
-  /// cheap and read by every element, so the schedule should compute them once (compute_root);
-  /// left unscheduled they are inlined (correct, but a square root per element).
-  std::vector<Halide::Func> per_channel;
-  /// A conv2d or linear: the batch norm folded into its weights and bias, whose output tensor
-  /// this layer's Func computes; null when none.
-  const Node *folded_batch_norm = nullptr;
-  /// A batch norm folded into this conv2d or linear node (and so without a Func); else null.
-  const Node *folded_into = nullptr;
-};
+  bool weights_embedded = false;  // packed at compile time; else repacked at run time
+  LayerStages stages;
 
-/// Choices of lowering that keep the results (up to float rounding).
-struct LowerOptions {
-  /// With embedded weights, fold each batch norm that alone reads a conv2d's or linear's output
-  /// into that layer's weights and bias at compile time (in double precision). Off: every batch
-  /// norm is a per-channel scale and shift.
-  bool fold_batch_norm = true;
-  /// Let the schedules compute element-wise layers and residual adds in the epilogue of the
-  /// convolution or linear layer before them (codegen/plan.hpp). Off: each is stored on its own.
-  bool fuse_epilogues = true;
-  /// Which 3×3 and 5×5 convolutions Winograd computes (winograd.hpp). Only with embedded weights (it
-  /// transforms them at compile time) and without a batch-vectorized copy (small networks).
-  ConvAlgorithm conv = ConvAlgorithm::automatic;
-  /// Lower each concatenation as one update per input writing its channel slice (lower_concat),
-  /// for cnngen's own per-image CPU schedule, which computes a branch's last convolution straight
-  /// into its slice. Off: one select over the inputs (the batched copy always takes this form).
-  bool concat_slices = false;
-  /// Give the output's values a Func of their own (LoweredNetwork::output_values), which cnngen's
-  /// CPU schedule stages in transposed blocks. Off for Halide's autoschedulers: with it, Adams2019
-  /// scheduled a small network's softmax into wrong values (the Autoschedulers test).
-  bool output_values = false;
+  /// A convolution's or linear layer's stages; asking another kind is an internal error.
+  const ConvStages &conv() const;
+  const LinearStages &linear() const;
+  /// A convolution's or linear layer's weights.
+  const LayerWeights &head_weights() const;
+  /// The stages the schedule computes once per call (a batch norm's scale and shift), or none.
+  std::vector<Halide::Func> per_channel() const;
+  /// The stages the schedule places inside the layer's loops (softmax's), or none.
+  std::vector<Halide::Func> internals() const;
 };
 
 /// A weight or bias passed at run time when the library is built without embedded weights.
@@ -79,8 +86,8 @@ struct WeightArgument {
 struct LoweredNetwork {
   Halide::ImageParam input;
   Halide::Func output;
-  /// With LowerOptions::output_values, what the output copies: the last layer's values, as a Func
-  /// of their own (inlined unless the schedule places it) that the schedule can stage.
+  /// Where the plan stages the output (SchedulePlan::stage_output), what the output copies: the
+  /// last layer's values, as a Func of their own (inlined unless the schedule places it).
   std::optional<Halide::Func> output_values;
   std::vector<LoweredLayer> layers;
   std::vector<WeightArgument> weight_arguments;  // in layer order, weight before bias
@@ -92,23 +99,22 @@ struct LoweredNetwork {
   Halide::Func batched_input;
   Halide::Expr batched_condition;
   int batch_vector = 0;
-  LowerOptions options;  // as lower() was given them, for the schedules
+  /// The plan lower() followed (plan.hpp), which the schedules follow too.
+  SchedulePlan plan;
 
   /// The pipeline's arguments in the order of the generated C function, after the output.
   std::vector<Halide::Argument> arguments() const;
 };
 
 /// With `weights`, every parameter is embedded as a constant buffer; without, each becomes an
-/// ImageParam argument (in layer order) expecting PyTorch's contiguous layout. With
-/// `batch_vector` > 0 the network is lowered twice (see LoweredNetwork::batched_layers). Batch
-/// norms are folded as `options` says (only ever with embedded weights).
-LoweredNetwork lower(const Network &network, const TensorFile *weights,
+/// ImageParam argument (in layer order) expecting PyTorch's contiguous layout. Batch norms fold,
+/// concatenations take their form and the output is staged as `plan` says (plan_network with the
+/// same `weights`). `conv` picks the convolutions Winograd computes (winograd.hpp; only with
+/// embedded weights, which it transforms at compile time, and without a batch-vectorized copy).
+/// With `batch_vector` > 0 the network is lowered twice (see LoweredNetwork::batched_layers).
+LoweredNetwork lower(const Network &network, const SchedulePlan &plan, const TensorFile *weights,
                      const std::string &function_name, int batch_vector = 0,
-                     const LowerOptions &options = {});
-
-/// The batch norms lower() folds, each mapped to the conv2d or linear node whose output it alone
-/// reads (the network's output counts as a reader).
-std::map<const Node *, const Node *> foldable_batch_norms(const Network &network);
+                     ConvAlgorithm conv = ConvAlgorithm::automatic);
 
 /// Constrains `param` to exactly `extents` (innermost first), dense, starting at 0.
 void constrain(Halide::OutputImageParam param, const std::vector<int> &extents);

@@ -65,7 +65,6 @@ LoweredNetwork lower_outer(const Network &network, const std::vector<NetworkPart
                            const std::vector<LoweredNetwork> &lowered, const std::vector<std::string> &names,
                            const std::string &function_name) {
   LoweredNetwork outer;
-  outer.options = lowered.front().options;
   // The entry point checks the input and output as lower() constrains them; each part checks its
   // weights itself.
   const std::vector<int> input = halide_extents(network.tensors[static_cast<std::size_t>(network.input)].shape);

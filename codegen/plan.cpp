@@ -1,8 +1,6 @@
 // The schedule plan; see plan.hpp.
 #include "codegen/plan.hpp"
 
-#include <stdexcept>
-
 #include "dsl/operation_traits.hpp"
 
 namespace cnngen {
@@ -15,30 +13,58 @@ bool is_tiling_pool(const Node &node) {
          pool->stride.w == pool->kernel.w && !pool->ceil_mode;
 }
 
+/// Every batch norm that alone reads a conv2d's or linear's output (the network's output counts as
+/// a reader), by index, mapped to that layer's.
+std::vector<std::pair<int, int>> foldable_batch_norms(const Network &network) {
+  std::vector<int> readers(network.tensors.size(), 0);
+  for (const Node &node : network.nodes) {
+    for (int tensor : node.inputs) ++readers[static_cast<std::size_t>(tensor)];
+  }
+  ++readers[static_cast<std::size_t>(network.output)];
+  std::vector<std::pair<int, int>> folds;
+  for (std::size_t i = 0; i < network.nodes.size(); ++i) {
+    const Node &node = network.nodes[i];
+    if (!std::holds_alternative<BatchNorm>(node.op)) continue;
+    const int tensor = node.inputs.at(0);
+    const int producer = network.tensors[static_cast<std::size_t>(tensor)].producer;
+    if (producer < 0 || readers[static_cast<std::size_t>(tensor)] != 1) continue;
+    if (is_head(network.nodes[static_cast<std::size_t>(producer)].op)) folds.emplace_back(static_cast<int>(i), producer);
+  }
+  return folds;
+}
+
 }  // namespace
 
-SchedulePlan plan_schedule(const Network &network, const std::vector<LoweredLayer> &layers,
-                           bool fuse_epilogues) {
-  if (layers.size() != network.nodes.size()) {
-    throw std::logic_error("schedule plan: lowered layers do not match the network's nodes");
-  }
-  const std::size_t count = layers.size();
+SchedulePlan plan_network(const Network &network, bool weights_embedded, const PlanOptions &options) {
+  const std::size_t count = network.nodes.size();
   SchedulePlan plan;
+  plan.options = options;
+  plan.stage_output = options.own_cpu_schedule;
   plan.nodes.resize(count);
+  if (weights_embedded && options.fold_batch_norm) {
+    for (const auto &[norm, producer] : foldable_batch_norms(network)) {
+      plan.nodes[static_cast<std::size_t>(norm)].folded_into = producer;
+      plan.nodes[static_cast<std::size_t>(producer)].folded_norm = norm;
+    }
+  }
+  for (std::size_t i = 0; i < count; ++i) {
+    const Node &node = network.nodes[i];
+    NodePlan &entry = plan.nodes[i];
+    entry.has_func = !aliases_input(node.op) && entry.folded_into < 0;
+    entry.in_slices = options.own_cpu_schedule && std::holds_alternative<Concat>(node.op);
+  }
   // Tensors resolved to the stage holding them, in node order (inputs come first).
   plan.source.assign(network.tensors.size(), -1);
   for (std::size_t i = 0; i < count; ++i) {
-    const Node &node = *layers[i].node;
-    const int output = node.output;
-    plan.source[static_cast<std::size_t>(output)] =
-        layers[i].func.defined() ? static_cast<int>(i)
-                                 : plan.source[static_cast<std::size_t>(node.inputs.at(0))];
+    const Node &node = network.nodes[i];
+    plan.source[static_cast<std::size_t>(node.output)] =
+        plan.nodes[i].has_func ? static_cast<int>(i) : plan.source[static_cast<std::size_t>(node.inputs.at(0))];
   }
   // Readers of every stage, and the only one when there is exactly one.
   std::vector<int> only_reader(count, -1);
   for (std::size_t i = 0; i < count; ++i) {
-    if (!layers[i].func.defined()) continue;
-    for (int tensor : layers[i].node->inputs) {
+    if (!plan.nodes[i].has_func) continue;
+    for (int tensor : network.nodes[i].inputs) {
       const int source = plan.source[static_cast<std::size_t>(tensor)];
       if (source < 0) continue;
       ++plan.nodes[static_cast<std::size_t>(source)].readers;
@@ -52,9 +78,9 @@ SchedulePlan plan_schedule(const Network &network, const std::vector<LoweredLaye
 
   for (std::size_t i = 0; i < count; ++i) {
     NodePlan &entry = plan.nodes[i];
-    if (!layers[i].func.defined()) continue;  // Role::none
+    if (!entry.has_func) continue;                     // Role::none
     if (entry.role != NodePlan::Role::none) continue;  // already in a chain
-    const FusionRole kind = fusion_role(layers[i].node->op);
+    const FusionRole kind = fusion_role(network.nodes[i].op);
     if (kind == FusionRole::inlined) continue;
     if (kind != FusionRole::head) {
       entry.role = NodePlan::Role::root;
@@ -65,9 +91,10 @@ SchedulePlan plan_schedule(const Network &network, const std::vector<LoweredLaye
     int last = static_cast<int>(i);
     for (;;) {
       const NodePlan &at = plan.nodes[static_cast<std::size_t>(last)];
-      const int reader = fuse_epilogues && at.readers == 1 ? only_reader[static_cast<std::size_t>(last)] : -1;
+      const int reader =
+          options.fuse_epilogues && at.readers == 1 ? only_reader[static_cast<std::size_t>(last)] : -1;
       if (reader < 0) break;
-      const Node &next = *layers[static_cast<std::size_t>(reader)].node;
+      const Node &next = network.nodes[static_cast<std::size_t>(reader)];
       const FusionRole next_kind = fusion_role(next.op);
       bool joins = next_kind == FusionRole::elementwise;
       if (next_kind == FusionRole::join) {
@@ -95,9 +122,9 @@ SchedulePlan plan_schedule(const Network &network, const std::vector<LoweredLaye
     const NodePlan &tail = plan.nodes[static_cast<std::size_t>(last)];
     const int reader = tail.readers == 1 ? only_reader[static_cast<std::size_t>(last)] : -1;
     if (reader < 0) continue;
-    const Node &read_by = *layers[static_cast<std::size_t>(reader)].node;
-    if (std::holds_alternative<Conv2d>(layers[i].node->op) && is_tiling_pool(read_by)) entry.pool = reader;
-    if (fuse_epilogues && std::holds_alternative<Concat>(read_by.op)) {
+    const Node &read_by = network.nodes[static_cast<std::size_t>(reader)];
+    if (std::holds_alternative<Conv2d>(network.nodes[i].op) && is_tiling_pool(read_by)) entry.pool = reader;
+    if (options.fuse_epilogues && std::holds_alternative<Concat>(read_by.op)) {
       entry.concat = reader;
       for (std::size_t j = 0; j < read_by.inputs.size(); ++j) {
         if (plan.source[static_cast<std::size_t>(read_by.inputs[j])] == last) entry.concat_input = static_cast<int>(j);

@@ -1,9 +1,13 @@
-// The schedule plan: which stages of a lowered network are computed inside another's tiles and
-// which stage stores each tensor, decided once on the graph (as hannk's transforms do) and followed
-// by every schedule (schedule_cpu.cpp, schedule_batched.cpp, schedule_gpu.cpp).
+// The schedule plan: which batch norms fold into the layer before them, which stages of a network
+// are computed inside another's tiles and which stage stores each tensor, and the form of each
+// concatenation — decided once on the graph (as hannk's transforms do) by the driver, and followed
+// by lowering (lower.hpp) and every schedule (schedule_cpu.cpp, schedule_batched.cpp,
+// schedule_gpu.cpp).
 //
 // Rules, on the graph of stages (a node without a Func — dropout, identity, a batch norm folded
 // into the layer before it — is looked through: its readers read the stage it aliases):
+// - Folding (with embedded weights): a batch norm that alone reads a conv2d's or linear's output
+//   folds into that layer's weights and bias (the network's output counts as a reader).
 // - Readers of a stage: the stages whose inputs resolve to it, once per input, plus the network's
 //   output when the output resolves to it.
 // - A conv2d or linear stage (a "head") fuses the element-wise chain that follows it: while the
@@ -25,16 +29,33 @@
 //   once): the CPU schedule may compute the head's tiles inside the concatenation's update for
 //   that input, writing them straight into the input's channel slice (the tail is then inlined
 //   and never stored on its own). Other inputs of a concatenation are copied into it. Not with
-//   `fuse_epilogues` off.
+//   `fuse_epilogues` off. For cnngen's own per-image CPU schedule every concatenation is lowered
+//   so (one update per input, in_slices); its batch-vectorized copy and the other schedules
+//   select the input holding each channel.
 #pragma once
 
 #include <vector>
 
-#include "codegen/lower.hpp"
+#include "dsl/network.hpp"
 
 namespace cnngen {
 
-/// What the schedules do with one node (indices are into Network::nodes and the lowered layers).
+/// What the driver asks of the plan.
+struct PlanOptions {
+  /// Fold batch norms (with embedded weights only: folding needs their values).
+  bool fold_batch_norm = true;
+  /// Let heads compute element-wise layers and residual adds in their epilogue. Off: each stage is
+  /// stored on its own (for measuring what fusion gains).
+  bool fuse_epilogues = true;
+  /// For cnngen's own per-image CPU schedule: concatenations in slices (in_slices) and the output's
+  /// values a stage of their own that it stores in transposed blocks (stage_output). Off for the
+  /// GPU schedule and Halide's autoschedulers (with the output staged, Adams2019 scheduled a small
+  /// network's softmax into wrong values).
+  bool own_cpu_schedule = false;
+};
+
+/// What lowering and the schedules do with one node (indices are into Network::nodes and the
+/// lowered layers).
 struct NodePlan {
   enum class Role {
     none,     // no Func (dropout, identity, folded batch norm), or flatten: nothing to schedule
@@ -51,22 +72,27 @@ struct NodePlan {
   int pool = -1;           // head of a conv2d: the tiling pooling that alone reads its tail
   int concat = -1;         // head: the concatenation that alone reads its tail (see above)
   int concat_input = -1;   // ... and which of its inputs the tail is
+  int folded_into = -1;    // batch norm: the conv2d or linear it folds into (it has no Func)
+  int folded_norm = -1;    // conv2d or linear: the batch norm folded into it, whose output it computes
+  bool in_slices = false;  // concat: lowered as one update per input, each writing its slice
+  bool has_func = false;   // lowering gives it a Func: not dropout, identity or a folded batch norm
 };
 
 struct SchedulePlan {
   std::vector<NodePlan> nodes;
   /// The node whose Func holds tensor t (looking through nodes without a Func); -1 for the input.
   std::vector<int> source;
+  /// The output's values a Func of their own, for the CPU schedule to stage (PlanOptions).
+  bool stage_output = false;
+  PlanOptions options;  // as the plan was made with
 
   const NodePlan &operator[](std::size_t i) const { return nodes[i]; }
   /// Whether head `i` fuses a chain (and so stores its tail, not a wrapper of itself).
   bool fuses(std::size_t i) const { return nodes[i].tail != static_cast<int>(i); }
 };
 
-/// The plan for `layers` (lowered.layers or lowered.batched_layers, one per node of `network`).
-/// With `fuse_epilogues` false no chain forms: every stage is stored on its own (for measuring
-/// what fusion gains).
-SchedulePlan plan_schedule(const Network &network, const std::vector<LoweredLayer> &layers,
-                           bool fuse_epilogues = true);
+/// The plan for `network`, whose weights are embedded (`weights_embedded`: then batch norms may
+/// fold) or passed at run time.
+SchedulePlan plan_network(const Network &network, bool weights_embedded, const PlanOptions &options = {});
 
 }  // namespace cnngen

@@ -91,7 +91,7 @@ void schedule_conv(const LoweredLayer &layer, Func stored, const Shape &shape, c
       .unroll(cc).unroll(cx);
   const Conv2d &op = std::get<Conv2d>(layer.node->op);
   if (op.kernel.w <= 7) conv.update().unroll(r[0]);
-  if (layer.padded) schedule_in_block(*layer.padded, block);
+  if (layer.conv().padded) schedule_in_block(*layer.conv().padded, block);
 }
 
 /// A linear layer and the stage that stores it: tiles of output features × the block's images.
@@ -138,18 +138,19 @@ void schedule_batched(LoweredNetwork &lowered, const Network &network) {
       .parallel(block.images);
 
   std::vector<LoweredLayer> &layers = lowered.batched_layers;
-  if (layers.empty() || !layers.front().padded) schedule_in_block(lowered.batched_input, block);
-  const SchedulePlan plan = plan_schedule(network, layers, lowered.options.fuse_epilogues);
+  const ConvStages *first = layers.empty() ? nullptr : std::get_if<ConvStages>(&layers.front().stages);
+  if (!first || !first->padded) schedule_in_block(lowered.batched_input, block);
+  const SchedulePlan &plan = lowered.plan;
   for (std::size_t i = 0; i < layers.size(); ++i) {
     LoweredLayer &layer = layers[i];
     // A batch norm's scale and shift (over the channel alone): once per call.
-    for (Func &per_channel : layer.per_channel) per_channel.compute_root();
+    for (Func per_channel : layer.per_channel()) per_channel.compute_root();
     const NodePlan &entry = plan[i];
     if (entry.role == NodePlan::Role::root) {
       // Every stored stage of the batched copy is computed per block, vectorized across its images.
       auto store = [&](const auto &) { schedule_in_block(layer.func, block); };
       visit_operation(layer.node->op, RootStage{"batched", *layer.node, store});
-      for (Func &internal : layer.internals) schedule_in_block(internal, block);
+      for (const Func &internal : layer.internals()) schedule_in_block(internal, block);
       continue;
     }
     if (entry.role != NodePlan::Role::head) continue;  // inlined, or stored by its head

@@ -11,6 +11,7 @@
 
 #include <Halide.h>
 
+#include "codegen/cache_budgets.hpp"
 #include "codegen/lower.hpp"
 #include "dsl/cost.hpp"
 
@@ -21,48 +22,6 @@ inline std::vector<Halide::RVar> rvars(const Halide::Func &func, int update) {
   std::vector<Halide::RVar> out;
   for (const auto &r : func.function().update(update).schedule().rvars()) out.emplace_back(r.var);
   return out;
-}
-
-/// Vectors of `vector` output channels in a convolution's register tile: 4 where the channels
-/// allow, else 2, else 1.
-inline int channel_vectors(int channels, int vector) {
-  return channels % (4 * vector) == 0 ? 4 : channels % (2 * vector) == 0 ? 2 : 1;
-}
-
-/// ⌈a / b⌉ for positive a and b: how many pieces of b cover a.
-template <typename T>
-constexpr T ceil_div(T a, T b) {
-  return (a + b - 1) / b;
-}
-
-/// The cache budgets the CPU schedule's blocking is sized against (per core; schedule_report.hpp
-/// prints each layer's working sets against them): a 32 KB L1, of which a slice of weights and the
-/// sums it adds to take half each, and a 1 MB L2, half of it for what must stay there between two
-/// uses.
-inline constexpr int kL1 = 32 * 1024;
-inline constexpr int kHalfL1 = kL1 / 2;
-inline constexpr std::int64_t kL2 = 1024 * 1024;
-inline constexpr std::int64_t kHalfL2 = kL2 / 2;
-
-/// The weights of `outputs` output channels of a convolution with `input_channels` inputs, in
-/// bytes: a block's (outputs = its channels) or the layer's.
-inline std::int64_t conv_weight_bytes(const Conv2d &op, std::int64_t input_channels, std::int64_t outputs) {
-  return 4 * (input_channels / op.groups) * op.kernel.h * op.kernel.w * outputs;
-}
-
-/// The padded input rows that a band of `rows` output rows of a convolution reads, all input
-/// channels, in bytes.
-inline std::int64_t band_input_bytes(const Conv2d &op, const Shape &in_shape, int rows) {
-  const std::int64_t input_rows = (rows - 1) * op.stride.h + op.dilation.h * (op.kernel.h - 1) + 1;
-  return input_rows * (in_shape[2] + 2 * op.padding.w) * in_shape[0] * 4;
-}
-
-/// The largest divisor of `extent` no greater than `limit`.
-inline int divisor_at_most(int extent, int limit) {
-  for (int d = std::min(extent, limit); d > 1; --d) {
-    if (extent % d == 0) return d;
-  }
-  return 1;
 }
 
 /// Declares that `func`, computed at the root, covers its whole tensor of PyTorch shape `shape`

@@ -69,7 +69,9 @@ void schedule_elementwise(Func func, bool channels_inner) {
 /// wrapper on every call) must be read through that wrapper: a wrapper of the layer itself for
 /// this convolution alone would read it unwrapped, where it has no place to be computed (found by
 /// tools/difftest.py: two convolutions in a row on the GPU were an internal error).
-Func conv_source(const LoweredLayer &layer) { return layer.padded ? *layer.padded : Func(layer.input).in(); }
+Func conv_source(const LoweredLayer &layer) {
+  return layer.conv().padded ? *layer.conv().padded : Func(layer.input).in();
+}
 
 
 /// Copies `stage` (a wrapper computed in a block) with all of its points spread over `threads`.
@@ -129,7 +131,7 @@ void schedule_conv_lanes(const LoweredLayer &layer, Func stored, const Shape &sh
   Func window = source.in(conv);
   window.compute_at(conv, rzo).store_in(MemoryType::GPUShared);
   spread_over_threads(window, {window.args()[2], window.args()[0], window.args()[1], window.args()[3]}, kWarp);
-  Func weights = Func(layer.weights.weight).in(conv);
+  Func weights = Func(layer.conv().weights.weight).in(conv);
   weights.compute_at(conv, rzo).store_in(MemoryType::GPUShared);
   spread_over_threads(weights, {weights.args()[3], weights.args()[0], weights.args()[1], weights.args()[2]}, kWarp);
 }
@@ -191,18 +193,18 @@ void schedule_linear(const LoweredLayer &layer, Func stored) {
 
 void schedule_gpu(LoweredNetwork &lowered, const Network &network, const Halide::Target &) {
   std::vector<LoweredLayer> &layers = lowered.layers;
-  const SchedulePlan plan = plan_schedule(network, layers, lowered.options.fuse_epilogues);
+  const SchedulePlan &plan = lowered.plan;
   for (std::size_t i = 0; i < layers.size(); ++i) {
     LoweredLayer &layer = layers[i];
     // A batch norm's scale and shift (over the channel alone): one small kernel each per call.
-    for (Func &per_channel : layer.per_channel) schedule_elementwise(per_channel, false);
+    for (const Func &per_channel : layer.per_channel()) schedule_elementwise(per_channel, false);
     const NodePlan &entry = plan[i];
     const Shape &shape = network.tensors[static_cast<std::size_t>(layer.node->output)].shape;
     if (entry.role == NodePlan::Role::root) {
       // A stored stage: a thread per element, channels innermost where they fill warps.
       auto store = [&](const auto &) { schedule_elementwise(layer.func, channels_innermost(shape)); };
       visit_operation(layer.node->op, RootStage{"GPU", *layer.node, store});
-      for (Func &internal : layer.internals) schedule_elementwise(internal, channels_innermost(shape));
+      for (const Func &internal : layer.internals()) schedule_elementwise(internal, channels_innermost(shape));
       continue;
     }
     if (entry.role != NodePlan::Role::head) continue;  // inlined, or stored by its head
@@ -211,13 +213,13 @@ void schedule_gpu(LoweredNetwork &lowered, const Network &network, const Halide:
     auto conv = [&](const Conv2d &) {
       if (shape[0] % kWarp == 0) schedule_conv_lanes(layer, stored, shape, in_shape);
       else schedule_conv_pixels(layer, stored, shape, in_shape);
-      if (layer.padded) schedule_elementwise(*layer.padded, channels_innermost(in_shape));
+      if (layer.conv().padded) schedule_elementwise(*layer.conv().padded, channels_innermost(in_shape));
     };
     visit_operation(layer.node->op,
                     HeadStage{"GPU", *layer.node, conv, [&](const Linear &) { schedule_linear(layer, stored); }});
     if (!layer.weights_embedded) {
       // Weights passed at run time: repacked on the GPU with the output channel innermost.
-      Func weight = layer.weights.weight;
+      Func weight = layer.head_weights().weight;
       std::vector<Var> args = weight.args();
       std::vector<Var> storage{args.back()};
       storage.insert(storage.end(), args.begin(), args.end() - 1);

@@ -3,7 +3,8 @@
 
 #include <iomanip>
 
-#include "codegen/schedule_common.hpp"
+#include "codegen/cache_budgets.hpp"
+#include "dsl/overloaded.hpp"
 #include "dsl/summary.hpp"
 
 namespace cnngen {
@@ -16,8 +17,6 @@ std::string counted(std::int64_t count, const std::string &noun) {
 
 /// What the threads share in a network too small to share one image among them (is_small_network).
 const char *const kWholeImages = "whole images (a network too small to share one image among threads)";
-
-}  // namespace
 
 /// The working set of each loop level of a direct convolution, from the figures its schedule
 /// was chosen by (input_channel_chunk, weight_blocks_outer, padded_rows_in_l2).
@@ -116,12 +115,40 @@ LayerSchedule report_winograd(const WinogradChoice &c) {
   return report;
 }
 
-LayerSchedule report_linear(int tile, std::int64_t features, std::int64_t inputs, bool per_image_threads) {
+LayerSchedule report_linear(const LinearChoice &c) {
   LayerSchedule report;
-  report.how = "tiles of " + std::to_string(tile) + " output features, each computed for the whole batch";
-  report.tasks = per_image_threads ? kWholeImages
-                                   : counted(ceil_div<std::int64_t>(features, tile), "tile") + " of features";
-  report.sets = {{"L3", "all the weights, read once per call whatever the batch", 4 * inputs * features, 0}};
+  report.how = "tiles of " + std::to_string(c.tile) + " output features, each computed for the whole batch";
+  report.tasks = c.per_image_threads ? kWholeImages
+                                     : counted(ceil_div<std::int64_t>(c.features, c.tile), "tile") + " of features";
+  report.sets = {{"L3", "all the weights, read once per call whatever the batch", 4 * c.inputs * c.features, 0}};
+  return report;
+}
+
+/// What the threads share in the generic schedule and the one across columns.
+LayerSchedule report_plain(const char *how, bool per_image_threads) {
+  LayerSchedule report;
+  report.how = how;
+  report.tasks = per_image_threads ? "whole images" : "channels × images";
+  return report;
+}
+
+}  // namespace
+
+LayerSchedule report_head(const HeadChoice &choice, std::size_t node) {
+  LayerSchedule report = std::visit(
+      Overloaded{
+          [](const DirectChoice &c) { return report_direct(c); },
+          [](const WinogradChoice &c) { return report_winograd(c); },
+          [](const LinearChoice &c) { return report_linear(c); },
+          [](const ColumnsChoice &c) {
+            return report_plain("direct, vectorized across columns, 4 rows of sums at a time", c.per_image_threads);
+          },
+          [](const GenericChoice &c) {
+            return report_plain("the generic schedule: vectorized along its rows", c.per_image_threads);
+          },
+      },
+      choice);
+  report.node = node;
   return report;
 }
 

@@ -1,7 +1,7 @@
 // What cnngen's CPU schedule chose for each convolution and linear layer, and the working set of
 // each loop level against the cache it must stay in: `cnngen schedule` prints it. The entries are
-// written by schedule_cpu.cpp from the same figures that schedule the code, so the report is the
-// schedule's own account of its cache blocking (docs/performance.md, "What the schedules do").
+// made from the choices the schedule applies (cpu_choices.hpp), so the report is the schedule's own
+// account of its cache blocking (docs/architecture.md, "The CPU schedule").
 #pragma once
 
 #include <cstdint>
@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "codegen/cpu_choices.hpp"
 #include "dsl/network.hpp"
 #include "dsl/source.hpp"
 
@@ -41,33 +42,8 @@ struct ScheduleReport {
   std::vector<LayerSchedule> layers;
 };
 
-/// What the CPU schedule chose for a direct convolution (schedule_conv_vectorized).
-struct DirectChoice {
-  const Conv2d &op;
-  const Shape &in_shape, &shape;
-  int vector;                           // floats per vector register
-  int channels, columns, rows;          // the register tile as placed
-  int chunk;                            // input channels per slice; 0: all at once
-  int block_rows;                       // rows per band (row tile)
-  bool blocks_outer, pooled, sliced, per_image_threads;
-  enum class Padded { none, whole, per_task } padded;
-};
-
-/// What the CPU schedule chose for a Winograd convolution (schedule_conv_winograd).
-struct WinogradChoice {
-  const Shape &in_shape, &shape;
-  int tile, points;                     // m and P = m + r − 1
-  int vectors, vector;                  // the register tile's vectors of output channels, floats per vector
-  int group;                            // tiles per register tile
-  int tiles_x, tiles_y, rounded_tiles;  // rounded_tiles: tiles_x rounded up to whole groups
-  int band, blocks, bands;              // tile rows per band; blocks of output channels; bands per image
-  bool channel_threads;                 // the blocks share the threads, not the bands
-};
-
-/// Each layer's report, from the figures its schedule was chosen by.
-LayerSchedule report_direct(const DirectChoice &choice);
-LayerSchedule report_winograd(const WinogradChoice &choice);
-LayerSchedule report_linear(int tile, std::int64_t features, std::int64_t inputs, bool per_image_threads);
+/// One head's report, from the choice its schedule applied; `node` indexes the scheduled network.
+LayerSchedule report_head(const HeadChoice &choice, std::size_t node);
 
 /// The report as text: one block per layer, its line in `source` and its shapes from `network`.
 void print_schedule_report(const ScheduleReport &report, const Network &network, const SourceFile &source,

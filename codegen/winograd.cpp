@@ -79,15 +79,6 @@ bool winograd_computes(const Conv2d &conv) {
          conv.stride.w == 1 && conv.dilation.h == 1 && conv.dilation.w == 1 && conv.groups == 1;
 }
 
-int winograd_tiles(std::int64_t extent, int tile) { return static_cast<int>(ceil_div<std::int64_t>(extent, tile)); }
-
-int winograd_group(int tiles, int vectors, int vector_floats) {
-  const int accumulators = vector_floats >= 16 ? 28 : 12;
-  const int most = std::min(7, accumulators / vectors);
-  const int group = divisor_at_most(tiles, most);
-  return 2 * group < most + 1 ? std::min(most, tiles) : group;
-}
-
 int winograd_tile(const Conv2d &conv, const Shape &output, ConvAlgorithm algorithm) {
   // Its weights come in blocks of 16 output channels or more (winograd_weights), and its
   // schedule vectorizes across them (17 outputs read past the last block: found by difftest).

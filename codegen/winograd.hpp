@@ -47,15 +47,6 @@ bool winograd_computes(const Conv2d &conv);
 /// kernels with at least 48 input and 64 output channels.
 int winograd_tile(const Conv2d &conv, const Shape &output, ConvAlgorithm algorithm);
 
-/// Output tiles of m×m (m = `tile`) along an output extent, the last one partly past the edge.
-int winograd_tiles(std::int64_t extent, int tile);
-
-/// Tiles per register tile of the CPU schedule for a row of `tiles` tiles and `vectors` vectors of
-/// `vector_floats` output channels: a divisor of the row if one fills most of the accumulators
-/// (28 of AVX-512's 32 registers, 12 of AVX2's 16), else as many as fit, the row rounded up to a
-/// multiple (the extra tiles read zeros past the input).
-int winograd_group(int tiles, int vectors, int vector_floats);
-
 /// U = G g Gᵀ for every output channel k and input channel c of PyTorch's (out, in, r, r) weight,
 /// computed in double precision and embedded as the Func `name` over (e, f, c, k). Its buffer
 /// holds blocks of 64 output channels (else 32, else 16), each block contiguous for each product

@@ -99,14 +99,15 @@ PipelineBuilder pipeline_builder(const Options &options, const Network &network,
   return [&options, &network, &checked, report](const Network &part, const std::string &function_name,
                                                 const Halide::Target &target) {
     int batch_vector = is_autoscheduler(options.schedule) ? 0 : batch_vector_width(network, target);
-    LowerOptions lower_options;
-    lower_options.fold_batch_norm = lower_options.fuse_epilogues = options.fuse;
-    // Winograd is scheduled for the CPU by cnngen's own schedule only.
     const bool own_cpu_schedule = !is_autoscheduler(options.schedule) && !target.has_gpu_feature();
-    lower_options.conv = own_cpu_schedule ? options.conv : ConvAlgorithm::direct;
-    lower_options.concat_slices = lower_options.output_values = own_cpu_schedule;
-    LoweredNetwork lowered = lower(part, checked.weights ? &*checked.weights : nullptr, function_name,
-                                   batch_vector, lower_options);
+    PlanOptions plan_options;
+    plan_options.fold_batch_norm = plan_options.fuse_epilogues = options.fuse;
+    plan_options.own_cpu_schedule = own_cpu_schedule;
+    const SchedulePlan plan = plan_network(part, checked.weights.has_value(), plan_options);
+    // Winograd is scheduled for the CPU by cnngen's own schedule only.
+    const ConvAlgorithm conv = own_cpu_schedule ? options.conv : ConvAlgorithm::direct;
+    LoweredNetwork lowered = lower(part, plan, checked.weights ? &*checked.weights : nullptr, function_name,
+                                   batch_vector, conv);
     if (is_autoscheduler(options.schedule)) {
       autoschedule(lowered, part, target, options.schedule, static_cast<int>(options.batch));
     } else if (target.has_gpu_feature()) {

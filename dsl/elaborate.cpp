@@ -13,19 +13,13 @@
 #include "dsl/expression.hpp"
 #include "dsl/infer_layer.hpp"
 #include "dsl/infer_shapes.hpp"
+#include "dsl/overloaded.hpp"
 #include "dsl/symbols.hpp"
 
 namespace cnngen {
 namespace {
 
 namespace x3 = boost::spirit::x3;
-
-template <class... F>
-struct Overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-Overloaded(F...) -> Overloaded<F...>;
 
 using Definitions = std::map<std::string, const ast::Definition *, std::less<>>;
 

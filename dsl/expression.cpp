@@ -2,16 +2,10 @@
 #include "dsl/expression.hpp"
 
 #include "dsl/layer_arguments.hpp"
+#include "dsl/overloaded.hpp"
 
 namespace cnngen {
 namespace {
-
-template <class... F>
-struct Overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-Overloaded(F...) -> Overloaded<F...>;
 
 class Evaluator {
  public:

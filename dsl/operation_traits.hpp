@@ -1,6 +1,6 @@
 // What the passes ask of a layer kind, answered in one place per operation: its name in the IR,
-// its role in the schedule plan's fusion, whether a network may be cut before it, whether a batch
-// norm folds into it, its multiply-adds and its state_dict entries. One specialization of
+// its role in the schedule plan's fusion, whether a network may be cut before it, whether it is
+// its input at inference, its multiply-adds and its state_dict entries. One specialization of
 // OperationTraits per alternative of Operation; an operation without one fails to compile wherever
 // any of these is asked (docs/architecture.md, "Adding a layer kind").
 #pragma once
@@ -32,6 +32,7 @@ struct OperationTraits<Conv2d> {
   static constexpr const char *name = "conv2d";
   static constexpr FusionRole fusion = FusionRole::head;
   static constexpr bool starts_stage = true;
+  static constexpr bool aliases_input = false;
   static std::int64_t multiply_adds(const Conv2d &op, const Shape &out) {
     return element_count(out) * (op.in_channels / op.groups) * op.kernel.h * op.kernel.w;
   }
@@ -49,6 +50,7 @@ struct OperationTraits<Linear> {
   static constexpr const char *name = "linear";
   static constexpr FusionRole fusion = FusionRole::head;
   static constexpr bool starts_stage = true;
+  static constexpr bool aliases_input = false;
   static std::int64_t multiply_adds(const Linear &op, const Shape &) { return op.in_features * op.out_features; }
   static std::vector<Parameter> parameters(const Linear &op, const std::string &prefix) {
     std::vector<Parameter> out{{prefix + "weight", {op.out_features, op.in_features}, ParameterRole::weight}};
@@ -62,6 +64,7 @@ struct OperationTraits<Pool2d> {
   static constexpr const char *name = "pool2d";
   static constexpr FusionRole fusion = FusionRole::stored;
   static constexpr bool starts_stage = true;
+  static constexpr bool aliases_input = false;
   static std::int64_t multiply_adds(const Pool2d &, const Shape &) { return 0; }
   static std::vector<Parameter> parameters(const Pool2d &, const std::string &) { return {}; }
 };
@@ -71,6 +74,7 @@ struct OperationTraits<AdaptivePool2d> {
   static constexpr const char *name = "adaptive_pool2d";
   static constexpr FusionRole fusion = FusionRole::stored;
   static constexpr bool starts_stage = true;
+  static constexpr bool aliases_input = false;
   static std::int64_t multiply_adds(const AdaptivePool2d &, const Shape &) { return 0; }
   static std::vector<Parameter> parameters(const AdaptivePool2d &, const std::string &) { return {}; }
 };
@@ -80,6 +84,7 @@ struct OperationTraits<BatchNorm> {
   static constexpr const char *name = "batch_norm";
   static constexpr FusionRole fusion = FusionRole::elementwise;
   static constexpr bool starts_stage = false;
+  static constexpr bool aliases_input = false;
   static std::int64_t multiply_adds(const BatchNorm &, const Shape &) { return 0; }
   static std::vector<Parameter> parameters(const BatchNorm &op, const std::string &prefix) {
     std::vector<Parameter> out;
@@ -98,6 +103,7 @@ struct OperationTraits<Activation> {
   static constexpr const char *name = "activation";
   static constexpr FusionRole fusion = FusionRole::elementwise;
   static constexpr bool starts_stage = false;
+  static constexpr bool aliases_input = false;
   static std::int64_t multiply_adds(const Activation &, const Shape &) { return 0; }
   static std::vector<Parameter> parameters(const Activation &, const std::string &) { return {}; }
 };
@@ -107,6 +113,7 @@ struct OperationTraits<Softmax> {
   static constexpr const char *name = "softmax";
   static constexpr FusionRole fusion = FusionRole::stored;
   static constexpr bool starts_stage = false;
+  static constexpr bool aliases_input = false;
   static std::int64_t multiply_adds(const Softmax &, const Shape &) { return 0; }
   static std::vector<Parameter> parameters(const Softmax &, const std::string &) { return {}; }
 };
@@ -116,6 +123,7 @@ struct OperationTraits<Flatten> {
   static constexpr const char *name = "flatten";
   static constexpr FusionRole fusion = FusionRole::inlined;
   static constexpr bool starts_stage = false;
+  static constexpr bool aliases_input = false;
   static std::int64_t multiply_adds(const Flatten &, const Shape &) { return 0; }
   static std::vector<Parameter> parameters(const Flatten &, const std::string &) { return {}; }
 };
@@ -125,6 +133,7 @@ struct OperationTraits<Dropout> {
   static constexpr const char *name = "dropout";
   static constexpr FusionRole fusion = FusionRole::inlined;
   static constexpr bool starts_stage = false;
+  static constexpr bool aliases_input = true;
   static std::int64_t multiply_adds(const Dropout &, const Shape &) { return 0; }
   static std::vector<Parameter> parameters(const Dropout &, const std::string &) { return {}; }
 };
@@ -134,6 +143,7 @@ struct OperationTraits<Identity> {
   static constexpr const char *name = "identity";
   static constexpr FusionRole fusion = FusionRole::inlined;
   static constexpr bool starts_stage = false;
+  static constexpr bool aliases_input = true;
   static std::int64_t multiply_adds(const Identity &, const Shape &) { return 0; }
   static std::vector<Parameter> parameters(const Identity &, const std::string &) { return {}; }
 };
@@ -143,6 +153,7 @@ struct OperationTraits<Add> {
   static constexpr const char *name = "add";
   static constexpr FusionRole fusion = FusionRole::join;
   static constexpr bool starts_stage = false;
+  static constexpr bool aliases_input = false;
   static std::int64_t multiply_adds(const Add &, const Shape &) { return 0; }
   static std::vector<Parameter> parameters(const Add &, const std::string &) { return {}; }
 };
@@ -152,6 +163,7 @@ struct OperationTraits<Concat> {
   static constexpr const char *name = "concat";
   static constexpr FusionRole fusion = FusionRole::stored;
   static constexpr bool starts_stage = false;
+  static constexpr bool aliases_input = false;
   static std::int64_t multiply_adds(const Concat &, const Shape &) { return 0; }
   static std::vector<Parameter> parameters(const Concat &, const std::string &) { return {}; }
 };
@@ -176,6 +188,12 @@ inline bool is_head(const Operation &op) { return fusion_role(op) == FusionRole:
 /// computes a stage of its own from its input, so that no fusion or folding spans the cut.
 inline bool starts_stage(const Operation &op) {
   return visit_operation(op, [](const auto &o) { return OperationTraits<std::decay_t<decltype(o)>>::starts_stage; });
+}
+
+/// Whether the layer is its input at inference (dropout, identity): lowering gives it no Func, and
+/// its readers read its input's.
+inline bool aliases_input(const Operation &op) {
+  return visit_operation(op, [](const auto &o) { return OperationTraits<std::decay_t<decltype(o)>>::aliases_input; });
 }
 
 /// Multiply-accumulates per image of the layer whose output has shape `out`.

@@ -69,7 +69,8 @@ class LayerNumerics : public ::testing::TestWithParam<NumericsCase> {};
 /// allclose(rtol=1e-4, atol=1e-4 × `atol_scale`), where `atol_scale` is 1 or, with `atol_by_rms`,
 /// the outputs' root mean square (at least 1).
 void expect_matches_reference(const NumericsCase &c, const std::string &schedule,
-                              const LowerOptions &options = {}, bool atol_by_rms = false) {
+                              ConvAlgorithm conv = ConvAlgorithm::automatic, bool fold = true,
+                              bool atol_by_rms = false) {
   std::string diagnostics;
   auto network = check_source(std::string("model t\ninput ") + c.input + "\n" + c.layers + "\n",
                               &diagnostics);
@@ -89,13 +90,15 @@ void expect_matches_reference(const NumericsCase &c, const std::string &schedule
     // The manual schedule of a small network also carries the batch-vectorized copy, which
     // batches of at least one vector of images take: 2 blocks + 1 image tests its shifted tail.
     // Winograd is lowered without it (lower()): forced, it is tested on the per-image schedule.
-    const bool winograd = options.conv == ConvAlgorithm::winograd || options.conv == ConvAlgorithm::winograd4;
+    const bool winograd = conv == ConvAlgorithm::winograd || conv == ConvAlgorithm::winograd4;
     int batch_vector = schedule == "manual" && !winograd ? batch_vector_width(*network, target) : 0;
-    // As the driver lowers for cnngen's own CPU schedule: concatenations in slices, the output's
+    // As the driver plans for cnngen's own CPU schedule: concatenations in slices, the output's
     // values a Func of their own.
-    LowerOptions lower_options = options;
-    lower_options.concat_slices = lower_options.output_values = schedule == "manual";
-    LoweredNetwork lowered = lower(*network, embedded ? &weights : nullptr, "t", batch_vector, lower_options);
+    PlanOptions plan_options;
+    plan_options.fold_batch_norm = fold;
+    plan_options.own_cpu_schedule = schedule == "manual";
+    LoweredNetwork lowered = lower(*network, plan_network(*network, embedded, plan_options),
+                                   embedded ? &weights : nullptr, "t", batch_vector, conv);
     if (schedule == "manual") schedule_cpu(lowered, *network, target);
     else autoschedule(lowered, *network, target, schedule, 3);
     Halide::Pipeline pipeline(lowered.output);
@@ -157,10 +160,8 @@ TEST(Autoschedulers, Mullapudi2016MatchesNaiveReference) {
 // taps over 96 input channels summed a few at a time (2 with AVX-512) into rows of partial sums
 // (14 columns: a ragged last register tile), computed row by row inside the 2×2 pooling.
 TEST(DirectConv, ChunkedFiveByFiveMatchesNaiveReference) {
-  LowerOptions options;
-  options.conv = ConvAlgorithm::direct;
   expect_matches_reference({"big_conv_chunked_pool", "96x14x14", "conv2d(64, kernel=5, padding=2)\nrelu\nmaxpool2d(2)"},
-                           "manual", options);
+                           "manual", ConvAlgorithm::direct);
 }
 
 // Batch norms lowered as a scale and shift even with embedded weights (the bench's --no-fold).
@@ -168,7 +169,7 @@ TEST(BatchNormFolding, UnfoldedEmbeddedMatchesNaiveReference) {
   expect_matches_reference({"unfolded", "5x7x9",
                             "conv2d(16, kernel=3, padding=1, bias=false)\nbatchnorm2d\nrelu\n"
                             "flatten\nlinear(8)\nbatchnorm1d"},
-                           "manual", LowerOptions{false});
+                           "manual", ConvAlgorithm::automatic, false);
 }
 
 // Only a batch norm that alone reads a conv2d's or linear's output is folded, only with embedded
@@ -185,29 +186,36 @@ TEST(BatchNormFolding, FoldsOnlyTheSoleReaderOfAConvOrLinear) {
   ASSERT_TRUE(network) << diagnostics;
   std::mt19937 rng(7);
   TensorFile weights = random_weights(*network, rng);
-  auto folded_names = [](const LoweredNetwork &lowered) {
+  auto folded_names = [&](const SchedulePlan &plan, const TensorFile *w) {
+    LoweredNetwork lowered = lower(*network, plan, w, "t");
     std::vector<std::string> names;
-    for (const LoweredLayer &layer : lowered.layers) {
+    for (std::size_t i = 0; i < lowered.layers.size(); ++i) {
+      const LoweredLayer &layer = lowered.layers[i];
       if (!std::holds_alternative<BatchNorm>(layer.node->op)) continue;
-      EXPECT_EQ(layer.func.defined(), layer.folded_into == nullptr) << layer.node->path;
-      if (layer.folded_into) names.push_back(layer.node->path + "->" + layer.folded_into->path);
+      const int into = plan[i].folded_into;
+      EXPECT_EQ(layer.func.defined(), into < 0) << layer.node->path;
+      if (into >= 0) names.push_back(layer.node->path + "->" + network->nodes[static_cast<std::size_t>(into)].path);
     }
     return names;
   };
-  LoweredNetwork lowered = lower(*network, &weights, "t");
-  EXPECT_EQ(folded_names(lowered), (std::vector<std::string>{"bn1->c1", "bn4->fc"}));
-  for (const LoweredLayer &layer : lowered.layers) {
+  const SchedulePlan plan = plan_network(*network, true);
+  EXPECT_EQ(folded_names(plan, &weights), (std::vector<std::string>{"bn1->c1", "bn4->fc"}));
+  LoweredNetwork lowered = lower(*network, plan, &weights, "t");
+  for (std::size_t i = 0; i < lowered.layers.size(); ++i) {
+    const LoweredLayer &layer = lowered.layers[i];
     if (layer.node->path == "c1") {
-      EXPECT_TRUE(layer.weights.bias.has_value()) << "a folded conv without bias gains one";
-      ASSERT_NE(layer.folded_batch_norm, nullptr);
-      EXPECT_EQ(layer.folded_batch_norm->path, "bn1");
+      EXPECT_TRUE(layer.conv().weights.bias.has_value()) << "a folded conv without bias gains one";
+      ASSERT_GE(plan[i].folded_norm, 0);
+      EXPECT_EQ(network->nodes[static_cast<std::size_t>(plan[i].folded_norm)].path, "bn1");
     }
     if (layer.node->path == "bn2") {
-      EXPECT_EQ(layer.per_channel.size(), 2u);
+      EXPECT_EQ(layer.per_channel().size(), 2u);
     }
   }
-  EXPECT_TRUE(folded_names(lower(*network, &weights, "t", 0, LowerOptions{false})).empty());
-  EXPECT_TRUE(folded_names(lower(*network, nullptr, "t")).empty());
+  PlanOptions unfolded;
+  unfolded.fold_batch_norm = false;
+  EXPECT_TRUE(folded_names(plan_network(*network, true, unfolded), &weights).empty());
+  EXPECT_TRUE(folded_names(plan_network(*network, false), nullptr).empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -396,18 +404,14 @@ INSTANTIATE_TEST_SUITE_P(
 class WinogradNumerics : public ::testing::TestWithParam<NumericsCase> {};
 
 TEST_P(WinogradNumerics, F2MatchesNaiveReference) {
-  LowerOptions options;
-  options.conv = ConvAlgorithm::winograd;
-  expect_matches_reference(GetParam(), "manual", options);
+  expect_matches_reference(GetParam(), "manual", ConvAlgorithm::winograd);
 }
 
 // F(4×4)'s transforms hold factors up to 8 and 1/24: its rounding error grows with the terms a sum
 // cancels, not with the output, so outputs near zero are compared with an absolute tolerance of
 // 1e-4 of the outputs' RMS (measured: at most 1.6e-4 where the RMS is 9.8, F(2×2) 1.1e-5).
 TEST_P(WinogradNumerics, F4MatchesNaiveReference) {
-  LowerOptions options;
-  options.conv = ConvAlgorithm::winograd4;
-  expect_matches_reference(GetParam(), "manual", options, true);
+  expect_matches_reference(GetParam(), "manual", ConvAlgorithm::winograd4, true, true);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -441,9 +445,7 @@ class Winograd5x5Numerics : public ::testing::TestWithParam<NumericsCase> {};
 
 TEST_P(Winograd5x5Numerics, MatchesNaiveReference) {
   for (ConvAlgorithm conv : {ConvAlgorithm::winograd, ConvAlgorithm::winograd4}) {
-    LowerOptions options;
-    options.conv = conv;
-    expect_matches_reference(GetParam(), "manual", options, true);
+    expect_matches_reference(GetParam(), "manual", conv, true, true);
   }
 }
 
@@ -480,9 +482,9 @@ TEST(ConcatSlices, BranchesAreWrittenStraightIntoTheirSlices) {
   std::mt19937 rng(3);
   TensorFile weights = random_weights(*network, rng);
   auto stored = [&](bool slices) {
-    LowerOptions options;
-    options.concat_slices = slices;
-    LoweredNetwork lowered = lower(*network, &weights, "t", 0, options);
+    PlanOptions options;
+    options.own_cpu_schedule = slices;
+    LoweredNetwork lowered = lower(*network, plan_network(*network, true, options), &weights, "t");
     Halide::Target target = cpu_test_targets().front();
     schedule_cpu(lowered, *network, target);
     std::string relu;
@@ -525,12 +527,11 @@ TEST(Winograd, ChosenWhereMeasuredFaster) {
   TensorFile weights = random_weights(*network, rng);
   using Layers = std::vector<std::pair<std::size_t, int>>;  // (layer, output tile)
   auto winograd_layers = [&](const TensorFile *w, int batch_vector, ConvAlgorithm conv) {
-    LowerOptions options;
-    options.conv = conv;
-    LoweredNetwork lowered = lower(*network, w, "t", batch_vector, options);
+    LoweredNetwork lowered = lower(*network, plan_network(*network, w != nullptr), w, "t", batch_vector, conv);
     Layers out;
     for (std::size_t i = 0; i < lowered.layers.size(); ++i) {
-      if (lowered.layers[i].winograd) out.emplace_back(i, lowered.layers[i].weights.winograd->tile);
+      const auto *stages = std::get_if<ConvStages>(&lowered.layers[i].stages);
+      if (stages && stages->winograd) out.emplace_back(i, stages->weights.winograd->tile);
     }
     return out;
   };
@@ -552,8 +553,9 @@ TEST(Winograd, F4FromTwelveByTwelve) {
     if (!network) return -1;
     std::mt19937 rng(2);
     TensorFile weights = random_weights(*network, rng);
-    LoweredNetwork lowered = lower(*network, &weights, "t");
-    return lowered.layers.front().winograd ? lowered.layers.front().weights.winograd->tile : 0;
+    LoweredNetwork lowered = lower(*network, plan_network(*network, true), &weights, "t");
+    const ConvStages &stages = lowered.layers.front().conv();
+    return stages.winograd ? stages.weights.winograd->tile : 0;
   };
   EXPECT_EQ(tile("model t\ninput 64x28x28\nconv2d(128, kernel=3, padding=1)\n"), 4);
   EXPECT_EQ(tile("model t\ninput 64x56x56\nconv2d(128, kernel=3, padding=1)\n"), 4);

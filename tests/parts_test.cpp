@@ -105,7 +105,7 @@ TEST(Parts, ShortOrUnsplitNetworksStayWhole) {
 /// with weights as arguments and cnngen's CPU schedule, cut into parts of `layers_per_part`.
 std::vector<Halide::Internal::Function> calls_between_parts(const Network &network, int layers_per_part) {
   const PipelineBuilder build = [](const Network &part, const std::string &name, const Halide::Target &target) {
-    LoweredNetwork lowered = lower(part, nullptr, name);
+    LoweredNetwork lowered = lower(part, plan_network(part, false), nullptr, name);
     schedule_cpu(lowered, part, target);
     return lowered;
   };

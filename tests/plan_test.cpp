@@ -15,7 +15,6 @@ using Role = NodePlan::Role;
 
 struct Planned {
   Network network;
-  LoweredNetwork lowered;
   SchedulePlan plan;
   /// The plan of the node at `path`.
   const NodePlan &at(const std::string &path) const {
@@ -33,8 +32,7 @@ struct Planned {
   }
 };
 
-/// `text` checked, lowered with weights as arguments (no batch norm folded) and planned. The
-/// network is kept on the heap, where the lowered layers point.
+/// `text` checked and planned with weights as arguments (no batch norm folded).
 std::unique_ptr<Planned> planned(const std::string &text) {
   std::string diagnostics;
   std::optional<Network> network = check_source(text, &diagnostics);
@@ -42,8 +40,7 @@ std::unique_ptr<Planned> planned(const std::string &text) {
   auto out = std::make_unique<Planned>();
   if (!network) return out;
   out->network = *network;
-  out->lowered = lower(out->network, nullptr, "m");
-  out->plan = plan_schedule(out->network, out->lowered.layers);
+  out->plan = plan_network(out->network, false);
   return out;
 }
 

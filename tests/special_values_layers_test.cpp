@@ -46,7 +46,9 @@ TEST_P(SpecialValues, MatchPyTorch) {
     SCOPED_TRACE(std::to_string(target.natural_vector_size(Halide::Float(32))) + "-float vectors" +
                  (fold ? "" : ", batch norm unfolded"));
     const int batch_vector = batch_vector_width(*network, target);
-    LoweredNetwork lowered = lower(*network, &weights, "t", batch_vector, LowerOptions{fold});
+    PlanOptions plan_options;
+    plan_options.fold_batch_norm = fold;
+    LoweredNetwork lowered = lower(*network, plan_network(*network, true, plan_options), &weights, "t", batch_vector);
     schedule_cpu(lowered, *network, target);
     Halide::Pipeline pipeline(lowered.output);
     auto run = [&](const std::vector<float> &input, int batch) {

@@ -31,12 +31,14 @@ TEST_P(WinogradGolden, EmbeddedWeightsMatchPyTorch) {
 
   const TensorFile weights = deterministic_weights(*network);  // the golden tests' arguments, embedded
   const Halide::Target target = cpu_test_targets().front();
-  LoweredNetwork lowered = lower(*network, &weights, model, batch_vector_width(*network, target));
+  LoweredNetwork lowered =
+      lower(*network, plan_network(*network, true), &weights, model, batch_vector_width(*network, target));
   int f2_layers = 0, f4_layers = 0, five_layers = 0;
   for (const LoweredLayer &layer : lowered.layers) {
-    if (!layer.winograd) continue;
-    if (layer.weights.winograd->kernel == 5) ++five_layers;
-    else ++(layer.weights.winograd->tile == 4 ? f4_layers : f2_layers);
+    const auto *conv = std::get_if<ConvStages>(&layer.stages);
+    if (!conv || !conv->winograd) continue;
+    if (conv->weights.winograd->kernel == 5) ++five_layers;
+    else ++(conv->weights.winograd->tile == 4 ? f4_layers : f2_layers);
   }
   // Each has 3×3 layers of 64 channels or more at 12×12 or larger (F(4×4)); ResNet also smaller.
   EXPECT_GT(f4_layers, 0) << "no convolution of " << model << " took Winograd F(4×4, 3×3)";

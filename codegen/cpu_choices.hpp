@@ -1,0 +1,121 @@
+// What cnngen's CPU schedule chooses for each convolution and linear layer, as plain values chosen
+// from the layer's shapes, the target's vector width and the cache budgets (cache_budgets.hpp)
+// alone: the algorithm, the register tile, the blocking and what the threads share. No Halide
+// here: the choices are tested without compiling anything, applied as Halide directives by
+// cpu_steps.hpp and printed by `cnngen schedule` (schedule_report.hpp).
+#pragma once
+
+#include <cstdint>
+#include <variant>
+
+#include "dsl/network.hpp"
+
+namespace cnngen {
+
+/// What every choice depends on besides the layer: floats per vector register, and whether the
+/// network is too small to share one image among threads (LeNet: 0.4 M multiply-adds), so that
+/// only images run in parallel (is_small_network).
+struct CpuContext {
+  int vector = 8;
+  bool per_image_threads = false;
+};
+
+/// A convolution's register tile: output channels (whole vectors) × columns × rows.
+struct ConvTile {
+  int channels, columns, rows;
+};
+
+/// The register tile of a convolution with `channels` outputs (a multiple of the vector) over
+/// height × width pixels. Tiles at the right and bottom edges are shifted inwards (recomputing a
+/// few pixels); with `exact` (a tile written into a concatenation's slice, an update stage where no
+/// tile may be shifted) the columns and rows divide the width and height.
+ConvTile conv_tile(int channels, int height, int width, const CpuContext &context, bool exact);
+
+/// A direct convolution whose output channels fill whole vectors: its output tiled into a register
+/// tile of vectors of channels × columns × rows, accumulated in registers.
+struct DirectChoice {
+  Conv2d op;
+  Shape in_shape, shape;
+  int vector;                           // floats per vector register
+  int channels, columns, rows;          // the register tile as placed
+  int chunk;                            // input channels per slice; 0: all at once
+  int block_rows;                       // rows per band (row tile)
+  bool blocks_outer;                    // blocks of output channels outside the bands
+  bool pooled;                          // computed row by row inside the pooling that reads it
+  bool sliced;                          // written tile by tile into a concatenation's slice
+  bool per_image_threads;
+  enum class Padded { none, whole, per_task } padded;  // where its zero-padded input is copied
+};
+
+/// `pool`: the tiling pooling that alone reads the convolution (plan.hpp), where the schedule
+/// computes it inside the pooling's rows; `sliced`: its tiles go straight into a concatenation.
+DirectChoice choose_direct(const Conv2d &op, const Shape &in_shape, const Shape &shape, const CpuContext &context,
+                           const Pool2d *pool, bool sliced);
+
+/// A convolution computed by Winograd (winograd.hpp), band by band of tile rows.
+struct WinogradChoice {
+  Shape in_shape, shape;
+  int tile, points;                     // m and P = m + r − 1
+  int vectors, vector;                  // the register tile's vectors of output channels, floats per vector
+  int group;                            // tiles per register tile
+  int tiles_x, tiles_y, rounded_tiles;  // rounded_tiles: tiles_x rounded up to whole groups
+  int band, blocks, bands;              // tile rows per band; blocks of output channels; bands per image
+  bool channel_threads;                 // the blocks share the threads, not the bands
+};
+
+WinogradChoice choose_winograd(const Shape &in_shape, const Shape &shape, int tile, int points,
+                               const CpuContext &context);
+
+/// Output tiles of m×m (m = `tile`) along an output extent, the last one partly past the edge.
+int winograd_tiles(std::int64_t extent, int tile);
+
+/// Tiles per register tile for a row of `tiles` tiles and `vectors` vectors of `vector_floats`
+/// output channels: a divisor of the row if one fills most of the accumulators (28 of AVX-512's
+/// 32 registers, 12 of AVX2's 16), else as many as fit, the row rounded up to a multiple (the
+/// extra tiles read zeros past the input).
+int winograd_group(int tiles, int vectors, int vector_floats);
+
+/// A linear layer: tiles of output features, each for the whole batch, the features vectorized.
+struct LinearChoice {
+  std::int64_t features, inputs;
+  int width;  // floats per vector of features: the vector, or 1 under one vector of features
+  int tile;   // output features per task
+  bool per_image_threads;
+};
+
+LinearChoice choose_linear(std::int64_t features, std::int64_t inputs, const CpuContext &context);
+
+/// A convolution with too few output channels to fill a vector (LeNet's first: 6) that stores
+/// its fused chain: vectorized across columns, four rows of sums at a time.
+struct ColumnsChoice {
+  bool per_image_threads;
+};
+
+/// A convolution with too few output channels to fill a vector and nothing fused: the generic
+/// schedule, vectorized along its rows.
+struct GenericChoice {
+  bool per_image_threads;
+};
+
+using HeadChoice = std::variant<DirectChoice, WinogradChoice, LinearChoice, ColumnsChoice, GenericChoice>;
+
+/// A head's choice: a linear layer's; a convolution's by Winograd where lowering took it
+/// (`winograd_tile` > 0, its tile points `winograd_points`), else direct where its output channels
+/// fill vectors, else by columns where it stores a fused chain (`fuses`), else generic.
+HeadChoice choose_head(const Operation &op, const Shape &in_shape, const Shape &shape, int winograd_tile,
+                       int winograd_points, bool fuses, const Pool2d *pool, bool sliced, const CpuContext &context);
+
+/// Whether a head with output `shape` is a direct convolution whose output channels fill vectors.
+bool computes_vectorized(const Operation &op, int winograd_tile, const Shape &shape, const CpuContext &context);
+
+/// Whether a direct convolution with output `shape` that only a concatenation reads writes its
+/// tiles straight into the concatenation's slice: where its tiles that divide the image (an
+/// update's tiles cannot be shifted inwards) are at least half as large as the shifted ones.
+bool writes_into_slice(const Shape &shape, const CpuContext &context);
+
+/// Whether the network's output (`shape`, PyTorch's C×H×W) is read from a tensor stored
+/// channels-innermost (every C×H×W tensor whose channels fill whole vectors) with rows of at least
+/// 4 columns: its copy into the planar output is then a transposition, block by block.
+bool transposes_output(const Shape &shape, const CpuContext &context);
+
+}  // namespace cnngen
