@@ -14,7 +14,7 @@ namespace cnngen {
 /// what the schedule says; Halide 14 then lets LLVM's loop vectorizer rewrite the loops it left
 /// scalar (later Halide versions stopped doing so by default), and with AVX-512 that pass
 /// miscompiles reductions it turns into gathers and scatters: max pooling over few channels took
-/// the maximum of only part of its window (issue 10).
+/// the maximum of only part of its window.
 inline Halide::Target without_llvm_loop_vectorizer(Halide::Target target) {
   if (target.has_feature(Halide::Target::EnableLLVMLoopOpt)) return target;
   return target.with_feature(Halide::Target::DisableLLVMLoopOpt);

@@ -81,7 +81,7 @@ bool winograd_computes(const Conv2d &conv) {
 
 int winograd_tile(const Conv2d &conv, const Shape &output, ConvAlgorithm algorithm) {
   // Its weights come in blocks of 16 output channels or more (winograd_weights), and its
-  // schedule vectorizes across them (17 outputs read past the last block: found by difftest).
+  // schedule vectorizes across them (17 outputs would read past the last block).
   if (algorithm == ConvAlgorithm::direct || !winograd_computes(conv) || conv.out_channels % 16 != 0) return 0;
   // 5×5 kernels: F(2×2, 5×5) only (F(4×4, 5×5) would need 8 interpolation points).
   const bool five = conv.kernel.h == 5;
@@ -95,7 +95,7 @@ int winograd_tile(const Conv2d &conv, const Shape &output, ConvAlgorithm algorit
   // F(4×4) from 12×12 outputs (3 × 3 tiles) up; below, its weights, 4× the direct ones (37.7 MB
   // at 512 → 512), are reused by too few tiles per image (ResNet-18's 7×7 layers: slower). On
   // every target, even where its row of tiles leaves a register tile part empty (7 tiles at 28×28
-  // in AVX2's groups of 3: two layers of 128 channels 0.74 ms against 1.03 by F(2×2)).
+  // in AVX2's groups of 3), F(4×4) was measured faster than F(2×2).
   return output[1] < 12 || output[2] < 12 ? 2 : 4;
 }
 
