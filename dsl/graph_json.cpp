@@ -62,7 +62,9 @@ struct Arguments {
            ", \"affine\": " + boolean(b.affine) + "}";
   }
   std::string operator()(const Activation &a) const {
-    return std::string("{\"function\": \"") + activation_name(a.kind) + "\"}";
+    const std::string slope =
+        a.kind == ActivationKind::leaky_relu ? ", \"negative_slope\": " + real(a.negative_slope) : "";
+    return std::string("{\"function\": \"") + activation_name(a.kind) + "\"" + slope + "}";
   }
   std::string operator()(const Softmax &) const { return "{}"; }
   std::string operator()(const Flatten &) const { return "{}"; }

@@ -64,6 +64,7 @@ std::optional<Inferred> infer_linear(const LayerContext &context);
 std::optional<Inferred> infer_flatten(const LayerContext &context);
 std::optional<Inferred> infer_relu(const LayerContext &context);
 std::optional<Inferred> infer_relu6(const LayerContext &context);
+std::optional<Inferred> infer_leaky_relu(const LayerContext &context);
 std::optional<Inferred> infer_identity(const LayerContext &context);
 std::optional<Inferred> infer_sigmoid(const LayerContext &context);
 std::optional<Inferred> infer_tanh(const LayerContext &context);

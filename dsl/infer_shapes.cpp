@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <limits>
 #include <map>
 
 #include "dsl/infer_layer.hpp"
@@ -23,6 +24,7 @@ const std::map<std::string, InferFunction, std::less<>> &layer_kinds() {
       {"adaptiveavgpool2d", infer_adaptiveavgpool2d},
       {"adaptivemaxpool2d", infer_adaptivemaxpool2d},
       {"relu6", infer_relu6},
+      {"leaky_relu", infer_leaky_relu},
       {"identity", infer_identity},
   };
   return kinds;
@@ -127,6 +129,16 @@ bool LayerContext::expect_rank(std::size_t rank) const {
 
 std::optional<Inferred> infer_relu(const LayerContext &c) { return infer_activation(c, ActivationKind::relu); }
 std::optional<Inferred> infer_relu6(const LayerContext &c) { return infer_activation(c, ActivationKind::relu6); }
+
+/// PyTorch's nn.LeakyReLU(negative_slope=0.01): any finite slope, negative and above 1 included.
+std::optional<Inferred> infer_leaky_relu(const LayerContext &context) {
+  LayerArguments args(context.layer, {"negative_slope"}, 1, context.diagnostics);
+  constexpr double kLargest = std::numeric_limits<float>::max();
+  auto slope = args.real("negative_slope", 0.01, -kLargest, kLargest);
+  const Shape *in = context.input_shape();
+  if (!slope || !in) return std::nullopt;
+  return Inferred{Activation{ActivationKind::leaky_relu, *slope}, *in};
+}
 
 std::optional<Inferred> infer_identity(const LayerContext &context) {
   LayerArguments args(context.layer, {}, 0, context.diagnostics);

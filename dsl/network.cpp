@@ -21,6 +21,7 @@ const char *activation_name(ActivationKind kind) {
     case ActivationKind::sigmoid: return "sigmoid";
     case ActivationKind::tanh: return "tanh";
     case ActivationKind::relu6: return "relu6";
+    case ActivationKind::leaky_relu: return "leaky_relu";
   }
   throw std::logic_error("an activation without a name");
 }

@@ -56,13 +56,14 @@ struct BatchNorm {
   bool affine = true;
 };
 
-enum class ActivationKind { relu, sigmoid, tanh, relu6 };
+enum class ActivationKind { relu, sigmoid, tanh, relu6, leaky_relu };
 
 struct Activation {
   ActivationKind kind = ActivationKind::relu;
+  double negative_slope = 0.01;  // leaky_relu: x for x ≥ 0, else negative_slope · x
 };
 
-/// The activation's layer kind as written: "relu", "sigmoid", "tanh", "relu6".
+/// The activation's layer kind as written: "relu", "sigmoid", "tanh", "relu6", "leaky_relu".
 const char *activation_name(ActivationKind kind);
 
 /// Softmax over the channels (PyTorch's dim=1 of an N×C… tensor).

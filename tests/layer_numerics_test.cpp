@@ -336,6 +336,10 @@ INSTANTIATE_TEST_SUITE_P(
         // relu6 clips both sides: sums of 200 and 288 products reach far past 6.
         NumericsCase{"linear_relu6", "200", "linear(32)\nrelu6"},
         NumericsCase{"conv_relu6", "32x6x6", "conv2d(16, kernel=3, padding=1)\nrelu6"},
+        // leaky_relu in a convolution's and a linear layer's epilogue and alone, slopes of each sign.
+        NumericsCase{"conv_leaky_relu", "32x6x6", "conv2d(16, kernel=3, padding=1)\nleaky_relu"},
+        NumericsCase{"linear_leaky_relu_negative_slope", "200", "linear(32)\nleaky_relu(-0.5)"},
+        NumericsCase{"leaky_relu_alone", "3x4x5", "leaky_relu(negative_slope=0.2)"},
         NumericsCase{"identity", "3x4x5", "conv2d(4, kernel=3)\nidentity\nrelu"},
         NumericsCase{"identity_of_input", "7", "identity"},
         // Joins: uneven branches, an empty branch (the identity), batch norm inside a branch.

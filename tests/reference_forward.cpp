@@ -152,12 +152,13 @@ Tensor softmax(const Tensor &in, Dims d, int batch) {
   return out;
 }
 
-double activate(ActivationKind kind, double v) {
-  switch (kind) {
+double activate(const Activation &activation, double v) {
+  switch (activation.kind) {
     case ActivationKind::relu: return std::isnan(v) ? v : std::max(v, 0.0);
     case ActivationKind::sigmoid: return 1.0 / (1.0 + std::exp(-v));
     case ActivationKind::tanh: return std::tanh(v);
     case ActivationKind::relu6: return std::isnan(v) ? v : std::min(std::max(v, 0.0), 6.0);
+    case ActivationKind::leaky_relu: return v > 0 ? v : v * activation.negative_slope;
   }
   throw std::logic_error("activation kind without a reference");
 }
@@ -199,7 +200,7 @@ struct NodeReference {
   }
   Tensor operator()(const Activation &p) const {
     Tensor out = *in[0];
-    for (double &v : out) v = activate(p.kind, v);
+    for (double &v : out) v = activate(p, v);
     return out;
   }
   Tensor operator()(const Softmax &) const { return softmax(*in[0], in_dims[0], batch); }

@@ -19,7 +19,7 @@ its .net text, `features` lists what it exercises and `edits` the smaller models
 """
 import copy
 
-ACTIVATIONS = ["relu", "sigmoid", "tanh", "relu6"]
+ACTIVATIONS = ["relu", "sigmoid", "tanh", "relu6", "leaky_relu"]
 PARAMETER_FREE = ACTIVATIONS + ["softmax", "dropout", "flatten", "identity"]
 WEIGHTED = ("conv2d", "linear", "batchnorm1d", "batchnorm2d")
 SMALL_NETWORK_MACS = 10_000_000  # codegen/schedule_common.hpp's is_small_network
@@ -262,13 +262,14 @@ ORDER = {"conv2d": ["out", "kernel", "stride", "padding", "dilation", "groups", 
          "adaptiveavgpool2d": ["output"], "adaptivemaxpool2d": ["output"],
          "batchnorm2d": ["num_features", "eps", "momentum", "affine", "track_running_stats"],
          "batchnorm1d": ["num_features", "eps", "momentum", "affine", "track_running_stats"],
-         "linear": ["out", "in", "bias"], "dropout": ["p"]}
+         "linear": ["out", "in", "bias"], "dropout": ["p"], "leaky_relu": ["negative_slope"]}
 # How many parameters may go without their key (docs/dsl.md: PyTorch's positional form where the
 # order is PyTorch's; max pooling's ceil_mode, conv2d's and linear's `in` are keyword-only).
 POSITIONAL = {"conv2d": 7, "maxpool2d": 3, "avgpool2d": 4, "adaptiveavgpool2d": 1, "adaptivemaxpool2d": 1,
-              "batchnorm2d": 5, "batchnorm1d": 5, "linear": 1, "dropout": 1}
+              "batchnorm2d": 5, "batchnorm1d": 5, "linear": 1, "dropout": 1, "leaky_relu": 1}
 DEFAULTS = {"stride": (1, 1), "padding": (0, 0), "dilation": (1, 1), "groups": 1, "bias": True,
-            "ceil_mode": False, "eps": 1e-5, "momentum": 0.1, "affine": True, "track_running_stats": True}
+            "ceil_mode": False, "eps": 1e-5, "momentum": 0.1, "affine": True, "track_running_stats": True,
+            "negative_slope": 0.01}
 
 
 def _text(v, tuples, grouped=False):
@@ -508,7 +509,8 @@ def edits(model):
             if any(layer["style"].values()):
                 simpler.append({**layer, "style": {}})
             for key, plain in (("groups", 1), ("dilation", (1, 1)), ("stride", (1, 1)), ("padding", (0, 0)),
-                               ("bias", True), ("ceil_mode", False), ("affine", True), ("eps", 1e-5)):
+                               ("bias", True), ("ceil_mode", False), ("affine", True), ("eps", 1e-5),
+                               ("negative_slope", 0.01)):
                 if key in a and a[key] != plain and not (key == "stride" and layer["kind"] != "conv2d"):
                     simpler.append({**layer, "args": {**a, key: plain}})
             if layer["kind"] in ("maxpool2d", "avgpool2d") and a["stride"] != a["kernel"]:

@@ -94,6 +94,8 @@ def _step(node):
         pool = nn.AdaptiveMaxPool2d if a["pool"] == "max" else nn.AdaptiveAvgPool2d
         return None, pool(tuple(a["output"]))
     if op == "activation":
+        if a["function"] == "leaky_relu":
+            return None, nn.LeakyReLU(a["negative_slope"])
         return None, {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu6": nn.ReLU6}[a["function"]]()
     if op == "softmax":
         return None, nn.Softmax(dim=1)

@@ -98,6 +98,8 @@ class _Drawer:
             return _layer_item(kind, {"p": rng.choice([0.0, 0.25, 0.5, 1.0])})
         if kind.startswith("batchnorm"):
             return _layer_item(kind, self.norm_args())
+        if kind == "leaky_relu":  # PyTorch's default, slopes of both signs, 0 (−∞ · 0 is NaN) and above 1
+            return _layer_item(kind, {"negative_slope": rng.choice([0.01, 0.2, 0.0, -0.5, 1.5])})
         return _layer_item(kind, {})
 
     def norm_args(self):
