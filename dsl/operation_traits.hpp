@@ -1,16 +1,18 @@
 // What the passes ask of a layer kind, answered in one place per operation: its name in the IR,
 // its role in the schedule plan's fusion, whether a network may be cut before it, whether it is
-// its input at inference, its multiply-adds and its state_dict entries. One specialization of
+// its input at inference, the windows it slides, its multiply-adds and its state_dict entries. One specialization of
 // OperationTraits per alternative of Operation; an operation without one fails to compile wherever
 // any of these is asked (docs/architecture.md, "Adding a layer kind").
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
 
 #include "dsl/network.hpp"
+#include "dsl/window.hpp"
 
 namespace cnngen {
 
@@ -33,6 +35,10 @@ struct OperationTraits<Conv2d> {
   static constexpr FusionRole fusion = FusionRole::head;
   static constexpr bool starts_stage = true;
   static constexpr bool aliases_input = false;
+  static std::optional<Windows> windows(const Conv2d &op) {
+    return Windows{{op.kernel.h, op.stride.h, op.padding.h, op.dilation.h},
+                   {op.kernel.w, op.stride.w, op.padding.w, op.dilation.w}};
+  }
   static std::int64_t multiply_adds(const Conv2d &op, const Shape &out) {
     return element_count(out) * (op.in_channels / op.groups) * op.kernel.h * op.kernel.w;
   }
@@ -51,6 +57,7 @@ struct OperationTraits<Linear> {
   static constexpr FusionRole fusion = FusionRole::head;
   static constexpr bool starts_stage = true;
   static constexpr bool aliases_input = false;
+  static std::optional<Windows> windows(const Linear &) { return std::nullopt; }
   static std::int64_t multiply_adds(const Linear &op, const Shape &) { return op.in_features * op.out_features; }
   static std::vector<Parameter> parameters(const Linear &op, const std::string &prefix) {
     std::vector<Parameter> out{{prefix + "weight", {op.out_features, op.in_features}, ParameterRole::weight}};
@@ -65,6 +72,10 @@ struct OperationTraits<Pool2d> {
   static constexpr FusionRole fusion = FusionRole::stored;
   static constexpr bool starts_stage = true;
   static constexpr bool aliases_input = false;
+  static std::optional<Windows> windows(const Pool2d &op) {
+    return Windows{{op.kernel.h, op.stride.h, op.padding.h, 1, op.ceil_mode},
+                   {op.kernel.w, op.stride.w, op.padding.w, 1, op.ceil_mode}};
+  }
   static std::int64_t multiply_adds(const Pool2d &, const Shape &) { return 0; }
   static std::vector<Parameter> parameters(const Pool2d &, const std::string &) { return {}; }
 };
@@ -75,6 +86,8 @@ struct OperationTraits<AdaptivePool2d> {
   static constexpr FusionRole fusion = FusionRole::stored;
   static constexpr bool starts_stage = true;
   static constexpr bool aliases_input = false;
+  // Adaptive windows depend on the input size and vary along an axis: no single Window.
+  static std::optional<Windows> windows(const AdaptivePool2d &) { return std::nullopt; }
   static std::int64_t multiply_adds(const AdaptivePool2d &, const Shape &) { return 0; }
   static std::vector<Parameter> parameters(const AdaptivePool2d &, const std::string &) { return {}; }
 };
@@ -85,6 +98,7 @@ struct OperationTraits<BatchNorm> {
   static constexpr FusionRole fusion = FusionRole::elementwise;
   static constexpr bool starts_stage = false;
   static constexpr bool aliases_input = false;
+  static std::optional<Windows> windows(const BatchNorm &) { return std::nullopt; }
   static std::int64_t multiply_adds(const BatchNorm &, const Shape &) { return 0; }
   static std::vector<Parameter> parameters(const BatchNorm &op, const std::string &prefix) {
     std::vector<Parameter> out;
@@ -104,6 +118,7 @@ struct OperationTraits<Activation> {
   static constexpr FusionRole fusion = FusionRole::elementwise;
   static constexpr bool starts_stage = false;
   static constexpr bool aliases_input = false;
+  static std::optional<Windows> windows(const Activation &) { return std::nullopt; }
   static std::int64_t multiply_adds(const Activation &, const Shape &) { return 0; }
   static std::vector<Parameter> parameters(const Activation &, const std::string &) { return {}; }
 };
@@ -114,6 +129,7 @@ struct OperationTraits<Softmax> {
   static constexpr FusionRole fusion = FusionRole::stored;
   static constexpr bool starts_stage = false;
   static constexpr bool aliases_input = false;
+  static std::optional<Windows> windows(const Softmax &) { return std::nullopt; }
   static std::int64_t multiply_adds(const Softmax &, const Shape &) { return 0; }
   static std::vector<Parameter> parameters(const Softmax &, const std::string &) { return {}; }
 };
@@ -124,6 +140,7 @@ struct OperationTraits<Flatten> {
   static constexpr FusionRole fusion = FusionRole::inlined;
   static constexpr bool starts_stage = false;
   static constexpr bool aliases_input = false;
+  static std::optional<Windows> windows(const Flatten &) { return std::nullopt; }
   static std::int64_t multiply_adds(const Flatten &, const Shape &) { return 0; }
   static std::vector<Parameter> parameters(const Flatten &, const std::string &) { return {}; }
 };
@@ -134,6 +151,7 @@ struct OperationTraits<Dropout> {
   static constexpr FusionRole fusion = FusionRole::inlined;
   static constexpr bool starts_stage = false;
   static constexpr bool aliases_input = true;
+  static std::optional<Windows> windows(const Dropout &) { return std::nullopt; }
   static std::int64_t multiply_adds(const Dropout &, const Shape &) { return 0; }
   static std::vector<Parameter> parameters(const Dropout &, const std::string &) { return {}; }
 };
@@ -144,6 +162,7 @@ struct OperationTraits<Identity> {
   static constexpr FusionRole fusion = FusionRole::inlined;
   static constexpr bool starts_stage = false;
   static constexpr bool aliases_input = true;
+  static std::optional<Windows> windows(const Identity &) { return std::nullopt; }
   static std::int64_t multiply_adds(const Identity &, const Shape &) { return 0; }
   static std::vector<Parameter> parameters(const Identity &, const std::string &) { return {}; }
 };
@@ -154,6 +173,7 @@ struct OperationTraits<Add> {
   static constexpr FusionRole fusion = FusionRole::join;
   static constexpr bool starts_stage = false;
   static constexpr bool aliases_input = false;
+  static std::optional<Windows> windows(const Add &) { return std::nullopt; }
   static std::int64_t multiply_adds(const Add &, const Shape &) { return 0; }
   static std::vector<Parameter> parameters(const Add &, const std::string &) { return {}; }
 };
@@ -164,6 +184,7 @@ struct OperationTraits<Concat> {
   static constexpr FusionRole fusion = FusionRole::stored;
   static constexpr bool starts_stage = false;
   static constexpr bool aliases_input = false;
+  static std::optional<Windows> windows(const Concat &) { return std::nullopt; }
   static std::int64_t multiply_adds(const Concat &, const Shape &) { return 0; }
   static std::vector<Parameter> parameters(const Concat &, const std::string &) { return {}; }
 };
@@ -194,6 +215,11 @@ inline bool starts_stage(const Operation &op) {
 /// its readers read its input's.
 inline bool aliases_input(const Operation &op) {
   return visit_operation(op, [](const auto &o) { return OperationTraits<std::decay_t<decltype(o)>>::aliases_input; });
+}
+
+/// The height and width windows of a convolution or pooling layer; nothing for other layers.
+inline std::optional<Windows> windows_of(const Operation &op) {
+  return visit_operation(op, [](const auto &o) { return OperationTraits<std::decay_t<decltype(o)>>::windows(o); });
 }
 
 /// Multiply-accumulates per image of the layer whose output has shape `out`.

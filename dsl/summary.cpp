@@ -5,6 +5,7 @@
 #include <iomanip>
 #include <sstream>
 
+#include "dsl/operation_traits.hpp"
 #include "dsl/window.hpp"
 
 namespace cnngen {

@@ -47,31 +47,6 @@ std::int64_t Window::reach(std::int64_t n) const {
   return n + 2 * padding + (ceil_mode ? stride - 1 : 0);
 }
 
-std::optional<Windows> windows_of(const Operation &op) {
-  struct Visitor {
-    std::optional<Windows> operator()(const Conv2d &conv) const {
-      return Windows{{conv.kernel.h, conv.stride.h, conv.padding.h, conv.dilation.h},
-                     {conv.kernel.w, conv.stride.w, conv.padding.w, conv.dilation.w}};
-    }
-    std::optional<Windows> operator()(const Pool2d &pool) const {
-      return Windows{{pool.kernel.h, pool.stride.h, pool.padding.h, 1, pool.ceil_mode},
-                     {pool.kernel.w, pool.stride.w, pool.padding.w, 1, pool.ceil_mode}};
-    }
-    // Adaptive windows depend on the input size and vary along an axis: no single Window.
-    std::optional<Windows> operator()(const AdaptivePool2d &) const { return std::nullopt; }
-    std::optional<Windows> operator()(const BatchNorm &) const { return std::nullopt; }
-    std::optional<Windows> operator()(const Activation &) const { return std::nullopt; }
-    std::optional<Windows> operator()(const Softmax &) const { return std::nullopt; }
-    std::optional<Windows> operator()(const Flatten &) const { return std::nullopt; }
-    std::optional<Windows> operator()(const Linear &) const { return std::nullopt; }
-    std::optional<Windows> operator()(const Dropout &) const { return std::nullopt; }
-    std::optional<Windows> operator()(const Identity &) const { return std::nullopt; }
-    std::optional<Windows> operator()(const Add &) const { return std::nullopt; }
-    std::optional<Windows> operator()(const Concat &) const { return std::nullopt; }
-  };
-  return visit_operation(op, Visitor{});
-}
-
 std::int64_t adaptive_span(std::int64_t n, std::int64_t out) {
   std::int64_t largest = 1;
   for (std::int64_t i = 0; i < out; ++i) {

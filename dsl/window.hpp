@@ -33,12 +33,11 @@ struct Window {
   std::int64_t reach(std::int64_t n) const;
 };
 
-/// The height and width windows of a convolution or pooling layer; nothing for other layers
-/// (adaptive pooling's windows differ in size along an axis, so it has none of these).
+/// The height and width windows of a convolution or pooling layer (operation_traits.hpp's
+/// windows_of; adaptive pooling's windows differ in size along an axis, so it has none).
 struct Windows {
   Window h, w;
 };
-std::optional<Windows> windows_of(const Operation &op);
 
 /// The largest window of adaptive pooling from n to `out` positions: window i spans
 /// [⌊i·n/out⌋, ⌈(i+1)·n/out⌉).
