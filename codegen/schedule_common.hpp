@@ -1,6 +1,8 @@
 // What the CPU, batch-vectorized and GPU schedules (schedule_cpu.cpp, schedule_batched.cpp,
-// schedule_gpu.cpp) share besides their plan (plan.hpp): the reduction variables of a stage, tile
-// sizes that divide or cover an extent, the cache budgets, and which networks count as small.
+// schedule_gpu.cpp) share besides their plan (plan.hpp) and the cache budgets
+// (cache_budgets.hpp): the reduction variables of a stage, bounds that keep shifted tiles inside
+// a tensor, the visitors that dispatch a stored stage and a head by kind, and which networks
+// count as small.
 #pragma once
 
 #include <algorithm>
