@@ -78,7 +78,6 @@ LayerArguments::LayerArguments(const ast::Layer &layer, std::vector<std::string_
     : layer_(layer), diagnostics_(diagnostics) {
   const std::string &kind = layer.kind.name;
   std::size_t next_positional = 0;
-  bool surplus_reported = false;
   for (const ast::Argument &argument : layer.arguments) {
     std::string_view name;
     if (argument.key) {
@@ -95,9 +94,8 @@ LayerArguments::LayerArguments(const ast::Layer &layer, std::vector<std::string_
     } else {
       const std::size_t at = next_positional++;
       if (at >= positional) {
-        // One error for the first: the others are surplus for the same reason.
-        if (!surplus_reported) report_surplus_positional(argument, names, positional, keyword_only_note);
-        surplus_reported = true;
+        // One error, at the first: the others are surplus for the same reason.
+        if (at == positional) report_surplus_positional(argument, names, positional, keyword_only_note);
         continue;
       }
       name = names[at];
