@@ -4,8 +4,10 @@
 `snapshot` compiles every example (examples/*/*.net) and the block cases of the differential corpus
 (tests/differential/blocks_*.net) with one cnngen binary, for each target, with weights embedded
 (random ones, the same for every snapshot: tools/difftest.py's draw) and as arguments, and keeps
-`cnngen schedule`'s report and the SHA-256 of every object file in the library. `compare` lists
-what differs between two snapshots; no output but the summary line means the same code.
+`cnngen schedule`'s report, the generated header's SHA-256, and for every object file in the
+library the SHA-256 of its bytes and of its disassembly (with relocations, Halide's unique-name
+numbers blanked out). `compare` lists what differs between two snapshots: a report, a header, the
+code, or only the numbers Halide's unique names carry; no line but the summary means the same.
 
   /usr/bin/python3 tools/same_codegen.py snapshot --cnngen build/cnngen --out /tmp/before
   /usr/bin/python3 tools/same_codegen.py snapshot --cnngen build/cnngen --out /tmp/after
@@ -20,6 +22,7 @@ import glob
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -48,12 +51,30 @@ def weights_for(net, directory):
     return path
 
 
+# Halide 14 makes names unique with one process-wide counter ("fc$92_global_wrapper$0", unnamed
+# Funcs "f12", Vars "v29"), which every default-constructed Func or Var advances: code that
+# constructs one more or fewer shifts the numbers in later names without changing an instruction.
+UNIQUE_NUMBERS = re.compile(r"(__|\$|(?<![A-Za-z0-9])[fvt])\d+")
+
+
 def object_digests(library):
-    """SHA-256 of each member of the archive, in archive order (a member's name holds a temporary
-    file's name, so only the order and the contents count)."""
+    """For each member of the archive, in archive order (a member's name holds a temporary file's
+    name, so only the order and the contents count): the SHA-256 of its bytes, and of its
+    disassembly with relocations, Halide's unique-name numbers blanked out."""
     names = subprocess.run(["ar", "t", library], capture_output=True, text=True, check=True).stdout.split()
-    return [hashlib.sha256(subprocess.run(["ar", "p", library, name], capture_output=True, check=True).stdout).hexdigest()
-            for name in names]
+    digests = []
+    with tempfile.TemporaryDirectory(prefix="same_codegen-") as work:
+        for index, name in enumerate(names):
+            data = subprocess.run(["ar", "p", library, name], capture_output=True, check=True).stdout
+            path = os.path.join(work, f"{index}.o")
+            with open(path, "wb") as f:
+                f.write(data)
+            listing = subprocess.run(["objdump", "-dr", "--no-show-raw-insn", path], capture_output=True,
+                                     text=True, check=True).stdout
+            listing = UNIQUE_NUMBERS.sub(r"\1#", listing.split("\n", 2)[-1])  # past the file's name
+            digests.append({"bytes": hashlib.sha256(data).hexdigest(),
+                            "instructions": hashlib.sha256(listing.encode()).hexdigest()})
+    return digests
 
 
 def run(command):
@@ -65,6 +86,7 @@ def run(command):
 
 def snapshot(options):
     os.makedirs(options.out, exist_ok=True)
+    only = set(options.only.split(",")) if options.only else None
     weights_dir = options.weights_dir or os.path.join(options.out, "weights")
     os.makedirs(weights_dir, exist_ok=True)
     os.environ["CNNGEN"] = options.cnngen
@@ -72,6 +94,8 @@ def snapshot(options):
     with tempfile.TemporaryDirectory(prefix="same_codegen-") as work:
         for net in models():
             name = os.path.basename(net)[:-4]
+            if only is not None and name not in only:
+                continue
             weights = weights_for(net, weights_dir)
             for target in TARGETS:
                 for embedded in (True, False):
@@ -81,8 +105,10 @@ def snapshot(options):
                     library = os.path.join(work, "model.a")
                     run([options.cnngen, net, "-o", library, "--name", "model"] + flags)
                     with open(os.path.join(work, "model.h")) as f:
-                        header = hashlib.sha256(f.read().encode()).hexdigest()
-                    result[key] = {"report": report, "objects": object_digests(library), "header": header}
+                        header = f.read()
+                    result[key] = {"report": report, "objects": object_digests(library),
+                                   "header": {"bytes": hashlib.sha256(header.encode()).hexdigest(),
+                                              "names": hashlib.sha256(UNIQUE_NUMBERS.sub(r"\1#", header).encode()).hexdigest()}}
                     print(f"same_codegen: {key}", flush=True)
     with open(os.path.join(options.out, "snapshot.json"), "w") as f:
         json.dump(result, f, indent=1, sort_keys=True)
@@ -94,17 +120,30 @@ def compare(options):
         a = json.load(f)
     with open(os.path.join(options.b, "snapshot.json")) as f:
         b = json.load(f)
-    differ = 0
+    differ = renumbered = 0
     for key in sorted(set(a) | set(b)):
         if key not in a or key not in b:
             print(f"{key}: only in {'the second' if key not in a else 'the first'}")
             differ += 1
             continue
-        for part in ("report", "objects", "header"):
-            if a[key][part] != b[key][part]:
-                print(f"{key}: the {part} differs")
-                differ += 1
-    print(f"same_codegen: {len(set(a) & set(b))} compilations compared, {differ} differences")
+        if a[key]["report"] != b[key]["report"]:
+            print(f"{key}: the report differs")
+            differ += 1
+        if a[key]["header"]["names"] != b[key]["header"]["names"]:
+            print(f"{key}: the header differs")
+            differ += 1
+        bytes_a = [o["bytes"] for o in a[key]["objects"]] + [a[key]["header"]["bytes"]]
+        bytes_b = [o["bytes"] for o in b[key]["objects"]] + [b[key]["header"]["bytes"]]
+        code_a = [o["instructions"] for o in a[key]["objects"]]
+        code_b = [o["instructions"] for o in b[key]["objects"]]
+        if code_a != code_b:
+            print(f"{key}: the code differs")
+            differ += 1
+        elif bytes_a != bytes_b:
+            print(f"{key}: the same instructions, Halide's unique-name numbers differ")
+            renumbered += 1
+    print(f"same_codegen: {len(set(a) & set(b))} compilations compared, {differ} differences, "
+          f"{renumbered} with only names renumbered")
     return 1 if differ else 0
 
 
@@ -115,6 +154,7 @@ def main():
     p.add_argument("--cnngen", default=os.path.join(ROOT, "build", "cnngen"))
     p.add_argument("--out", required=True)
     p.add_argument("--weights-dir", help="reuse (or write) the weights here")
+    p.add_argument("--only", help="these models alone (comma-separated names)")
     p = commands.add_parser("compare")
     p.add_argument("a")
     p.add_argument("b")
