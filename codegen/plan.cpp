@@ -38,7 +38,6 @@ std::vector<std::pair<int, int>> foldable_batch_norms(const Network &network) {
 SchedulePlan plan_network(const Network &network, bool weights_embedded, const PlanOptions &options) {
   const std::size_t count = network.nodes.size();
   SchedulePlan plan;
-  plan.options = options;
   plan.stage_output = options.own_cpu_schedule;
   plan.nodes.resize(count);
   if (weights_embedded && options.fold_batch_norm) {

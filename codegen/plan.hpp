@@ -84,7 +84,6 @@ struct SchedulePlan {
   std::vector<int> source;
   /// The output's values a Func of their own, for the CPU schedule to stage (PlanOptions).
   bool stage_output = false;
-  PlanOptions options;  // as the plan was made with
 
   const NodePlan &operator[](std::size_t i) const { return nodes[i]; }
   /// Whether head `i` fuses a chain (and so stores its tail, not a wrapper of itself).
