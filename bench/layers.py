@@ -43,6 +43,26 @@ LAYERS = [
     ("resnet18", "layer4.0.conv1", 256, 14, 14, 512, 3, 2, 1, 1),
     ("resnet18", "layer4.0.downsample", 256, 14, 14, 512, 1, 2, 0, 1),
     ("resnet18", "layer4", 512, 7, 7, 512, 3, 1, 1, 3),
+    # Issue 32: output channels that are not a whole number of 16-float vectors, each beside the
+    # nearest multiple of 16 (their rates should be within 20%): SqueezeNet's classifier, and
+    # MobileNetV3's, EfficientNet's and RegNet's widths (`--only channels`).
+    ("channels", "sq-classifier-1000", 512, 13, 13, 1000, 1, 1, 0, 1),
+    ("channels", "sq-classifier-1024", 512, 13, 13, 1024, 1, 1, 0, 1),
+    ("channels", "expand-72", 24, 56, 56, 72, 1, 1, 0, 1),
+    ("channels", "expand-64", 24, 56, 56, 64, 1, 1, 0, 1),
+    ("channels", "expand-120", 40, 28, 28, 120, 1, 1, 0, 1),
+    ("channels", "expand-128", 40, 28, 28, 128, 1, 1, 0, 1),
+    ("channels", "expand-200", 80, 14, 14, 200, 1, 1, 0, 1),
+    ("channels", "expand-208", 80, 14, 14, 208, 1, 1, 0, 1),
+    ("channels", "project-24", 96, 56, 56, 24, 1, 1, 0, 1),
+    ("channels", "project-32", 96, 56, 56, 32, 1, 1, 0, 1),
+    ("channels", "project-40", 144, 28, 28, 40, 1, 1, 0, 1),
+    ("channels", "project-48", 144, 28, 28, 48, 1, 1, 0, 1),
+    ("channels", "conv3x3-232", 232, 14, 14, 232, 3, 1, 1, 1),
+    ("channels", "conv3x3-240", 240, 14, 14, 240, 3, 1, 1, 1),
+    ("channels", "conv3x3-368", 368, 7, 7, 368, 3, 1, 1, 1),
+    ("channels", "conv3x3-384", 384, 7, 7, 384, 3, 1, 1, 1),
+    ("channels", "conv1x1-1001", 512, 7, 7, 1001, 1, 1, 0, 1),
 ]
 
 # (network, layer, inputs, outputs): the fully connected layers whose weights outgrow the caches,

@@ -10,8 +10,9 @@ Needs a built tree (bash tools/build.sh), Debian's python3-torch and python3-mat
 onnxruntime and openvino installed with the pip of the `python3` first on PATH (engines that are
 missing are reported and skipped). Writes docs/performance/results.{json,csv} and chart.png.
 Models: D2L's LeNet (trained weights) at batch 1, 64, 256; AlexNet, VGG-11 and torchvision's
-ResNet-18 (3×224×224; random weights, the same in every engine) at batch 1 and 8. cnngen's libraries
-embed their weights, as shipped.
+ResNet-18, MobileNetV3-Large, EfficientNet-B0, ShuffleNetV2 ×1.0, RegNetY-400MF, ConvNeXt-T and
+ResNet-50 (3×224×224; random weights, the same in every engine) at batch 1 and 8. cnngen's
+libraries embed their weights, as shipped.
 """
 import argparse
 import csv
@@ -38,7 +39,10 @@ BUILD = os.environ.get("CNNGEN_BUILD", os.path.join(ROOT, "build"))  # the build
 DATA = os.path.join(BUILD, "bench-data")
 os.environ.setdefault("CNNGEN", os.path.join(BUILD, "cnngen"))  # net_to_torch's cnngen: the same build
 OUT = os.path.join(ROOT, "docs", "performance")
-MODELS = [("lenet", [1, 64, 256]), ("alexnet", [1, 8]), ("vgg11", [1, 8]), ("resnet18", [1, 8])]
+MODELS = [("lenet", [1, 64, 256]), ("alexnet", [1, 8]), ("vgg11", [1, 8]), ("resnet18", [1, 8]),
+          # Issue 32: the mobile and modern families (torchvision 0.14, random weights).
+          ("mobilenet_v3_large", [1, 8]), ("efficientnet_b0", [1, 8]), ("shufflenet_v2_x1_0", [1, 8]),
+          ("regnet_y_400mf", [1, 8]), ("convnext_tiny", [1, 8]), ("resnet50", [1, 8])]
 ENGINES = ["cnngen", "torch", "onnxruntime", "openvino"]
 PYPI_PYTHON = shutil.which("python3") or "python3"
 

@@ -44,6 +44,23 @@ inline int channel_vectors(int channels, int vector) {
   return channels % (4 * vector) == 0 ? 4 : channels % (2 * vector) == 0 ? 2 : 1;
 }
 
+/// Vectors of output channels in the register tile of a direct convolution whose channels are not
+/// a whole number of vectors (1000, 72, 24 with 16 floats a vector): its last block of channels is
+/// shifted inwards to overlap the one before, recomputing the overlap. Of 4, 2 and 1 vectors (at
+/// most `most`), the widest block (the better register tile) whose blocks compute at most a
+/// sixteenth more channels than blocks of one vector do: 1000 in blocks of 64 (1024 computed; in
+/// blocks of 16, 1008), 232 and 200 in blocks of 16 (240 and 208; in blocks of 64, 256).
+inline int ragged_channel_vectors(int channels, int vector, int most) {
+  const long one_vector = (channels + vector - 1) / vector * static_cast<long>(vector);
+  for (int vectors : {4, 2}) {
+    if (vectors > most || vectors * vector > channels) continue;
+    const long block = static_cast<long>(vectors) * vector;
+    const long computed = (channels + block - 1) / block * block;
+    if (16 * computed <= 17 * one_vector) return vectors;
+  }
+  return 1;
+}
+
 /// The largest divisor of `extent` no greater than `limit`.
 inline int divisor_at_most(int extent, int limit) {
   for (int d = std::min(extent, limit); d > 1; --d) {

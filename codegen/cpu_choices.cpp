@@ -30,7 +30,7 @@ bool weight_blocks_outer(const Conv2d &op, const Shape &in_shape, const Shape &s
                          int row_tile) {
   const std::int64_t weights = conv_weight_bytes(op, in_shape[0], shape[0]);
   const std::int64_t input = 4 * element_count(in_shape);
-  const std::int64_t row_tiles = ceil_div<std::int64_t>(shape[1], row_tile), blocks = shape[0] / channel_tile;
+  const std::int64_t row_tiles = ceil_div<std::int64_t>(shape[1], row_tile), blocks = ceil_div<std::int64_t>(shape[0], channel_tile);
   return weights > kHalfL2 && blocks * input < row_tiles * weights;
 }
 
@@ -50,7 +50,8 @@ int sum_rows_in_half_l1(int channel_tile, int width) { return kHalfL1 / (channel
 /// it sums each register tile over all input channels at once. A slice's weights (at most half of
 /// L1) then serve every tile of the row from L1 instead of coming from L2 for each tile. Only where
 /// a block's weights outgrow L1, a row holds more than one tile, and the row's sums fit in the other
-/// half of L1 (wider rows ran slower so).
+/// half of L1 (wider rows ran slower so). A slice may not divide the input channels: the last is
+/// then ragged.
 int input_channel_chunk(const Conv2d &op, int input_channels, int channel_tile, int width, int column_tile,
                         int rows) {
   const int weight_bytes = static_cast<int>(op.kernel.h * op.kernel.w) * channel_tile * 4;  // per input channel
@@ -59,7 +60,11 @@ int input_channel_chunk(const Conv2d &op, int input_channels, int channel_tile, 
       conv_weight_bytes(op, input_channels, channel_tile) <= kL1 || rows > sum_rows_in_half_l1(channel_tile, width)) {
     return 0;
   }
-  return divisor_at_most(inputs, std::max(1, kHalfL1 / weight_bytes));
+  // A divisor of the input channels where one comes within half of the most that fit; else the most,
+  // the last slice ragged (guarded): 232 = 8 · 29 input channels in slices of 7, not of 4.
+  const int most = std::max(1, kHalfL1 / weight_bytes);
+  const int divisor = divisor_at_most(inputs, most);
+  return 2 * divisor >= most ? divisor : std::min(most, inputs);
 }
 
 /// The rows of partial sums that a convolution summed in slices of `chunk` input channels keeps in
@@ -82,8 +87,10 @@ ConvTile conv_tile(int channels, int height, int width, const CpuContext &contex
   // row, at most 2 vectors × 6 columns, so that the 2 weight vectors and the broadcast input fit
   // beside them (15 registers); 4 vectors × 3 columns would need 17 and spill a sum in every tap.
   // Narrow rows take fewer columns (columns_for_width).
-  int vectors = channel_vectors(channels, context.vector);
-  if (context.vector < 16) vectors = std::min(vectors, 2);
+  const int most_vectors = context.vector < 16 ? 2 : 4;
+  const int vectors = channels % context.vector == 0
+                          ? std::min(channel_vectors(channels, context.vector), most_vectors)
+                          : ragged_channel_vectors(channels, context.vector, most_vectors);
   const int most_columns = vectors == 4 ? 3 : vectors == 2 ? 6 : 12;
   const int columns = exact ? most_columns : columns_for_width(width, most_columns);
   const int rows = vectors == 4 && context.vector >= 16 ? 2 : 1;
@@ -168,7 +175,7 @@ LinearChoice choose_linear(std::int64_t features, std::int64_t inputs, const Cpu
 }
 
 bool computes_vectorized(const Operation &op, int winograd_tile, const Shape &shape, const CpuContext &context) {
-  return std::holds_alternative<Conv2d>(op) && winograd_tile == 0 && shape[0] % context.vector == 0;
+  return std::holds_alternative<Conv2d>(op) && winograd_tile == 0 && shape[0] >= context.vector;
 }
 
 HeadChoice choose_head(const Operation &op, const Shape &in_shape, const Shape &shape, int winograd_tile,
@@ -191,7 +198,7 @@ bool writes_into_slice(const Shape &shape, const CpuContext &context) {
 }
 
 bool transposes_output(const Shape &shape, const CpuContext &context) {
-  return shape.size() == 3 && shape[0] % context.vector == 0 && shape[2] >= 4;
+  return shape.size() == 3 && shape[0] >= context.vector && shape[2] >= 4;
 }
 
 }  // namespace cnngen

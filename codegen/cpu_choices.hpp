@@ -25,13 +25,14 @@ struct ConvTile {
   int channels, columns, rows;
 };
 
-/// The register tile of a convolution with `channels` outputs (a multiple of the vector) over
-/// height × width pixels. Tiles at the right and bottom edges are shifted inwards (recomputing a
-/// few pixels); with `exact` (a tile written into a concatenation's slice, an update stage where no
+/// The register tile of a convolution with `channels` outputs (at least a vector) over height ×
+/// width pixels. Tiles at the right and bottom edges, and the last block of channels where the
+/// channels are not a whole number of blocks (ragged_channel_vectors), are shifted inwards
+/// (recomputing a few pixels or channels); with `exact` (a tile written into a concatenation's slice, an update stage where no
 /// tile may be shifted) the columns and rows divide the width and height.
 ConvTile conv_tile(int channels, int height, int width, const CpuContext &context, bool exact);
 
-/// A direct convolution whose output channels fill whole vectors: its output tiled into a register
+/// A direct convolution with at least a vector of output channels: its output tiled into a register
 /// tile of vectors of channels × columns × rows, accumulated in registers.
 struct DirectChoice {
   Conv2d op;
@@ -101,11 +102,12 @@ using HeadChoice = std::variant<DirectChoice, WinogradChoice, LinearChoice, Colu
 
 /// A head's choice: a linear layer's; a convolution's by Winograd where lowering took it
 /// (`winograd_tile` > 0, its tile points `winograd_points`), else direct where its output channels
-/// fill vectors, else by columns where it stores a fused chain (`fuses`), else generic.
+/// fill a vector, else by columns where it stores a fused chain (`fuses`), else generic.
 HeadChoice choose_head(const Operation &op, const Shape &in_shape, const Shape &shape, int winograd_tile,
                        int winograd_points, bool fuses, const Pool2d *pool, bool sliced, const CpuContext &context);
 
-/// Whether a head with output `shape` is a direct convolution whose output channels fill vectors.
+/// Whether a head with output `shape` is a direct convolution with at least a vector of output
+/// channels (not necessarily a whole number of vectors: the last block then shifts inwards).
 bool computes_vectorized(const Operation &op, int winograd_tile, const Shape &shape, const CpuContext &context);
 
 /// Whether a direct convolution with output `shape` that only a concatenation reads writes its
@@ -114,7 +116,7 @@ bool computes_vectorized(const Operation &op, int winograd_tile, const Shape &sh
 bool writes_into_slice(const Shape &shape, const CpuContext &context);
 
 /// Whether the network's output (`shape`, PyTorch's C×H×W) is read from a tensor stored
-/// channels-innermost (every C×H×W tensor whose channels fill whole vectors) with rows of at least
+/// channels-innermost (every C×H×W tensor of at least a vector of channels) with rows of at least
 /// 4 columns: its copy into the planar output is then a transposition, block by block.
 bool transposes_output(const Shape &shape, const CpuContext &context);
 

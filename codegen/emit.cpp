@@ -159,8 +159,10 @@ void emit_library(const PipelineBuilder &build, const Network &network, const Em
       {{Halide::OutputFileType::static_library, library}, {Halide::OutputFileType::c_header, halide_header}},
       request.targets, {}, [&](const std::string &name, const Halide::Target &target) {
         Halide::Module module =
-            compile_network(network, build, name, target, request.layers_per_part, lowered);
+            compile_network(network, build, name, target, request.layers_per_part, lowered, request.progress);
         add_entry_checks(module, name);
+        // Halide compiles the module to machine code (LLVM) once this returns.
+        if (request.progress) request.progress("generating machine code for " + target.to_string());
         return module;
       });
 

@@ -23,6 +23,7 @@ struct EmitRequest {
   std::string cpp_header_path;  // …/lenet.hpp
   std::vector<Halide::Target> targets;  // several: one library that picks the first the CPU runs
   int layers_per_part = kDefaultLayersPerPart;  // deep networks are compiled in parts (parts.hpp)
+  ProgressReport progress;  // told each stage as it starts (may be empty)
 };
 
 /// The output files cannot be written (a missing directory, no permission, a full disk): the

@@ -19,6 +19,12 @@ constexpr int kWeightBlock = 16;
 Halide::Func parameter_func(const Parameter &parameter, const TensorFile *weights,
                             const Node &node, std::vector<WeightArgument> &arguments) {
   std::vector<int> extents(parameter.shape.rbegin(), parameter.shape.rend());
+  // A linear over channels computed as a 1×1 convolution (Conv2d::linear_weight): its out×in
+  // weight is the convolution's out×in×1×1, the same values in the same order.
+  const Conv2d *conv_op = std::get_if<Conv2d>(&node.op);
+  const bool linear_weight = conv_op && conv_op->linear_weight && extents.size() == 2;
+  const std::vector<int> argument_extents = extents;
+  if (linear_weight) extents = {1, 1, extents[0], extents[1]};
   const std::string name = parameter_symbol(node, parameter);
   std::vector<Halide::Var> vars(extents.size());
   std::vector<Halide::Expr> at(vars.begin(), vars.end());
@@ -73,9 +79,9 @@ Halide::Func parameter_func(const Parameter &parameter, const TensorFile *weight
     std::memcpy(buffer.data(), tensor.data.data(), tensor.data.size() * sizeof(float));
     func(vars) = buffer(at);
   } else {
-    Halide::ImageParam param(Halide::Float(32), static_cast<int>(extents.size()), name);
-    constrain(param, extents);
-    func(vars) = param(at);
+    Halide::ImageParam param(Halide::Float(32), static_cast<int>(argument_extents.size()), name);
+    constrain(param, argument_extents);
+    func(vars) = linear_weight ? param(at[2], at[3]) : param(at);
     arguments.push_back({param, parameter, &node});
   }
   return func;
@@ -166,6 +172,7 @@ namespace {
 /// that a kind without one fails to compile.
 struct NodeLowering {
   const std::vector<Value> &in;
+  const Shape &out_shape;
   const std::string &name;
   const LayerWeights *weights;  // conv2d, linear and an unfolded batch norm: their weights
   bool folded;                  // a batch norm folded into the layer before it
@@ -208,6 +215,16 @@ struct NodeLowering {
   void operator()(const Dropout &) const {}   // the identity at inference: no Func
   void operator()(const Identity &) const {}  // no Func
   void operator()(const Add &) const { layer.func = lower_add(in, name); }
+  void operator()(const Mul &) const { layer.func = lower_mul(in, out_shape, name); }
+  void operator()(const ChannelSlice &slice) const { layer.func = lower_channel_slice(slice, in[0], name); }
+  void operator()(const ChannelShuffle &shuffle) const { layer.func = lower_channel_shuffle(shuffle, in[0], name); }
+  void operator()(const LayerNorm &norm) const {
+    std::vector<Halide::Func> internals;
+    layer.func = lower_layer_norm(norm, in[0], weights, name, internals);
+    layer.stages = LayerNormStages{internals.at(0), internals.at(1)};
+  }
+  void operator()(const Permute &) const {}  // the data stay where they are: no Func
+  void operator()(const ParameterTensor &) const { layer.func = lower_parameter(in[0], out_shape, *weights, name); }
   void operator()(const Concat &) const { layer.func = lower_concat(in, name, concat_slices); }
 };
 
@@ -233,10 +250,10 @@ std::vector<LoweredLayer> lower_nodes(const Network &network, const SchedulePlan
     const auto found = weights.find(&node);
     const LayerWeights *node_weights = found != weights.end() ? &found->second : nullptr;
     const std::string name = symbol_name(node) + suffix;
-    visit_operation(node.op, NodeLowering{in, name, node_weights, plan[i].folded_into >= 0,
+    const Shape &out_shape = network.tensors[static_cast<std::size_t>(node.output)].shape;
+    visit_operation(node.op, NodeLowering{in, out_shape, name, node_weights, plan[i].folded_into >= 0,
                                           in_place && plan[i].in_slices, layer});
-    values[node.output] = {layer.func.defined() ? layer.func : in[0].func,
-                           network.tensors[static_cast<std::size_t>(node.output)].shape};
+    values[node.output] = {layer.func.defined() ? layer.func : in[0].func, out_shape};
     layers.push_back(std::move(layer));
   }
   output = values.at(network.output).func;
@@ -268,6 +285,7 @@ std::vector<Halide::Func> LoweredLayer::per_channel() const {
 
 std::vector<Halide::Func> LoweredLayer::internals() const {
   if (const auto *softmax = std::get_if<SoftmaxStages>(&stages)) return {softmax->max, softmax->exp, softmax->sum};
+  if (const auto *norm = std::get_if<LayerNormStages>(&stages)) return {norm->mean, norm->inverse_std};
   return {};
 }
 

@@ -48,10 +48,16 @@ struct SoftmaxStages {
   Halide::Func max, exp, sum;
 };
 
+/// Layer norm's mean and 1/√(variance + eps) at each pixel, which the schedule must place.
+struct LayerNormStages {
+  Halide::Func mean, inverse_std;
+};
+
 /// Every other kind: its Func alone (or none: dropout, identity, a folded batch norm).
 struct NoStages {};
 
-using LayerStages = std::variant<NoStages, ConvStages, LinearStages, BatchNormStages, SoftmaxStages>;
+using LayerStages =
+    std::variant<NoStages, ConvStages, LinearStages, BatchNormStages, SoftmaxStages, LayerNormStages>;
 
 struct LoweredLayer {
   const Node *node = nullptr;
@@ -72,7 +78,7 @@ struct LoweredLayer {
   const LayerWeights &head_weights() const;
   /// The stages the schedule computes once per call (a batch norm's scale and shift), or none.
   std::vector<Halide::Func> per_channel() const;
-  /// The stages the schedule places inside the layer's loops (softmax's), or none.
+  /// The stages the schedule places inside the layer's loops (softmax's, layer norm's), or none.
   std::vector<Halide::Func> internals() const;
 };
 

@@ -4,6 +4,7 @@
 #include "dsl/symbols.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 
@@ -116,6 +117,25 @@ Func lower_pool2d(const Pool2d &pool, const Value &in, const std::string &name) 
   return out;
 }
 
+namespace {
+
+/// Φ(x), the standard normal distribution function, as ½·erfc(−x/√2) with Numerical Recipes'
+/// erfc (Chebyshev fit, relative error under 1.2e-7 for every z ≥ 0): accurate relative to the
+/// value in both tails, where PyTorch's float ½·x·(1 + erf(x/√2)) cancels (within 1e-4 absolute
+/// of it there). Φ(±∞) is 1 or 0, Φ(NaN) is NaN.
+Expr standard_normal_cdf(const Expr &x) {
+  const Expr z = Halide::abs(x) * static_cast<float>(1.0 / std::sqrt(2.0));
+  const Expr t = 1.0f / (1.0f + 0.5f * z);
+  constexpr float kFit[] = {-1.26551223f, 1.00002368f, 0.37409196f, 0.09678418f, -0.18628806f,
+                            0.27886807f,  -1.13520398f, 1.48851587f, -0.82215223f, 0.17087277f};
+  Expr series = kFit[9];
+  for (int i = 8; i >= 0; --i) series = kFit[i] + t * series;
+  const Expr half_erfc = 0.5f * t * Halide::exp(Halide::clamp(series - z * z, -88.0f, 88.0f));
+  return Halide::select(x >= 0.0f, 1.0f - half_erfc, half_erfc);
+}
+
+}  // namespace
+
 Func lower_activation(const Activation &activation, const Value &in, const std::string &name) {
   std::vector<Var> args = in.func.args();
   std::vector<Expr> at(args.begin(), args.end());
@@ -126,8 +146,10 @@ Func lower_activation(const Activation &activation, const Value &in, const std::
     // Halide's exp is a polynomial, right up to overflow but 0 far past it, for +∞ and for NaN:
     // clamped to ±88 its argument stays in range, and 1/(1 + e^±88) is 1 or 6e-39, PyTorch's
     // sigmoid of a large or infinite value to float rounding.
+    // Below −88, PyTorch's e^−x overflows and its sigmoid is 0 exactly (which a product with ∞
+    // turns into NaN, as squeeze-and-excitation's does).
     case ActivationKind::sigmoid:
-      out(args) = nan_or(v, 1.0f / (1.0f + Halide::exp(Halide::clamp(-v, -88.0f, 88.0f))));
+      out(args) = nan_or(v, Halide::select(v < -88.0f, 0.0f, 1.0f / (1.0f + Halide::exp(Halide::clamp(-v, -88.0f, 88.0f)))));
       break;
     case ActivationKind::tanh: out(args) = Halide::tanh(v); break;  // NaN stays, ±∞ gives ±1
     case ActivationKind::relu6: out(args) = nan_or(v, Halide::min(Halide::max(v, 0.0f), 6.0f)); break;
@@ -140,6 +162,28 @@ Func lower_activation(const Activation &activation, const Value &in, const std::
       out(args) = nan_or(v, Halide::select(v > 0.0f, v, Halide::select(minus_infinity, Expr(of_minus_infinity), v * slope)));
       break;
     }
+    // PyTorch's x / (1 + e^−x): −∞ / ∞ is NaN, and below −88 e^−x overflows and gives −0. The
+    // exponent is clamped as for sigmoid (Halide's exp is wrong past overflow), so −∞ is made NaN
+    // by its bits.
+    case ActivationKind::silu: {
+      const Expr minus_infinity = Halide::reinterpret<std::uint32_t>(v) == Expr(0xff800000u);
+      const Expr nan(std::numeric_limits<float>::quiet_NaN());
+      out(args) = Halide::select(minus_infinity, nan,
+                                 Halide::select(v < -88.0f, -0.0f, v / (1.0f + Halide::exp(Halide::clamp(-v, -88.0f, 88.0f)))));
+      break;
+    }
+    // PyTorch's x · min(max(x + 3, 0), 6) / 6, in that order: −∞ · 0 is NaN, and x · 6 overflows to
+    // ∞ above FLT_MAX / 6 (made explicit: Halide reassociates the constant factors).
+    case ActivationKind::hardswish: {
+      const float overflows = std::numeric_limits<float>::max() / 6.0f;
+      out(args) = Halide::select(v > overflows, Expr(std::numeric_limits<float>::infinity()),
+                                 v * Halide::clamp(v + 3.0f, 0.0f, 6.0f) / 6.0f);
+      break;
+    }
+    case ActivationKind::hardsigmoid:
+      out(args) = nan_or(v, Halide::clamp(v + 3.0f, 0.0f, 6.0f) / 6.0f);
+      break;
+    case ActivationKind::gelu: out(args) = v * standard_normal_cdf(v); break;
   }
   return out;
 }
@@ -255,6 +299,83 @@ Func lower_add(const std::vector<Value> &inputs, const std::string &name) {
   for (std::size_t i = 1; i < inputs.size(); ++i) total = total + inputs[i].func(at);
   Func out(name);
   out(args) = total;
+  return out;
+}
+
+Func lower_layer_norm(const LayerNorm &norm, const Value &in, const LayerWeights *weights, const std::string &name,
+                      std::vector<Func> &internals) {
+  std::vector<Var> args = in.func.args();
+  const std::size_t channel = channel_dimension(in);
+  std::vector<Var> rest;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (i != channel) rest.push_back(args[i]);
+  }
+  const std::vector<Expr> rest_e(rest.begin(), rest.end());
+  RDom r(0, i32(norm.channels), name + suffix::reduction);
+  std::vector<Expr> at_r(args.begin(), args.end());
+  at_r[channel] = r;
+  const float count = static_cast<float>(norm.channels);
+  Func mean(name + suffix::mean), inverse_std(name + suffix::inverse_std), out(name);
+  mean(rest) = Halide::sum(in.func(at_r)) / count;
+  // The variance about the mean (PyTorch's, biased), not E[x²] − E[x]², which cancels.
+  const Expr deviation = in.func(at_r) - mean(rest_e);
+  inverse_std(rest) = 1.0f / Halide::sqrt(Halide::sum(deviation * deviation) / count + static_cast<float>(norm.eps));
+  std::vector<Expr> at(args.begin(), args.end());
+  Expr value = (in.func(at) - mean(rest_e)) * inverse_std(rest_e);
+  if (weights) value = value * weights->weight(args[channel]) + (*weights->bias)(args[channel]);
+  out(args) = value;
+  internals = {mean, inverse_std};
+  return out;
+}
+
+Func lower_parameter(const Value &in, const Shape &shape, const LayerWeights &weights, const std::string &name) {
+  std::vector<Var> args = in.func.args();
+  if (args.size() != shape.size() + 1) {
+    args = shape.size() == 3 ? std::vector<Var>{Var("x"), Var("y"), Var("c"), Var("n")}
+                             : std::vector<Var>{Var("f"), Var("n")};
+  }
+  std::vector<Expr> at(args.begin(), args.end() - 1);  // every image reads the same tensor
+  Func out(name);
+  out(args) = weights.weight(at);
+  return out;
+}
+
+/// The input with its channel c read at `source(c)`: index arithmetic in the readers, no copy.
+template <class Source>
+Func reading_channels(const Value &in, const std::string &name, Source source) {
+  std::vector<Var> args = in.func.args();
+  std::vector<Expr> at(args.begin(), args.end());
+  const std::size_t channel = channel_dimension(in);
+  at[channel] = source(Expr(args[channel]));
+  Func out(name);
+  out(args) = in.func(at);
+  return out;
+}
+
+Func lower_channel_slice(const ChannelSlice &slice, const Value &in, const std::string &name) {
+  return reading_channels(in, name, [&](const Expr &c) { return c + i32(slice.start); });
+}
+
+Func lower_channel_shuffle(const ChannelShuffle &shuffle, const Value &in, const std::string &name) {
+  const Expr groups = i32(shuffle.groups), per_group = i32(in.shape[0] / shuffle.groups);
+  return reading_channels(in, name, [&](const Expr &c) { return (c % groups) * per_group + c / groups; });
+}
+
+Func lower_mul(const std::vector<Value> &inputs, const Shape &out_shape, const std::string &name) {
+  std::vector<Var> args = inputs.at(0).func.args();
+  Expr product;
+  for (const Value &input : inputs) {
+    // Func dimension d is PyTorch's dimension rank − 1 − d (x is the last); a dimension of 1 is
+    // read at 0 wherever the output's is longer.
+    std::vector<Expr> at(args.begin(), args.end());
+    for (std::size_t d = 0; d < input.shape.size(); ++d) {
+      const std::size_t dim = input.shape.size() - 1 - d;
+      if (input.shape[dim] == 1 && out_shape[dim] != 1) at[d] = 0;
+    }
+    product = product.defined() ? product * input.func(at) : input.func(at);
+  }
+  Func out(name);
+  out(args) = product;
   return out;
 }
 

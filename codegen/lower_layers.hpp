@@ -68,6 +68,20 @@ Halide::Func lower_linear(const Linear &linear, const Value &in, const LayerWeig
                           const std::string &name);
 /// The element-wise sum of `inputs` (all of one shape), in their order.
 Halide::Func lower_add(const std::vector<Value> &inputs, const std::string &name);
+/// Layer normalization over the channels (features) at each position; `weights` null without
+/// affine parameters. `internals` receives the mean and 1/√(variance + eps).
+Halide::Func lower_layer_norm(const LayerNorm &norm, const Value &in, const LayerWeights *weights,
+                              const std::string &name, std::vector<Halide::Func> &internals);
+/// A parameter tensor of `shape` read as a layer's output, with the dimensions of `in`'s Func
+/// where the ranks agree (a mul broadcasts it).
+Halide::Func lower_parameter(const Value &in, const Shape &shape, const LayerWeights &weights,
+                             const std::string &name);
+/// Channels [start, start + length) of the input, read where they lie.
+Halide::Func lower_channel_slice(const ChannelSlice &slice, const Value &in, const std::string &name);
+/// The input's channels shuffled as nn.ChannelShuffle(groups) shuffles them.
+Halide::Func lower_channel_shuffle(const ChannelShuffle &shuffle, const Value &in, const std::string &name);
+/// The inputs' product, each broadcast to `out_shape` (dimensions of 1 read at 0), as torch.mul.
+Halide::Func lower_mul(const std::vector<Value> &inputs, const Shape &out_shape, const std::string &name);
 /// `inputs` stacked along the channels in order: channel c reads input j at c − (channels before j).
 /// With `slices`, an undefined pure definition and one update per input, each writing the input's
 /// own channel slice over a reduction domain (so that a schedule can compute an input's tiles

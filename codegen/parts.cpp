@@ -135,9 +135,11 @@ std::vector<NetworkPart> split_network(const Network &network, int layers_per_pa
 
 Halide::Module compile_network(const Network &network, const PipelineBuilder &build,
                                const std::string &function_name, const Halide::Target &target,
-                               int layers_per_part, std::optional<LoweredNetwork> &entry) {
+                               int layers_per_part, std::optional<LoweredNetwork> &entry,
+                               const ProgressReport &progress) {
   std::vector<NetworkPart> parts = split_network(network, target.has_gpu_feature() ? 0 : layers_per_part);
   if (parts.size() == 1) {
+    if (progress) progress("scheduling and lowering");
     entry.emplace(build(network, function_name, target));
     return Halide::Pipeline(entry->output).compile_to_module(entry->arguments(), function_name, target);
   }
@@ -149,6 +151,7 @@ Halide::Module compile_network(const Network &network, const PipelineBuilder &bu
   std::vector<Halide::Module> modules;
   for (std::size_t k = 0; k < parts.size(); ++k) {
     names.push_back(stem + "_part" + std::to_string(k));
+    if (progress) progress("scheduling and lowering part " + std::to_string(k + 1) + " of " + std::to_string(parts.size()));
     lowered.push_back(build(parts[k].network, names.back(), target));
     modules.push_back(Halide::Pipeline(lowered.back().output)
                           .compile_to_module(lowered.back().arguments(), names.back(), target));

@@ -14,6 +14,7 @@
 #include <Halide.h>
 
 #include "codegen/lower.hpp"
+#include "codegen/progress.hpp"
 #include "dsl/network.hpp"
 
 namespace cnngen {
@@ -45,8 +46,10 @@ std::vector<NetworkPart> split_network(const Network &network, int layers_per_pa
 /// split_network cuts it, one internal function per part and an outer pipeline that calls them
 /// (GPU targets are compiled whole). `entry` receives the entry point's LoweredNetwork: its
 /// input, weight arguments (in layer order, their nodes those of `network`) and output.
+/// `progress` hears of each part as it starts.
 Halide::Module compile_network(const Network &network, const PipelineBuilder &build,
                                const std::string &function_name, const Halide::Target &target,
-                               int layers_per_part, std::optional<LoweredNetwork> &entry);
+                               int layers_per_part, std::optional<LoweredNetwork> &entry,
+                               const ProgressReport &progress = {});
 
 }  // namespace cnngen

@@ -65,6 +65,7 @@ struct RootStage {
   void operator()(const Add &op) const { store(op); }
   void operator()(const Concat &op) const { store(op); }
   void operator()(const Softmax &op) const { store(op); }
+  void operator()(const LayerNorm &op) const { store(op); }
   [[noreturn]] void unexpected() const {
     throw std::logic_error(std::string(schedule) + " schedule: " + describe(node) +
                            " planned as a stored stage");
@@ -74,6 +75,11 @@ struct RootStage {
   void operator()(const Flatten &) const { unexpected(); }
   void operator()(const Dropout &) const { unexpected(); }
   void operator()(const Identity &) const { unexpected(); }
+  void operator()(const Mul &) const { unexpected(); }
+  void operator()(const ChannelSlice &) const { unexpected(); }
+  void operator()(const ChannelShuffle &) const { unexpected(); }
+  void operator()(const Permute &) const { unexpected(); }
+  void operator()(const ParameterTensor &) const { unexpected(); }
 };
 template <class Store>
 RootStage(const char *, const Node &, Store) -> RootStage<Store>;
@@ -102,7 +108,13 @@ struct HeadStage {
   void operator()(const Dropout &) const { unexpected(); }
   void operator()(const Identity &) const { unexpected(); }
   void operator()(const Add &) const { unexpected(); }
+  void operator()(const Mul &) const { unexpected(); }
   void operator()(const Concat &) const { unexpected(); }
+  void operator()(const ChannelSlice &) const { unexpected(); }
+  void operator()(const ChannelShuffle &) const { unexpected(); }
+  void operator()(const LayerNorm &) const { unexpected(); }
+  void operator()(const Permute &) const { unexpected(); }
+  void operator()(const ParameterTensor &) const { unexpected(); }
 };
 template <class Conv, class Linear_>
 HeadStage(const char *, const Node &, Conv, Linear_) -> HeadStage<Conv, Linear_>;

@@ -53,7 +53,8 @@ std::map<std::size_t, Slice> choose_slices(const Network &network, const std::ve
     if (concat.func.num_update_definitions() == 0 ||
         !computes_vectorized(layers[i].node->op, winograd_tile_of(layers[i]), shape, context))
       continue;
-    if (!writes_into_slice(shape, context)) continue;
+    // A slice's channels are its update's reduction variable, whose last block cannot shift inwards.
+    if (shape[0] % context.vector != 0 || !writes_into_slice(shape, context)) continue;
     slices[i] = Slice{concat.func, entry.concat_input};
   }
   return slices;

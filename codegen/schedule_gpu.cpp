@@ -200,8 +200,13 @@ void schedule_gpu(LoweredNetwork &lowered, const Network &network, const Halide:
     const NodePlan &entry = plan[i];
     const Shape &shape = network.tensors[static_cast<std::size_t>(layer.node->output)].shape;
     if (entry.role == NodePlan::Role::root) {
-      // A stored stage: a thread per element, channels innermost where they fill warps.
-      auto store = [&](const auto &) { schedule_elementwise(layer.func, channels_innermost(shape)); };
+      // A stored stage: a thread per element, channels innermost where they fill warps. Bounded to
+      // its shape: a reader of some channels only (chunk, narrow) would otherwise shift a warp's
+      // tile of channels below 0, into a parameter read at a negative channel.
+      auto store = [&](const auto &) {
+        bound_to_shape(layer.func, shape);
+        schedule_elementwise(layer.func, channels_innermost(shape));
+      };
       visit_operation(layer.node->op, RootStage{"GPU", *layer.node, store});
       for (const Func &internal : layer.internals()) schedule_elementwise(internal, channels_innermost(shape));
       continue;
@@ -209,6 +214,7 @@ void schedule_gpu(LoweredNetwork &lowered, const Network &network, const Halide:
     if (entry.role != NodePlan::Role::head) continue;  // inlined, or stored by its head
     const Shape &in_shape = network.tensors[static_cast<std::size_t>(layer.node->inputs[0])].shape;
     Func stored = plan.fuses(i) ? layers[static_cast<std::size_t>(entry.tail)].func : layer.func.in();
+    bound_to_shape(stored, shape);  // as a stored stage's, for the same reason
     auto conv = [&](const Conv2d &) {
       if (shape[0] % kWarp == 0) schedule_conv_lanes(layer, stored, shape, in_shape);
       else schedule_conv_pixels(layer, stored, shape, in_shape);

@@ -26,7 +26,7 @@ LayerSchedule report_direct(const DirectChoice &c) {
   const std::int64_t block_weights = conv_weight_bytes(c.op, c.in_shape[0], channel_tile);
   const std::int64_t all_weights = conv_weight_bytes(c.op, c.in_shape[0], c.shape[0]);
   const std::int64_t row_tiles = ceil_div<std::int64_t>(c.shape[1], c.block_rows);
-  const std::int64_t blocks = c.shape[0] / channel_tile;
+  const std::int64_t blocks = ceil_div<std::int64_t>(c.shape[0], channel_tile);  // the last shifted inwards
   const int vectors = c.channels / c.vector;
   LayerSchedule report;
   report.how = "direct, register tile of " + counted(vectors, "vector") + " × " + counted(c.columns, "column") +

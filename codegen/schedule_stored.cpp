@@ -45,7 +45,8 @@ void schedule_channels_innermost(Func func, int channels, const CpuContext &cont
   Var x = func.args()[0], y = func.args()[1], c = func.args()[2], n = func.args()[3];
   if (rows) func.compute_root();
   func.reorder_storage(c, x, y, n);
-  int width = channels % context.vector == 0 ? context.vector : channels >= 4 ? 4 : 1;
+  // At least a vector of channels: whole vectors, the last guarded where they are ragged (72).
+  int width = channels >= context.vector ? context.vector : channels >= 4 ? 4 : 1;
   auto place = [&](auto &&stage, std::vector<VarOrRVar> order) {
     stage.reorder(order);
     if (width > 1) stage.vectorize(c, width, TailStrategy::GuardWithIf);
@@ -109,8 +110,10 @@ void schedule_concat(Func concat, const Shape &shape, const CpuContext &context,
 void schedule_stored(LoweredLayer &layer, const Shape &shape, const CpuContext &context,
                      const std::vector<bool> &written, const std::optional<Var> &rows) {
   auto store = [&](const auto &op) {
-    // A softmax's internals are computed per channel row of the generic schedule's loops.
-    if constexpr (std::is_same_v<std::decay_t<decltype(op)>, Softmax>) {
+    // A softmax's or layer norm's internals are computed per channel row of the generic schedule's
+    // loops.
+    using Op = std::decay_t<decltype(op)>;
+    if constexpr (std::is_same_v<Op, Softmax> || std::is_same_v<Op, LayerNorm>) {
       const Var loop = schedule_generic(layer.func, static_cast<int>(shape.back()), context);
       for (Func internal : layer.internals()) internal.compute_at(layer.func, loop);
       return;
@@ -124,7 +127,9 @@ void schedule_stored(LoweredLayer &layer, const Shape &shape, const CpuContext &
     // Constant bounds: the region of a stage then never depends on its readers' symbolic ones, which
     // otherwise nest through every stage of a deep network and multiply its compile time.
     bound_to_shape(layer.func, shape);
-    if (shape.size() == 3 && shape[0] % context.vector == 0) {
+    // Channels-innermost where a direct convolution may have stored its input so (at least a vector
+    // of channels: codegen/cpu_choices.hpp, computes_vectorized).
+    if (shape.size() == 3 && shape[0] >= context.vector) {
       schedule_channels_innermost(layer.func, static_cast<int>(shape[0]), context,
                                   rows ? *rows : Var(layer.func.name() + "_yn"));
     } else {

@@ -16,6 +16,7 @@
 #include "codegen/emit.hpp"
 #include "codegen/lower.hpp"
 #include "codegen/parts.hpp"
+#include "driver/progress_line.hpp"
 #include "codegen/schedule_cpu.hpp"
 #include "codegen/schedule_batched.hpp"
 #include "codegen/schedule_gpu.hpp"
@@ -130,8 +131,11 @@ int compile(const Options &options, const std::vector<Halide::Target> &targets,
   const PipelineBuilder build = pipeline_builder(options, network, checked);
   set_crash_context("generating code for '" + network.name + "' from " + options.model_path);
   set_crash_cleanup(emission_files(request));
+  ProgressLine line(request.library_path.substr(request.library_path.rfind('/') + 1), stderr_is_terminal());
+  request.progress = [&line](const std::string &stage) { line.stage(stage); };
   try {
     emit_library(build, network, request);
+    if (options.timings) std::cerr << "cnngen: timings of " << request.library_path << ":\n" << line.timings();
   } catch (const OutputFileError &e) {
     remove_outputs(request);
     std::cerr << "cnngen: error: " << e.what() << "\n";

@@ -49,6 +49,10 @@ constexpr const char *kUsage =
     "                 compile time grows with depth × size, the parts' with their own\n"
     "  --color=auto|always|never             colour diagnostics (default: auto, on a terminal)\n"
     "  --diagnostics-format=text|json        diagnostics as text or as JSON (docs/diagnostics.md)\n"
+    "  --version      print cnngen's version and the Halide it was built with\n"
+    "  --timings      after compiling, print the seconds each stage took (scheduling and lowering\n"
+    "                 each part, LLVM's machine code); a compile over 2 s on a terminal shows its\n"
+    "                 stage as it goes\n"
     "  -WNAME, -Wno-NAME   turn warning NAME on or off: unread-input, unused-tensor\n"
     "                 (docs/diagnostics.md); -Werror makes warnings errors, -Wno-error undoes it\n"
     "Exit status: 0 success, 1 error in the model, weights or output path, 2 bad command line,\n"
@@ -119,6 +123,11 @@ std::optional<Options> parse_options(int argc, char **argv, std::ostream &out,
       help_shown = true;
       return std::nullopt;
     }
+    if (arg == "--version") {
+      out << "cnngen " CNNGEN_VERSION " (Halide " CNNGEN_HALIDE_VERSION ")\n";
+      help_shown = true;
+      return std::nullopt;
+    }
     if (arg == "--weights" || arg == "--weights-prefix" || arg == "-o" || arg == "--target" ||
         arg == "--name") {
       std::string *into = arg == "--weights"          ? &options.weights_path
@@ -129,6 +138,8 @@ std::optional<Options> parse_options(int argc, char **argv, std::ostream &out,
       if (!value(*into)) return fail(std::string(arg) + " needs a value");
     } else if (arg == "--no-fuse") {
       options.fuse = false;
+    } else if (arg == "--timings") {
+      options.timings = true;
     } else if (arg == "--batch" || arg == "--layers-per-part") {
       std::string text;
       if (!value(text)) return fail(std::string(arg) + " needs a value");

@@ -26,6 +26,7 @@ struct Options {
   std::int64_t batch = 1;      // summary; compile: the batch the autoschedulers plan for
   std::string schedule = "manual";  // compile: manual, adams2019 or mullapudi2016
   bool fuse = true;            // compile: batch-norm folding and epilogue fusion (--no-fuse: off)
+  bool timings = false;        // compile: each stage's seconds on stderr (--timings)
   ConvAlgorithm conv = ConvAlgorithm::automatic;  // compile: --conv=direct|winograd|auto
   int layers_per_part = -1;    // compile: deep CPU networks in parts (codegen/parts.hpp); 0: whole; -1: default
   ColorMode color = ColorMode::automatic;
@@ -34,7 +35,7 @@ struct Options {
 };
 
 /// Parses argv. On a malformed command line, writes why to `errors` and returns nothing;
-/// `--help` writes the usage to `out` and also returns nothing, setting `help_shown`.
+/// `--help` writes the usage to `out` (`--version` the version) and also returns nothing, setting `help_shown`.
 std::optional<Options> parse_options(int argc, char **argv, std::ostream &out,
                                      std::ostream &errors, bool &help_shown);
 

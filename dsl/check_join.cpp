@@ -51,6 +51,40 @@ const char *dimension_name(std::size_t i, std::size_t rank) {
   return i == 0 ? "channels" : i == 1 ? "height" : "width";
 }
 
+/// mul's shapes: PyTorch's broadcasting within one rank (every dimension the output's or 1).
+std::optional<Shape> check_broadcast(const ast::Identifier &kind, int input, const std::vector<WalkedBranch> &branches,
+                                     const Network &network, Diagnostics &diagnostics) {
+  const Shape &first = shape_of(network, branches[0].output);
+  Shape out = first;
+  for (std::size_t i = 1; i < branches.size(); ++i) {
+    const Shape &other = shape_of(network, branches[i].output);
+    const std::string which = "branch " + std::to_string(i + 1);
+    if (other.size() != out.size()) {
+      Diagnostic &d = diagnostics.error(kind.range, "mul joins " + describe(first) + " (branch 1) with " +
+                                                        describe(other) + " (" + which +
+                                                        "): an image and flat features");
+      note_branches(d, input, branches, network);
+      return std::nullopt;
+    }
+    for (std::size_t dim = 0; dim < out.size(); ++dim) {
+      if (other[dim] == out[dim] || other[dim] == 1) continue;
+      if (out[dim] == 1) {
+        out[dim] = other[dim];
+        continue;
+      }
+      Diagnostic &d = diagnostics.error(
+          kind.range, std::string("mul's branches differ in ") + dimension_name(dim, out.size()) + ": " +
+                          std::to_string(out[dim]) + " and " + std::to_string(other[dim]) + " (" + which +
+                          "), and neither is 1");
+      note_branches(d, input, branches, network);
+      d.with_help("mul broadcasts as PyTorch does: each dimension must match, or be 1 in one branch (a C×1×1 "
+                  "scale times a C×H×W tensor)");
+      return std::nullopt;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::optional<Shape> check_join(const ast::Identifier &kind, int input,
@@ -86,6 +120,13 @@ std::optional<Shape> check_join(const ast::Identifier &kind, int input,
         if (b.output == input) empty = empty ? empty : &b;
         else if (shape_of(network, b.output) != in) changed = changed ? changed : &b;
       }
+      std::string condition_text;
+      for (const WalkedBranch &b : branches) {
+        for (SourceRange condition : b.false_conditions) {
+          if (condition_text.empty())
+            condition_text = diagnostics.source().text().substr(condition.begin, condition.end - condition.begin);
+        }
+      }
       if (empty && changed && in.size() == 3) {
         const Shape &target = shape_of(network, changed->output);
         std::int64_t stride = target[1] > 0 ? std::max<std::int64_t>(1, in[1] / target[1]) : 1;
@@ -94,13 +135,14 @@ std::optional<Shape> check_join(const ast::Identifier &kind, int input,
         d.with_help(empty->false_conditions.empty()
                         ? "give the empty branch a 1×1 convolution, `" + conv + "`, to turn " +
                               describe(in) + " into " + describe(target)
-                        : "make that condition true for this instance (D2L's use_1x1conv=True) to give "
-                          "the shortcut its 1×1 convolution");
+                        : "make `" + condition_text + "` true for this instance (D2L's use_1x1conv=True, "
+                          "torchvision's downsample) to give the shortcut its 1×1 convolution");
       }
       return std::nullopt;
     }
     return first;
   }
+  if (join == "mul") return check_broadcast(kind, input, branches, network, diagnostics);
   // concat: the same rank, and every dimension but the channels alike.
   Shape out = first;
   for (std::size_t i = 1; i < branches.size(); ++i) {

@@ -1,4 +1,4 @@
-// The checks of a join (add, concat): whether its branches' outputs can be summed or stacked,
+// The checks of a join (add, mul, concat): whether its branches' outputs can be summed, multiplied or stacked,
 // and, when not, an error at the join that shows each branch's chain of shapes.
 #pragma once
 
@@ -22,7 +22,7 @@ struct WalkedBranch {
 };
 
 /// The join's output shape, or nothing after reporting why its branches do not fit together.
-/// `kind` is "add" or "concat"; `input` the tensor every branch starts from.
+/// `kind` is "add", "mul" or "concat"; `input` the tensor every branch starts from.
 std::optional<Shape> check_join(const ast::Identifier &kind, int input,
                                 const std::vector<WalkedBranch> &branches, const Network &network,
                                 Diagnostics &diagnostics);

@@ -57,7 +57,13 @@ struct GrowField {
   Receptive operator()(const Dropout &) const { return in; }
   Receptive operator()(const Identity &) const { return in; }
   Receptive operator()(const Add &) const { return in; }
+  Receptive operator()(const Mul &) const { return in; }
   Receptive operator()(const Concat &) const { return in; }
+  Receptive operator()(const ChannelSlice &) const { return in; }
+  Receptive operator()(const ChannelShuffle &) const { return in; }
+  Receptive operator()(const LayerNorm &) const { return in; }
+  Receptive operator()(const Permute &) const { return in; }
+  Receptive operator()(const ParameterTensor &) const { return {}; }  // sees nothing of the input
 };
 
 const Shape &shape_of(const Network &network, int tensor) {
@@ -76,10 +82,18 @@ std::vector<LayerCost> layer_costs(const Network &network) {
     for (const Parameter &p : parameters(node)) cost.parameters += element_count(p.shape);
     cost.macs = multiply_adds(node.op, out_shape);
     cost.output_bytes = element_count(out_shape) * 4;
-    // A join sees what each of its branches sees: the largest field, the coarsest step.
+    // A join sees what each of its branches sees: the largest field, the coarsest step. A branch
+    // broadcast over the output's height and width (mul's C×1×1 scale) makes every pixel see the
+    // whole input, as a flatten does, unless it saw nothing of the input (a parameter).
     Receptive in = fields[static_cast<std::size_t>(node.inputs[0])];
     for (int tensor : node.inputs) {
       const Receptive &other = fields[static_cast<std::size_t>(tensor)];
+      const Shape &shape = shape_of(network, tensor);
+      if (node.inputs.size() > 1 && shape.size() == 3 && out_shape.size() == 3 &&
+          (shape[1] != out_shape[1] || shape[2] != out_shape[2])) {
+        in.whole = in.whole || other.whole || other.h.size > 1 || other.w.size > 1;
+        continue;
+      }
       in.h = {std::max(in.h.size, other.h.size), std::max(in.h.jump, other.h.jump)};
       in.w = {std::max(in.w.size, other.w.size), std::max(in.w.jump, other.w.jump)};
       in.whole = in.whole || other.whole;

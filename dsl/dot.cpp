@@ -53,7 +53,15 @@ struct Arguments {
   void operator()(const Flatten &) const {}
   void operator()(const Identity &) const {}
   void operator()(const Add &) const {}
+  void operator()(const Mul &) const {}
   void operator()(const Concat &) const {}
+  void operator()(const ChannelSlice &slice) const {
+    out << "channels " << slice.start << "…" << slice.start + slice.length - 1;
+  }
+  void operator()(const ChannelShuffle &shuffle) const { out << shuffle.groups << " groups"; }
+  void operator()(const LayerNorm &norm) const { out << "eps " << norm.eps; }
+  void operator()(const Permute &permute) const { out << (permute.to_channels_last ? "to H×W×C" : "to C×H×W"); }
+  void operator()(const ParameterTensor &parameter) const { out << describe(parameter.shape); }
 };
 
 std::string node_id(int tensor, const Network &network) {
@@ -106,8 +114,8 @@ class Drawing {
   void draw_node(std::size_t i, const std::string &indent) {
     const Node &node = network_.nodes[i];
     out_ << indent << "layer" << i;
-    if (std::holds_alternative<Add>(node.op)) {
-      out_ << " [label=\"+\", shape=circle, fillcolor=\"#e6f4ea\", tooltip=\"" << escaped(node.path) << "\"];\n";
+    if (std::holds_alternative<Add>(node.op) || std::holds_alternative<Mul>(node.op)) {
+      out_ << " [label=\"" << (std::holds_alternative<Add>(node.op) ? "+" : "×") << "\", shape=circle, fillcolor=\"#e6f4ea\", tooltip=\"" << escaped(node.path) << "\"];\n";
       return;
     }
     if (std::holds_alternative<Concat>(node.op)) {

@@ -374,17 +374,29 @@ class Walker {
     std::optional<Shape> shape;
     reported([&] { shape = check_join(join.kind, input, branches, network_, diagnostics_); });
     if (!shape || !known) return -1;
+    // Branches end in one view: all channels first, or all channels last (and stay so).
+    const bool channels_last = network_.tensors[static_cast<std::size_t>(branches[0].output)].channels_last;
+    for (const WalkedBranch &b : branches) {
+      if (network_.tensors[static_cast<std::size_t>(b.output)].channels_last == channels_last) continue;
+      reported([&] {
+        diagnostics_.error(join.kind.range, kind + " joins a channels-last branch (after permute((0, 2, 3, 1))) "
+                                                   "with a channels-first one")
+            .with_help("permute both branches alike");
+      });
+      return -1;
+    }
     Node node;
     node.kind = kind;
     node.index = -1;
     node.path = path;
     node.scope = scope.path;
     if (kind == "add") node.op = Add{};
+    else if (kind == "mul") node.op = Mul{};
     else node.op = Concat{};
     for (const WalkedBranch &b : branches) node.inputs.push_back(b.output);
     node.output = static_cast<int>(network_.tensors.size());
     node.range = join.kind.range;
-    network_.tensors.push_back({*shape, static_cast<int>(network_.nodes.size())});
+    network_.tensors.push_back({*shape, static_cast<int>(network_.nodes.size()), channels_last});
     network_.nodes.push_back(std::move(node));
     return network_.nodes.back().output;
   }

@@ -47,7 +47,8 @@ struct Arguments {
            ", \"out_channels\": " + std::to_string(c.out_channels) +
            ", \"kernel\": " + pair(c.kernel) + ", \"stride\": " + pair(c.stride) +
            ", \"padding\": " + pair(c.padding) + ", \"dilation\": " + pair(c.dilation) +
-           ", \"groups\": " + std::to_string(c.groups) + ", \"bias\": " + boolean(c.bias) + "}";
+           ", \"groups\": " + std::to_string(c.groups) + ", \"bias\": " + boolean(c.bias) +
+           (c.linear_weight ? ", \"linear_weight\": true" : "") + "}";
   }
   std::string operator()(const Pool2d &p) const {
     return std::string("{\"pool\": \"") + pool_kind(p.kind) + "\", \"kernel\": " + pair(p.kernel) +
@@ -75,7 +76,24 @@ struct Arguments {
   std::string operator()(const Dropout &d) const { return "{\"p\": " + real(d.p) + "}"; }
   std::string operator()(const Identity &) const { return "{}"; }
   std::string operator()(const Add &) const { return "{}"; }
+  std::string operator()(const Mul &) const { return "{}"; }
   std::string operator()(const Concat &) const { return "{}"; }
+  std::string operator()(const ChannelSlice &s) const {
+    return "{\"start\": " + std::to_string(s.start) + ", \"length\": " + std::to_string(s.length) + "}";
+  }
+  std::string operator()(const ChannelShuffle &s) const { return "{\"groups\": " + std::to_string(s.groups) + "}"; }
+  std::string operator()(const LayerNorm &l) const {
+    return "{\"channels\": " + std::to_string(l.channels) + ", \"eps\": " + real(l.eps) +
+           ", \"affine\": " + boolean(l.affine) + "}";
+  }
+  std::string operator()(const Permute &p) const {
+    return std::string("{\"dims\": ") + (p.to_channels_last ? "[0, 2, 3, 1]" : "[0, 3, 1, 2]") + "}";
+  }
+  std::string operator()(const ParameterTensor &p) const {
+    std::string dims;
+    for (std::int64_t d : p.shape) dims += (dims.empty() ? "" : ", ") + std::to_string(d);
+    return "{\"shape\": [" + dims + "]}";
+  }
 };
 
 const char *role(ParameterRole r) {

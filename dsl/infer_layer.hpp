@@ -24,6 +24,10 @@ struct LayerContext {
   const Shape *input_shape() const {
     return input < 0 ? nullptr : &network.tensors[static_cast<std::size_t>(input)].shape;
   }
+  /// Whether the input is a channels-last view (after permute((0, 2, 3, 1)); Tensor::channels_last).
+  bool input_channels_last() const {
+    return input >= 0 && network.tensors[static_cast<std::size_t>(input)].channels_last;
+  }
   /// Adds a note saying which statement produced the input and its shape.
   void note_input(Diagnostic &diagnostic) const;
   /// Reports that this layer needs an input of rank `rank` (1: features, 3: C×H×W); true if fine.
@@ -33,6 +37,7 @@ struct LayerContext {
 struct Inferred {
   Operation op;
   Shape shape;
+  bool channels_last = false;  // the output is a channels-last view (Tensor::channels_last)
 };
 
 using InferFunction = std::optional<Inferred> (*)(const LayerContext &);
@@ -65,6 +70,19 @@ std::optional<Inferred> infer_flatten(const LayerContext &context);
 std::optional<Inferred> infer_relu(const LayerContext &context);
 std::optional<Inferred> infer_relu6(const LayerContext &context);
 std::optional<Inferred> infer_leaky_relu(const LayerContext &context);
+std::optional<Inferred> infer_silu(const LayerContext &context);
+std::optional<Inferred> infer_hardswish(const LayerContext &context);
+std::optional<Inferred> infer_hardsigmoid(const LayerContext &context);
+std::optional<Inferred> infer_gelu(const LayerContext &context);
+// dsl/infer_channels.cpp
+std::optional<Inferred> infer_chunk(const LayerContext &context);
+std::optional<Inferred> infer_narrow(const LayerContext &context);
+std::optional<Inferred> infer_channel_shuffle(const LayerContext &context);
+std::optional<Inferred> infer_permute(const LayerContext &context);
+std::optional<Inferred> infer_parameter(const LayerContext &context);
+// dsl/infer_normalization.cpp
+std::optional<Inferred> infer_layernorm(const LayerContext &context);
+std::optional<Inferred> infer_layernorm2d(const LayerContext &context);
 std::optional<Inferred> infer_identity(const LayerContext &context);
 std::optional<Inferred> infer_sigmoid(const LayerContext &context);
 std::optional<Inferred> infer_tanh(const LayerContext &context);

@@ -94,3 +94,66 @@ std::optional<Inferred> infer_batchnorm1d(const LayerContext &context) {
 }
 
 }  // namespace cnngen
+
+namespace cnngen {
+namespace {
+
+/// nn.LayerNorm's and torchvision's LayerNorm2d's arguments: (normalized_shape or num_channels,
+/// eps, elementwise_affine); the normalized size, where given, must be `channels`.
+std::optional<Inferred> infer_layer_norm(const LayerContext &context, const char *size_name, std::int64_t channels,
+                                         bool channels_last) {
+  LayerArguments args(context.layer, {size_name, "eps", "elementwise_affine"}, 3, context.diagnostics);
+  constexpr double kInfinity = std::numeric_limits<double>::infinity();
+  auto declared = args.integer(size_name, 0, 1);
+  auto eps = args.real("eps", 1e-5, -kInfinity, kInfinity);
+  auto affine = args.boolean("elementwise_affine", true);
+  if (!declared || !eps || !affine) return std::nullopt;
+  const std::string &kind = context.layer.kind.name;
+  if (!(*eps > 0)) {
+    context.diagnostics.error(args.where("eps"), kind + " argument 'eps' must be greater than 0, got " +
+                                                     number(*eps));
+    return std::nullopt;
+  }
+  if (args.given(size_name) && *declared != channels) {
+    Diagnostic &d = context.diagnostics.error(
+        args.where(size_name), kind + " declares " + size_name + "=" + std::to_string(*declared) +
+                                   ", but it normalizes " + std::to_string(channels) + " values at each position");
+    context.note_input(d);
+    return std::nullopt;
+  }
+  return Inferred{LayerNorm{channels, *eps, *affine}, *context.input_shape(), channels_last};
+}
+
+}  // namespace
+
+/// nn.LayerNorm(normalized_shape) over the last dimension: the features of a flat input, the
+/// channels of a channels-last one (ConvNeXt's block, after permute((0, 2, 3, 1))).
+std::optional<Inferred> infer_layernorm(const LayerContext &context) {
+  const Shape *in = context.input_shape();
+  if (in && in->size() == 3 && !context.input_channels_last()) {
+    Diagnostic &d = context.diagnostics.error(
+        context.layer.kind.range, "layernorm normalizes the last dimension, the width of this " + describe(*in) +
+                                      " input; cnngen normalizes only channels or features");
+    context.note_input(d);
+    d.with_fix("write 'layernorm2d' to normalize the channels of each pixel (torchvision's LayerNorm2d)",
+               context.layer.kind.range, "layernorm2d");
+    return std::nullopt;
+  }
+  if (!in) {
+    LayerArguments(context.layer, {"normalized_shape", "eps", "elementwise_affine"}, 3, context.diagnostics);
+    return std::nullopt;
+  }
+  return infer_layer_norm(context, "normalized_shape", (*in)[0], context.input_channels_last());
+}
+
+/// torchvision's LayerNorm2d(num_channels, eps=1e-5): over the channels of each pixel of C×H×W.
+std::optional<Inferred> infer_layernorm2d(const LayerContext &context) {
+  if (!context.input_shape()) {
+    LayerArguments(context.layer, {"num_channels", "eps", "elementwise_affine"}, 3, context.diagnostics);
+    return std::nullopt;
+  }
+  if (!context.expect_rank(3)) return std::nullopt;
+  return infer_layer_norm(context, "num_channels", (*context.input_shape())[0], false);
+}
+
+}  // namespace cnngen

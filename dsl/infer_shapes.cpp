@@ -25,6 +25,17 @@ const std::map<std::string, InferFunction, std::less<>> &layer_kinds() {
       {"adaptivemaxpool2d", infer_adaptivemaxpool2d},
       {"relu6", infer_relu6},
       {"leaky_relu", infer_leaky_relu},
+      {"silu", infer_silu},
+      {"hardswish", infer_hardswish},
+      {"hardsigmoid", infer_hardsigmoid},
+      {"gelu", infer_gelu},
+      {"chunk", infer_chunk},
+      {"narrow", infer_narrow},
+      {"channel_shuffle", infer_channel_shuffle},
+      {"permute", infer_permute},
+      {"parameter", infer_parameter},
+      {"layernorm", infer_layernorm},
+      {"layernorm2d", infer_layernorm2d},
       {"identity", infer_identity},
   };
   return kinds;
@@ -55,6 +66,16 @@ bool check_sizes(const Node &node, const Shape &shape, Diagnostics &diagnostics)
   return true;
 }
 
+/// The layers that may read a channels-last tensor: they work on its last dimension (layernorm,
+/// linear), on each value (activations, dropout, identity), or permute it back.
+bool reads_channels_last(const std::string &kind) {
+  for (const char *k : {"layernorm", "linear", "permute", "dropout", "identity", "relu", "relu6", "sigmoid", "tanh",
+                        "leaky_relu", "silu", "hardswish", "hardsigmoid", "gelu"}) {
+    if (kind == k) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 bool is_layer_kind(std::string_view kind) { return layer_kinds().count(kind) > 0; }
@@ -72,8 +93,20 @@ int infer_layer(const ast::Layer &layer, int input, const NodePlace &place, Netw
   const auto &kinds = layer_kinds();
   auto kind = kinds.find(layer.kind.name);
   if (kind == kinds.end()) return -1;  // the caller reports unknown kinds
-  std::optional<Inferred> inferred = kind->second(LayerContext{layer, network, input, diagnostics});
+  const LayerContext context{layer, network, input, diagnostics};
+  if (context.input_channels_last() && !reads_channels_last(layer.kind.name)) {
+    Diagnostic &d = diagnostics.error(
+        layer.kind.range, layer.kind.name + " cannot read a channels-last tensor (H×W×C, after permute((0, 2, 3, 1)))");
+    context.note_input(d);
+    d.with_help("between permute((0, 2, 3, 1)) and permute((0, 3, 1, 2)) cnngen takes layernorm, linear and "
+                "element-wise layers; permute back first");
+    return -1;
+  }
+  std::optional<Inferred> inferred = kind->second(context);
   if (!inferred || input < 0) return -1;
+  // Element-wise layers keep their input's view.
+  const bool channels_last = inferred->channels_last || (context.input_channels_last() &&
+                                                         !std::holds_alternative<Permute>(inferred->op));
   Node node;
   node.kind = layer.kind.name;
   node.user_name = layer.name ? layer.name->name : "";
@@ -85,7 +118,7 @@ int infer_layer(const ast::Layer &layer, int input, const NodePlace &place, Netw
   node.path = place.path;
   node.scope = place.scope;
   if (!check_sizes(node, inferred->shape, diagnostics)) return -1;
-  network.tensors.push_back({std::move(inferred->shape), static_cast<int>(network.nodes.size())});
+  network.tensors.push_back({std::move(inferred->shape), static_cast<int>(network.nodes.size()), channels_last});
   network.nodes.push_back(std::move(node));
   return network.nodes.back().output;
 }
@@ -129,6 +162,12 @@ bool LayerContext::expect_rank(std::size_t rank) const {
 
 std::optional<Inferred> infer_relu(const LayerContext &c) { return infer_activation(c, ActivationKind::relu); }
 std::optional<Inferred> infer_relu6(const LayerContext &c) { return infer_activation(c, ActivationKind::relu6); }
+std::optional<Inferred> infer_silu(const LayerContext &c) { return infer_activation(c, ActivationKind::silu); }
+std::optional<Inferred> infer_hardswish(const LayerContext &c) { return infer_activation(c, ActivationKind::hardswish); }
+std::optional<Inferred> infer_hardsigmoid(const LayerContext &c) {
+  return infer_activation(c, ActivationKind::hardsigmoid);
+}
+std::optional<Inferred> infer_gelu(const LayerContext &c) { return infer_activation(c, ActivationKind::gelu); }
 
 /// PyTorch's nn.LeakyReLU(negative_slope=0.01): any finite slope, negative and above 1 included.
 std::optional<Inferred> infer_leaky_relu(const LayerContext &context) {
@@ -179,6 +218,19 @@ std::optional<Inferred> infer_linear(const LayerContext &context) {
   auto out = args.integer("out", std::nullopt, 1);
   auto declared_in = args.integer("in", 0, 1);
   auto bias = args.boolean("bias", true);
+  if (out && declared_in && bias && context.input_channels_last()) {
+    // nn.Linear over the last dimension of N×H×W×C: over the channels of each pixel, a 1×1
+    // convolution of the tensor as it is stored, with nn.Linear's weight.
+    const Shape &in = *context.input_shape();
+    if (args.given("in") && *declared_in != in[0]) {
+      context.diagnostics.error(args.where("in"), "linear declares in=" + std::to_string(*declared_in) +
+                                                      ", but its channels-last input has " +
+                                                      std::to_string(in[0]) + " channels");
+      return std::nullopt;
+    }
+    Conv2d conv{in[0], *out, {1, 1}, {1, 1}, {0, 0}, {1, 1}, 1, *bias, true};
+    return Inferred{conv, {*out, in[1], in[2]}, true};
+  }
   if (!out || !declared_in || !bias || !context.expect_rank(1)) return std::nullopt;
   std::int64_t in = (*context.input_shape())[0];
   if (args.given("in") && *declared_in != in) {

@@ -227,6 +227,28 @@ std::optional<Pair> LayerArguments::pair(std::string_view name, std::optional<Pa
   return Pair{tuple->items[0], tuple->items[1]};
 }
 
+std::optional<std::vector<std::int64_t>> LayerArguments::integers(std::string_view name, std::int64_t min) {
+  const ast::Argument *argument = find(name);
+  if (!argument) {
+    report_missing(name);
+    return std::nullopt;
+  }
+  const ast::Value &value = argument->value;
+  std::vector<std::int64_t> items;
+  if (const auto *v = boost::get<std::int64_t>(&value.get())) {
+    items = {*v};
+  } else if (const auto *tuple = boost::get<ast::Tuple>(&value.get())) {
+    items = tuple->items;
+  } else {
+    type_error(name, value, "a tuple of integers");
+    return std::nullopt;
+  }
+  for (std::int64_t item : items) {
+    if (!check_range(name, value, item, min)) return std::nullopt;
+  }
+  return items;
+}
+
 std::optional<bool> LayerArguments::boolean(std::string_view name, bool fallback) {
   const ast::Argument *argument = find(name);
   if (!argument) return fallback;

@@ -34,6 +34,8 @@ class LayerArguments {
                                       std::int64_t min);
   std::optional<Pair> pair(std::string_view name, std::optional<Pair> fallback, std::int64_t min);
   std::optional<bool> boolean(std::string_view name, bool fallback);
+  /// A tuple of integers, each at least `min` (a single integer is a tuple of one).
+  std::optional<std::vector<std::int64_t>> integers(std::string_view name, std::int64_t min);
   std::optional<double> real(std::string_view name, double fallback, double min, double max);
 
   bool given(std::string_view name) const { return find(name) != nullptr; }

@@ -22,6 +22,10 @@ const char *activation_name(ActivationKind kind) {
     case ActivationKind::tanh: return "tanh";
     case ActivationKind::relu6: return "relu6";
     case ActivationKind::leaky_relu: return "leaky_relu";
+    case ActivationKind::silu: return "silu";
+    case ActivationKind::hardswish: return "hardswish";
+    case ActivationKind::hardsigmoid: return "hardsigmoid";
+    case ActivationKind::gelu: return "gelu";
   }
   throw std::logic_error("an activation without a name");
 }
@@ -41,7 +45,7 @@ std::vector<std::string> enclosing_modules(const std::string &scope) {
 }
 
 std::string describe(const Node &node) {
-  if (!node.user_name.empty() || node.kind == "add" || node.kind == "concat")
+  if (!node.user_name.empty() || node.kind == "add" || node.kind == "mul" || node.kind == "concat")
     return node.kind + " '" + node.path + "'";
   if (node.index < 0) {
     // Unnamed inside a join's branch: its path is the join's, the branch and a count.
@@ -63,6 +67,11 @@ std::string describe(const Shape &shape) {
     out += std::to_string(shape[i]);
   }
   return out;
+}
+
+std::string describe(const Tensor &tensor) {
+  if (!tensor.channels_last) return describe(tensor.shape);
+  return describe(Shape{tensor.shape[1], tensor.shape[2], tensor.shape[0]});
 }
 
 std::int64_t element_count(const Shape &shape) {

@@ -27,6 +27,9 @@ struct Conv2d {
   Pair kernel, stride, padding, dilation;
   std::int64_t groups = 1;
   bool bias = true;
+  /// A `linear` over the channels of each pixel of a channels-last tensor (ConvNeXt's pointwise
+  /// layers): computed as this 1×1 convolution, its weight named and shaped as nn.Linear's, out×in.
+  bool linear_weight = false;
 };
 
 enum class PoolKind { max, average };
@@ -56,14 +59,39 @@ struct BatchNorm {
   bool affine = true;
 };
 
-enum class ActivationKind { relu, sigmoid, tanh, relu6, leaky_relu };
+/// PyTorch's nn.ReLU, nn.Sigmoid, nn.Tanh, nn.ReLU6, nn.LeakyReLU, nn.SiLU, nn.Hardswish,
+/// nn.Hardsigmoid and nn.GELU (the exact erf form), each with PyTorch 1.13's NaN and ±Inf.
+/// Layer normalization over the channels at each pixel of a C×H×W tensor, or over the features of
+/// an F one: (x − mean) / √(var + eps) · weight + bias, the variance biased (over C). torchvision's
+/// LayerNorm2d, and nn.LayerNorm over the last dimension of a channels-last tensor.
+struct LayerNorm {
+  std::int64_t channels = 0;
+  double eps = 1e-5;
+  bool affine = true;
+};
+
+/// torch.permute between N×C×H×W and N×H×W×C (ConvNeXt's Permute). The tensor stays stored with
+/// its channels first: a channels-last tensor is marked as such (Tensor::channels_last), so the
+/// permutation is no stage at all.
+struct Permute {
+  bool to_channels_last = true;  // (0, 2, 3, 1); else (0, 3, 1, 2)
+};
+
+/// A trainable tensor of the module that holds it, read as a layer's output whatever its input:
+/// ConvNeXt's `layer_scale` (C×1×1), multiplied in by a `mul` join. Its state_dict name is the
+/// layer's path itself.
+struct ParameterTensor {
+  Shape shape;
+};
+
+enum class ActivationKind { relu, sigmoid, tanh, relu6, leaky_relu, silu, hardswish, hardsigmoid, gelu };
 
 struct Activation {
   ActivationKind kind = ActivationKind::relu;
   double negative_slope = 0.01;  // leaky_relu: x for x ≥ 0, else negative_slope · x
 };
 
-/// The activation's layer kind as written: "relu", "sigmoid", "tanh", "relu6", "leaky_relu".
+/// The activation's layer kind as written: "relu", "sigmoid", …, "hardsigmoid", "gelu".
 const char *activation_name(ActivationKind kind);
 
 /// Softmax over the channels (PyTorch's dim=1 of an N×C… tensor).
@@ -89,12 +117,31 @@ struct Identity {};
 /// The element-wise sum of its inputs, all of one shape: the join of a residual connection.
 struct Add {};
 
+/// The element-wise product of its inputs, broadcast as PyTorch broadcasts (torch.mul): inputs of
+/// one rank whose every dimension is the output's or 1. Squeeze-and-excitation's join: a C×H×W
+/// tensor times the C×1×1 scale its branch computes from it.
+struct Mul {};
+
+/// Channels [start, start + length) of its input (features of a flat one): torch.narrow(x, 1, start,
+/// length), and x.chunk(chunks, dim=1)[index] (ShuffleNetV2's split of the channels in two).
+struct ChannelSlice {
+  std::int64_t start = 0;
+  std::int64_t length = 0;
+};
+
+/// nn.ChannelShuffle(groups): the channels viewed as groups × C/groups and transposed, so output
+/// channel c is input channel (c mod groups) · C/groups + ⌊c / groups⌋.
+struct ChannelShuffle {
+  std::int64_t groups = 1;
+};
+
 /// Its inputs, C×H×W each with the same H×W, stacked along the channels in order (torch.cat
 /// along dim 1).
 struct Concat {};
 
 using Operation = std::variant<Conv2d, Pool2d, AdaptivePool2d, BatchNorm, Activation, Softmax,
-                               Flatten, Linear, Dropout, Identity, Add, Concat>;
+                               Flatten, Linear, Dropout, Identity, Add, Mul, Concat, ChannelSlice,
+                               ChannelShuffle, LayerNorm, Permute, ParameterTensor>;
 
 /// Calls `visitor` with the operation's alternative. Every pass over layers dispatches through
 /// std::visit (this or directly), so that a kind a pass forgets fails to compile instead of
@@ -107,10 +154,13 @@ decltype(auto) visit_operation(const Operation &op, Visitor &&visitor) {
 struct Tensor {
   Shape shape;
   int producer = -1;  // index into Network::nodes; -1 for the model's input
+  /// Between permute((0, 2, 3, 1)) and permute((0, 3, 1, 2)): PyTorch's shape is H×W×C, `shape`
+  /// still C×H×W (see Permute).
+  bool channels_last = false;
 };
 
 struct Node {
-  std::string kind;       // as written: "conv2d", "avgpool2d", …; "add" and "concat" for joins
+  std::string kind;       // as written: "conv2d", "avgpool2d", …; "add", "mul", "concat" for joins
   std::string user_name;  // the name the layer line gives it (last part of `path`), else empty
   int index = 0;          // position among the children of its scope, counting from 0
   /// The node's place in PyTorch's module tree, its state_dict prefix: "fc1", "3",
@@ -161,6 +211,8 @@ std::vector<std::string> enclosing_modules(const std::string &scope);
 std::string describe(const Node &node);
 /// "16×5×5"
 std::string describe(const Shape &shape);
+/// The tensor's shape as PyTorch has it: H×W×C where it is channels-last.
+std::string describe(const Tensor &tensor);
 /// The product of the dimensions, or INT64_MAX where it would overflow.
 std::int64_t element_count(const Shape &shape);
 

@@ -44,7 +44,9 @@ struct OperationTraits<Conv2d> {
   }
   static std::vector<Parameter> parameters(const Conv2d &op, const std::string &prefix) {
     std::vector<Parameter> out{{prefix + "weight",
-                                {op.out_channels, op.in_channels / op.groups, op.kernel.h, op.kernel.w},
+                                op.linear_weight ? Shape{op.out_channels, op.in_channels}
+                                                 : Shape{op.out_channels, op.in_channels / op.groups, op.kernel.h,
+                                                         op.kernel.w},
                                 ParameterRole::weight}};
     if (op.bias) out.push_back({prefix + "bias", {op.out_channels}, ParameterRole::bias});
     return out;
@@ -178,6 +180,19 @@ struct OperationTraits<Add> {
   static std::vector<Parameter> parameters(const Add &, const std::string &) { return {}; }
 };
 
+// Inlined into its readers: a multiply where each reads it (squeeze-and-excitation's scale applied
+// as the projection convolution after it reads its input), never a pass over memory of its own.
+template <>
+struct OperationTraits<Mul> {
+  static constexpr const char *name = "mul";
+  static constexpr FusionRole fusion = FusionRole::inlined;
+  static constexpr bool starts_stage = false;
+  static constexpr bool aliases_input = false;
+  static std::optional<Windows> windows(const Mul &) { return std::nullopt; }
+  static std::int64_t multiply_adds(const Mul &, const Shape &) { return 0; }
+  static std::vector<Parameter> parameters(const Mul &, const std::string &) { return {}; }
+};
+
 template <>
 struct OperationTraits<Concat> {
   static constexpr const char *name = "concat";
@@ -187,6 +202,72 @@ struct OperationTraits<Concat> {
   static std::optional<Windows> windows(const Concat &) { return std::nullopt; }
   static std::int64_t multiply_adds(const Concat &, const Shape &) { return 0; }
   static std::vector<Parameter> parameters(const Concat &, const std::string &) { return {}; }
+};
+
+// Index arithmetic, inlined into their readers: a reader reads the channels where they lie.
+template <>
+struct OperationTraits<ChannelSlice> {
+  static constexpr const char *name = "channel_slice";
+  static constexpr FusionRole fusion = FusionRole::inlined;
+  static constexpr bool starts_stage = false;
+  static constexpr bool aliases_input = false;
+  static std::optional<Windows> windows(const ChannelSlice &) { return std::nullopt; }
+  static std::int64_t multiply_adds(const ChannelSlice &, const Shape &) { return 0; }
+  static std::vector<Parameter> parameters(const ChannelSlice &, const std::string &) { return {}; }
+};
+
+template <>
+struct OperationTraits<ChannelShuffle> {
+  static constexpr const char *name = "channel_shuffle";
+  static constexpr FusionRole fusion = FusionRole::inlined;
+  static constexpr bool starts_stage = false;
+  static constexpr bool aliases_input = false;
+  static std::optional<Windows> windows(const ChannelShuffle &) { return std::nullopt; }
+  static std::int64_t multiply_adds(const ChannelShuffle &, const Shape &) { return 0; }
+  static std::vector<Parameter> parameters(const ChannelShuffle &, const std::string &) { return {}; }
+};
+
+// Stored whole by the generic schedule, its mean and variance per pixel computed with each row.
+template <>
+struct OperationTraits<LayerNorm> {
+  static constexpr const char *name = "layer_norm";
+  static constexpr FusionRole fusion = FusionRole::stored;
+  static constexpr bool starts_stage = true;
+  static constexpr bool aliases_input = false;
+  static std::optional<Windows> windows(const LayerNorm &) { return std::nullopt; }
+  static std::int64_t multiply_adds(const LayerNorm &, const Shape &) { return 0; }
+  static std::vector<Parameter> parameters(const LayerNorm &op, const std::string &prefix) {
+    if (!op.affine) return {};
+    return {{prefix + "weight", {op.channels}, ParameterRole::weight},
+            {prefix + "bias", {op.channels}, ParameterRole::bias}};
+  }
+};
+
+// The data stay where they are (Tensor::channels_last marks the view).
+template <>
+struct OperationTraits<Permute> {
+  static constexpr const char *name = "permute";
+  static constexpr FusionRole fusion = FusionRole::inlined;
+  static constexpr bool starts_stage = false;
+  static constexpr bool aliases_input = true;
+  static std::optional<Windows> windows(const Permute &) { return std::nullopt; }
+  static std::int64_t multiply_adds(const Permute &, const Shape &) { return 0; }
+  static std::vector<Parameter> parameters(const Permute &, const std::string &) { return {}; }
+};
+
+// Read where it is used (a mul's broadcast branch): no stage of its own.
+template <>
+struct OperationTraits<ParameterTensor> {
+  static constexpr const char *name = "parameter";
+  static constexpr FusionRole fusion = FusionRole::inlined;
+  static constexpr bool starts_stage = false;
+  static constexpr bool aliases_input = false;
+  static std::optional<Windows> windows(const ParameterTensor &) { return std::nullopt; }
+  static std::int64_t multiply_adds(const ParameterTensor &, const Shape &) { return 0; }
+  /// Named by the layer's path itself (`features.1.0.layer_scale`), not path + ".weight".
+  static std::vector<Parameter> parameters(const ParameterTensor &op, const std::string &prefix) {
+    return {{prefix.substr(0, prefix.size() - 1), op.shape, ParameterRole::weight}};
+  }
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -101,7 +101,7 @@ const x3::rule<body_class, std::vector<ast::Statement>> body = "'{'";
 const x3::rule<seq_keyword_class, ast::Identifier> seq_keyword = "seq";
 const x3::rule<branch_keyword_class, ast::Identifier> branch_keyword = "branch";
 const x3::rule<if_keyword_class, ast::Identifier> if_keyword = "if";
-const x3::rule<join_kind_class, ast::Identifier> join_kind = "add or concat";
+const x3::rule<join_kind_class, ast::Identifier> join_kind = "add, mul or concat";
 const x3::rule<sequence_class, ast::Sequence> sequence = "seq block";
 const x3::rule<branch_class, ast::Branch> branch = "'branch {…}'";
 const x3::rule<join_class, ast::Join> join = "join";
@@ -131,8 +131,10 @@ const auto keyword_text = [](const char *word) { return x3::lexeme[x3::string(wo
 const auto strict_real = x3::real_parser<double, x3::strict_real_policies<double>>{};
 
 const auto word_def = x3::lexeme[x3::char_("a-zA-Z_") >> *word_char];
-// A layer's name, possibly a dotted module path with numeric parts (`net.0`).
-const auto dotted_def = x3::lexeme[x3::char_("a-zA-Z_") >> *word_char >> *(x3::char_('.') >> +word_char)];
+// A layer's name, possibly a dotted module path with numeric parts (`net.0`); a '-' may join word
+// characters, as in the module names torchvision gives RegNet's blocks (`block1-0`).
+const auto name_char = word_char | (x3::char_('-') >> &word_char);
+const auto dotted_def = x3::lexeme[x3::char_("a-zA-Z_") >> *name_char >> *(x3::char_('.') >> +name_char)];
 const auto identifier_def = word;
 const auto layer_name_def = dotted;
 const auto integer_def = x3::int_parser<std::int64_t>{};
@@ -176,7 +178,7 @@ const auto body_def = x3::lit('{') > *x3::eol > *((!x3::lit('}')) > statement > 
 const auto seq_keyword_def = &keyword("seq") >> word;
 const auto branch_keyword_def = &keyword("branch") >> word;
 const auto if_keyword_def = &keyword("if") >> word;
-const auto join_kind_def = &(keyword("add") | keyword("concat")) >> word;
+const auto join_kind_def = &(keyword("add") | keyword("mul") | keyword("concat")) >> word;
 const auto sequence_def = seq_keyword > -layer_name > body;
 const auto branch_def = branch_keyword > body;
 const auto join_def = join_kind > x3::lit('{') > *x3::eol > *((!x3::lit('}')) > branch > separator) > x3::lit('}');

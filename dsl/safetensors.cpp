@@ -7,11 +7,13 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <stdexcept>
 
 #include "dsl/json.hpp"
+#include "dsl/layer_arguments.hpp"
 
 namespace cnngen {
 namespace {
@@ -159,6 +161,20 @@ std::string tensor_with_shape(const TensorFile &weights, const Shape &shape,
   }
   return found;
 }
+
+/// The unused tensor of `shape` whose name is a plausible misspelling of `name` (RegNet's
+/// 'block1-0' written 'block1_0'), else empty.
+std::string near_twin(const TensorFile &weights, const std::string &name, const Shape &shape,
+                      const std::set<std::string, std::less<>> &used) {
+  std::vector<std::string_view> candidates;
+  for (const auto &[other, tensor] : weights) {
+    if (tensor.shape == shape && !used.count(other)) candidates.push_back(other);
+  }
+  return closest_match(name, candidates);
+}
+
+/// The last part of a parameter's name: "weight" of "features.3.squeeze.weight".
+std::string role_of(const std::string &name) { return name.substr(name.rfind('.') + 1); }
 
 bool starts_with(std::string_view text, std::string_view prefix) {
   return text.size() >= prefix.size() && text.compare(0, prefix.size(), prefix) == 0;
@@ -323,6 +339,16 @@ bool check_weights(const Network &network, const TensorFile &weights, const std:
     return false;
   };
 
+  // A layer line inside a definition misses its tensor in every instance: one error, for the
+  // first, and the others as notes (the instances' names, at most kShown of them).
+  constexpr std::size_t kShown = 3;
+  std::map<std::pair<std::size_t, std::string>, std::vector<std::string>> same_line;  // (line, role) → names
+  for (const Node &node : network.nodes) {
+    for (const Parameter &parameter : parameters(node)) {
+      if (!weights.count(parameter.name) && prefix_of[parameter.name].empty())
+        same_line[{node.range.begin, role_of(parameter.name)}].push_back(parameter.name);
+    }
+  }
   bool ok = true, prefix_told = false;
   for (const Node &node : network.nodes) {
     for (const Parameter &parameter : parameters(node)) {
@@ -331,10 +357,19 @@ bool check_weights(const Network &network, const TensorFile &weights, const std:
         ok = false;
         const std::string &prefix = prefix_of[parameter.name];
         if (one_prefix && prefix_told) continue;
+        const std::vector<std::string> *alike =
+            prefix.empty() ? &same_line[{node.range.begin, role_of(parameter.name)}] : nullptr;
+        if (alike && alike->front() != parameter.name) continue;  // told with the first
         Diagnostic &d = diagnostics.error(node.range, describe(node) + " needs tensor '" +
                                                           parameter.name + "' (" +
                                                           describe(parameter.shape) + "), which " +
                                                           path + " does not have");
+        if (alike && alike->size() > 1) {
+          std::string others;
+          for (std::size_t k = 1; k < alike->size() && k <= kShown; ++k) others += (k > 1 ? ", '" : "'") + (*alike)[k] + "'";
+          if (alike->size() > kShown + 1) others += " and " + std::to_string(alike->size() - kShown - 1) + " more";
+          d.note("this line misses its tensor in every instance: also " + others);
+        }
         if (!prefix.empty()) {
           d.with_help("the file names it '" + prefix + parameter.name + "': pass --weights-prefix " + prefix);
           if (one_prefix && prefix_of.size() > 1)
@@ -349,8 +384,11 @@ bool check_weights(const Network &network, const TensorFile &weights, const std:
                            "index among the layer lines when it has no name ('7.weight'), as in "
                            "nn.Sequential") +
                (node.scope.empty() ? "" : "; inside blocks, after the blocks around it ('" + node.scope + "')"));
-        std::string same_shape = tensor_with_shape(weights, parameter.shape, used);
-        if (!same_shape.empty())
+        const std::string twin = near_twin(weights, parameter.name, parameter.shape, used);
+        const std::string same_shape = tensor_with_shape(weights, parameter.shape, used);
+        if (!twin.empty())
+          d.with_help("did you mean the file's '" + twin + "'? It has this shape and no layer uses it");
+        else if (!same_shape.empty())
           d.with_help("the file's unused tensor '" + same_shape + "' has this shape");
       } else if (found->second.integer) {
         diagnostics
@@ -375,15 +413,12 @@ bool check_weights(const Network &network, const TensorFile &weights, const std:
   }
   for (const auto &[name, tensor] : weights) {
     if (used.count(name) || ignored.count(name) || explained(name)) continue;
-    if (tensor.integer) {
-      diagnostics.error_in(path, "tensor '" + name + "' has dtype I64; cnngen reads integer tensors "
-                                 "only as BatchNorm's num_batches_tracked, which it ignores");
-      ok = false;
-    } else {
-      diagnostics.warning_in(path, "tensor '" + name + "' (" + describe(tensor.shape) +
-                                       ") is not used by any layer",
-                             {"unused-tensor", true});
-    }
+    // Of any dtype cnngen reads: an auxiliary head inference never runs (googlenet's aux1, with
+    // its batch norms' I64 num_batches_tracked) is the model's business, not an error.
+    const std::string shape = tensor.shape.empty() ? "a scalar" : describe(tensor.shape);
+    diagnostics.warning_in(path, "tensor '" + name + "' (" + std::string(tensor.integer ? "I64, " : "") + shape +
+                                     ") is not used by any layer",
+                           {"unused-tensor", true});
   }
   return ok;
 }

@@ -132,7 +132,7 @@ void print_summary(const Network &network, std::int64_t batch, std::ostream &out
     const Shape &shape = shape_of(network, node.output);
     if (plain) {
       rows.push_back({std::to_string(node.index), node.user_name.empty() ? "-" : node.user_name,
-                      node.kind, describe(shape), grouped(c.parameters), grouped(c.macs * batch),
+                      node.kind, describe(network.tensors[static_cast<std::size_t>(node.output)]), grouped(c.parameters), grouped(c.macs * batch),
                       format_bytes(c.output_bytes * batch), c.receptive_field});
     } else {
       std::vector<std::string> modules = enclosing_modules(node.scope);
@@ -145,7 +145,8 @@ void print_summary(const Network &network, std::int64_t batch, std::ostream &out
         ++open.back().entries;
         open.back().child_row = -1;
       }
-      rows.push_back({node.path, node.kind, describe(shape), grouped(c.parameters), grouped(c.macs * batch),
+      rows.push_back({node.path, node.kind, describe(network.tensors[static_cast<std::size_t>(node.output)]),
+                      grouped(c.parameters), grouped(c.macs * batch),
                       format_bytes(c.output_bytes * batch), c.receptive_field});
       for (Block &b : open) {
         b.parameters += c.parameters;

@@ -9,8 +9,12 @@
 namespace cnngen {
 namespace {
 
+/// The path with every character a C identifier cannot hold ('.', '-') made '_'.
 std::string with_underscores(std::string path) {
-  std::replace(path.begin(), path.end(), '.', '_');
+  for (char &c : path) {
+    const bool word = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    if (!word) c = '_';
+  }
   return path;
 }
 

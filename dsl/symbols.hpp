@@ -21,6 +21,8 @@ inline constexpr const char *padded = "_padded";
 inline constexpr const char *max = "_max";
 inline constexpr const char *exp = "_exp";
 inline constexpr const char *sum = "_sum";
+inline constexpr const char *mean = "_mean";                // layer norm's, per pixel
+inline constexpr const char *inverse_std = "_inverse_std";  // layer norm's 1/√(var + eps)
 inline constexpr const char *scale = "_scale";  // batch norm's per-channel factor
 inline constexpr const char *shift = "_shift";  // batch norm's per-channel offset
 inline constexpr const char *data = "_data";    // appended to a parameter's Func name
@@ -33,7 +35,8 @@ inline constexpr const char *winograd_columns = "_winograd_columns";  // Aᵀ M
 /// Stage suffixes: each also exists in the batched copy (symbol + kBatchedSuffix + suffix).
 inline constexpr const char *kStages[] = {"",           reduction,      padded,           max,
                                           exp,          sum,            scale,            shift,
-                                          winograd_rows, winograd_input, winograd_product, winograd_columns};
+                                          winograd_rows, winograd_input, winograd_product, winograd_columns,
+                                          mean,         inverse_std};
 }  // namespace suffix
 
 /// Appended to symbol_name(node) for the layer's second copy in libraries that carry a

@@ -439,6 +439,14 @@ TEST_F(Cli, DotOfLenet) {
   EXPECT_EQ(read_text(path("lenet.dot")), run.output);
 }
 
+// --version names cnngen's version and the Halide it was built with, and succeeds.
+TEST(CliHelp, VersionNamesHalide) {
+  CommandResult run = cnngen("--version");
+  EXPECT_EQ(run.status, 0);
+  EXPECT_EQ(run.output.rfind("cnngen 0.", 0), 0u) << run.output;
+  EXPECT_NE(run.output.find("(Halide 14."), std::string::npos) << run.output;
+}
+
 // --help prints the usage and succeeds.
 TEST(CliHelp, HelpSucceeds) {
   CommandResult run = cnngen("--help");

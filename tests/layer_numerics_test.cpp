@@ -340,6 +340,52 @@ INSTANTIATE_TEST_SUITE_P(
         NumericsCase{"conv_leaky_relu", "32x6x6", "conv2d(16, kernel=3, padding=1)\nleaky_relu"},
         NumericsCase{"linear_leaky_relu_negative_slope", "200", "linear(32)\nleaky_relu(-0.5)"},
         NumericsCase{"leaky_relu_alone", "3x4x5", "leaky_relu(negative_slope=0.2)"},
+        // Issue 32's activations in a convolution's and a linear layer's epilogue and alone; sums of
+        // 288 products reach the tails of each (hardswish's and hardsigmoid's ±3, gelu's far tails).
+        NumericsCase{"conv_silu", "32x6x6", "conv2d(16, kernel=3, padding=1)\nsilu"},
+        NumericsCase{"linear_silu", "200", "linear(32)\nsilu"},
+        NumericsCase{"silu_alone", "3x4x5", "silu"},
+        NumericsCase{"conv_hardswish", "32x6x6", "conv2d(16, kernel=3, padding=1)\nhardswish"},
+        NumericsCase{"linear_hardswish", "200", "linear(32)\nhardswish"},
+        NumericsCase{"hardswish_alone", "3x4x5", "hardswish"},
+        NumericsCase{"conv_hardsigmoid", "32x6x6", "conv2d(16, kernel=3, padding=1)\nhardsigmoid"},
+        NumericsCase{"linear_hardsigmoid", "200", "linear(32)\nhardsigmoid"},
+        NumericsCase{"hardsigmoid_alone", "3x4x5", "hardsigmoid"},
+        NumericsCase{"conv_gelu", "32x6x6", "conv2d(16, kernel=3, padding=1)\ngelu"},
+        NumericsCase{"linear_gelu", "200", "linear(32)\ngelu"},
+        NumericsCase{"gelu_alone", "3x4x5", "gelu"},
+        // mul: squeeze-and-excitation's C×1×1 scale broadcast over C×H×W (read by a projection
+        // convolution, by the output); two full tensors; flat features times one feature.
+        NumericsCase{"mul_squeeze_excitation", "16x7x7",
+                     "conv2d(32, kernel=3, padding=1)\nhardswish\n"
+                     "mul {\n"
+                     "  branch {}\n"
+                     "  branch {\n    adaptiveavgpool2d(1)\n    conv2d fc1(8, 1)\n    relu\n"
+                     "    conv2d fc2(32, 1)\n    hardsigmoid\n  }\n"
+                     "}\nconv2d(24, 1)"},
+        NumericsCase{"mul_is_the_output", "8x5x6",
+                     "mul {\n  branch { conv2d a(8, kernel=3, padding=1) }\n"
+                     "  branch {\n    adaptivemaxpool2d(1)\n    sigmoid\n  }\n}"},
+        NumericsCase{"mul_full_tensors_three_branches", "4x6x6",
+                     "mul {\n  branch { conv2d a(5, kernel=1) }\n  branch { conv2d b(5, kernel=3, padding=1) }\n"
+                     "  branch { conv2d c(1, kernel=1) }\n}\nrelu"},
+        NumericsCase{"mul_features", "12",
+                     "linear(6)\nmul {\n  branch {}\n  branch { linear g(1) }\n}\nlinear(3)"},
+        // ShuffleNetV2's split and shuffle, read through by a concatenation and a convolution.
+        NumericsCase{"chunk_concat_shuffle", "24x6x6",
+                     "concat {\n  branch { chunk(2, 0) }\n"
+                     "  branch {\n    chunk(2, 1)\n    conv2d a(12, 1)\n    relu\n  }\n}\n"
+                     "channel_shuffle(2)\nnarrow(5, 18)\nconv2d(16, 3, padding=1)"},
+        // ConvNeXt: LayerNorm2d alone and on features; a block with its channels-last MLP (a
+        // linear over channels, computed as a 1×1 convolution), a layer scale and the residual add.
+        NumericsCase{"layernorm2d_alone", "20x4x5", "layernorm2d(eps=1e-6)"},
+        NumericsCase{"layernorm_features", "30", "linear(24)\nlayernorm\nrelu"},
+        NumericsCase{"convnext_block", "32x7x7",
+                     "add {\n  branch {}\n  branch {\n    mul {\n      branch {\n"
+                     "        conv2d dw(32, 7, padding=3, groups=32)\n        permute((0, 2, 3, 1))\n"
+                     "        layernorm ln(eps=1e-6)\n        linear fc1(128)\n        gelu\n"
+                     "        linear fc2(32)\n        permute((0, 3, 1, 2))\n      }\n"
+                     "      branch { parameter scale((32, 1, 1)) }\n    }\n  }\n}"},
         NumericsCase{"identity", "3x4x5", "conv2d(4, kernel=3)\nidentity\nrelu"},
         NumericsCase{"identity_of_input", "7", "identity"},
         // Joins: uneven branches, an empty branch (the identity), batch norm inside a branch.

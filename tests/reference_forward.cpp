@@ -112,6 +112,27 @@ Tensor batch_norm(const BatchNorm &p, const Tensor &in, Dims d, int batch, const
   return out;
 }
 
+/// Layer norm over the channels at each pixel (over the features of a flat input).
+Tensor layer_norm(const LayerNorm &p, const Tensor &in, Dims d, int batch, const WeightTensor *gamma,
+                  const WeightTensor *beta) {
+  Tensor out(in.size());
+  const std::int64_t plane = d.h * d.w;
+  for (int n = 0; n < batch; ++n)
+    for (std::int64_t i = 0; i < plane; ++i) {
+      auto at = [&](std::int64_t c) { return static_cast<std::size_t>((n * d.c + c) * plane + i); };
+      double mean = 0, variance = 0;
+      for (std::int64_t c = 0; c < d.c; ++c) mean += in[at(c)];
+      mean /= static_cast<double>(d.c);
+      for (std::int64_t c = 0; c < d.c; ++c) variance += (in[at(c)] - mean) * (in[at(c)] - mean);
+      variance /= static_cast<double>(d.c);
+      for (std::int64_t c = 0; c < d.c; ++c) {
+        const double normalized = (in[at(c)] - mean) / std::sqrt(variance + p.eps);
+        out[at(c)] = gamma ? normalized * gamma->data[c] + beta->data[c] : normalized;
+      }
+    }
+  return out;
+}
+
 /// torch.cat along the channels (dim 1).
 Tensor concat(const std::vector<const Tensor *> &inputs, const std::vector<Dims> &dims, int batch) {
   Tensor out;
@@ -159,6 +180,10 @@ double activate(const Activation &activation, double v) {
     case ActivationKind::tanh: return std::tanh(v);
     case ActivationKind::relu6: return std::isnan(v) ? v : std::min(std::max(v, 0.0), 6.0);
     case ActivationKind::leaky_relu: return v > 0 ? v : v * activation.negative_slope;
+    case ActivationKind::silu: return v / (1.0 + std::exp(-v));
+    case ActivationKind::hardswish: return v * std::min(std::max(v + 3.0, 0.0), 6.0) / 6.0;
+    case ActivationKind::hardsigmoid: return std::isnan(v) ? v : std::min(std::max(v + 3.0, 0.0), 6.0) / 6.0;
+    case ActivationKind::gelu: return 0.5 * v * std::erfc(-v / std::sqrt(2.0));
   }
   throw std::logic_error("activation kind without a reference");
 }
@@ -214,7 +239,45 @@ struct NodeReference {
       for (std::size_t i = 0; i < out.size(); ++i) out[i] += (*in[j])[i];
     return out;
   }
+  Tensor operator()(const Mul &) const {
+    Tensor out(static_cast<std::size_t>(batch * out_dims.c * out_dims.h * out_dims.w), 1.0);
+    for (std::size_t j = 0; j < in.size(); ++j) {
+      const Dims d = in_dims[j];
+      std::size_t i = 0;
+      for (int n = 0; n < batch; ++n)
+        for (std::int64_t c = 0; c < out_dims.c; ++c)
+          for (std::int64_t y = 0; y < out_dims.h; ++y)
+            for (std::int64_t x = 0; x < out_dims.w; ++x, ++i)
+              out[i] *= (*in[j])[static_cast<std::size_t>(((n * d.c + (d.c == 1 ? 0 : c)) * d.h + (d.h == 1 ? 0 : y)) * d.w +
+                                                          (d.w == 1 ? 0 : x))];
+    }
+    return out;
+  }
   Tensor operator()(const Concat &) const { return concat(in, in_dims, batch); }
+  Tensor operator()(const LayerNorm &p) const { return layer_norm(p, *in[0], in_dims[0], batch, w.weight, w.bias); }
+  Tensor operator()(const Permute &) const { return *in[0]; }  // the data as they lie in memory
+  Tensor operator()(const ParameterTensor &) const {
+    Tensor out;
+    for (int n = 0; n < batch; ++n) out.insert(out.end(), w.weight->data.begin(), w.weight->data.end());
+    return out;
+  }
+  Tensor operator()(const ChannelSlice &p) const { return rearranged(p.length, [&](std::int64_t c) { return p.start + c; }); }
+  Tensor operator()(const ChannelShuffle &p) const {
+    const std::int64_t per_group = in_dims[0].c / p.groups;
+    return rearranged(in_dims[0].c, [&](std::int64_t c) { return (c % p.groups) * per_group + c / p.groups; });
+  }
+  /// `channels` channels, channel c copied from the input's channel source(c).
+  template <class Source>
+  Tensor rearranged(std::int64_t channels, Source source) const {
+    const Dims d = in_dims[0];
+    Tensor out;
+    for (int n = 0; n < batch; ++n)
+      for (std::int64_t c = 0; c < channels; ++c) {
+        const auto from = (*in[0]).begin() + static_cast<std::ptrdiff_t>((n * d.c + source(c)) * d.h * d.w);
+        out.insert(out.end(), from, from + static_cast<std::ptrdiff_t>(d.h * d.w));
+      }
+    return out;
+  }
 };
 
 }  // namespace

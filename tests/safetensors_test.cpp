@@ -287,7 +287,7 @@ TEST(CheckWeights, MissingTensorSuggestsUnusedTensorOfSameShape) {
   Checked checked(kLinear);
   EXPECT_FALSE(checked.check({{"fc.bias", zeros({2})}, {"fc_weight", zeros({2, 4})}}));
   std::string rendered = checked.rendered();
-  EXPECT_NE(rendered.find("help: the file's unused tensor 'fc_weight' has this shape"),
+  EXPECT_NE(rendered.find("help: did you mean the file's 'fc_weight'? It has this shape and no layer uses it"),
             std::string::npos)
       << rendered;
   EXPECT_NE(rendered.find("w.safetensors: warning: tensor 'fc_weight' (2×4) is not used"),
@@ -458,12 +458,23 @@ TEST(CheckWeights, IntegerParameterIsAnErrorAtTheLayer) {
       << rendered;
 }
 
-// An I64 tensor that no layer has is rejected, as before F16/I64 support: an error on the file.
-TEST(CheckWeights, UnknownIntegerTensorIsAnError) {
+// An I64 tensor that no layer has is unused like any other (issue 32: googlenet's auxiliary heads
+// keep batch norms' num_batches_tracked that inference never reads): a warning on the file.
+TEST(CheckWeights, UnknownIntegerTensorIsAWarning) {
   Checked checked(kLinear);
-  EXPECT_FALSE(checked.check({{"fc.weight", zeros({2, 4})}, {"fc.bias", zeros({2})}, {"steps", i64_scalar()}}));
-  EXPECT_EQ(checked.rendered(), "w.safetensors: error: tensor 'steps' has dtype I64; cnngen reads "
-                                "integer tensors only as BatchNorm's num_batches_tracked, which it ignores\n");
+  EXPECT_TRUE(checked.check({{"fc.weight", zeros({2, 4})}, {"fc.bias", zeros({2})}, {"steps", i64_scalar()}}));
+  EXPECT_EQ(checked.diagnostics.error_count(), 0u);
+  EXPECT_EQ(checked.rendered(), "w.safetensors: warning: tensor 'steps' (I64, a scalar) is not used by any layer "
+                                "[-Wunused-tensor]\n");
+}
+
+// An unused tensor of the right shape whose name is nothing like the missing one is still named.
+TEST(CheckWeights, MissingTensorNamesTheOnlyUnusedTensorOfItsShape) {
+  Checked checked(kLinear);
+  EXPECT_FALSE(checked.check({{"fc.bias", zeros({2})}, {"classifier_matrix", zeros({2, 4})}}));
+  EXPECT_NE(checked.rendered().find("help: the file's unused tensor 'classifier_matrix' has this shape"),
+            std::string::npos)
+      << checked.rendered();
 }
 
 // --weights-prefix removes the prefix from every name that has it; the check then passes.

@@ -58,6 +58,19 @@ INSTANTIATE_TEST_SUITE_P(
     D2L, OutputShape,
     ::testing::Values(
         ShapeCase{"SamePadding", "1x8x8", "conv2d(1, kernel=3, padding=1)", {1, 8, 8}},
+        // Issue 32: mul broadcasts as PyTorch does; chunk takes PyTorch's chunk sizes (⌈C/chunks⌉,
+        // the last fewer); narrow; channel_shuffle keeps the shape.
+        ShapeCase{"MulBroadcastsScale", "8x5x5",
+                  "mul {\n  branch {}\n  branch {\n    adaptiveavgpool2d(1)\n  }\n}", {8, 5, 5}},
+        ShapeCase{"MulBroadcastsBothWays", "8x5x5",
+                  "mul {\n  branch { conv2d a(1, 1) }\n  branch { adaptivemaxpool2d(1) }\n}", {8, 5, 5}},
+        ShapeCase{"MulFeatures", "6", "mul {\n  branch {}\n  branch { linear g(1) }\n}", {6}},
+        ShapeCase{"ChunkEven", "24x4x4", "chunk(2, 1)", {12, 4, 4}},
+        ShapeCase{"ChunkLastIsShorter", "10x4x4", "chunk(3, 2)", {2, 4, 4}},
+        ShapeCase{"ChunkFeatures", "7", "chunk(2, 1)", {3}},
+        ShapeCase{"Narrow", "10x4x4", "narrow(3, length=5)", {5, 4, 4}},
+        ShapeCase{"ChannelShuffle", "12x3x3", "channel_shuffle(3)", {12, 3, 3}},
+        ShapeCase{"SiluHardswishHardsigmoidGeluKeepShape", "3x4x5", "silu\nhardswish\nhardsigmoid\ngelu", {3, 4, 5}},
         ShapeCase{"NonSquareKernelSamePadding", "1x8x8", "conv2d(1, kernel=(5, 3), padding=(2, 1))",
                   {1, 8, 8}},
         ShapeCase{"Stride2HalvesSpatialSize", "1x8x8", "conv2d(1, kernel=3, padding=1, stride=2)",
@@ -339,6 +352,17 @@ INSTANTIATE_TEST_SUITE_P(
                                             "batchnorm2d bn(affine=false)",
                       {"0.weight 4×3×3×3", "1.weight 4", "1.bias 4", "1.running_mean 4",
                        "1.running_var 4", "bn.running_mean 4", "bn.running_var 4"}},
+        // torchvision's RegNet names its blocks 'block1-0': a name may join word characters with '-'.
+        ParameterCase{"NameWithHyphen", "3x8x8", "seq block1-0 {\n  conv2d(4, 3)\n}\nrelu",
+                      {"block1-0.0.weight 4×3×3×3", "block1-0.0.bias 4"}},
+        // ConvNeXt: a linear over channels keeps nn.Linear's out×in weight; a parameter is named by
+        // its path; layer norms have weight and bias.
+        ParameterCase{"ConvNeXtBlockNames", "8x4x4",
+                      "layernorm2d stem\nmul {\n  branch {\n    seq block {\n      permute((0, 2, 3, 1))\n"
+                      "      layernorm\n      linear(16)\n      permute((0, 3, 1, 2))\n    }\n  }\n"
+                      "  branch { parameter layer_scale((16, 1, 1)) }\n}",
+                      {"stem.weight 8", "stem.bias 8", "block.1.weight 8", "block.1.bias 8", "block.2.weight 16×8",
+                       "block.2.bias 16", "layer_scale 16×1×1"}},
         ParameterCase{"BatchNorm1d", "2x2x2", "flatten\nbatchnorm1d norm",
                       {"norm.weight 8", "norm.bias 8", "norm.running_mean 8",
                        "norm.running_var 8"}}),
@@ -372,6 +396,18 @@ TEST_P(UserError, IsReported) {
 INSTANTIATE_TEST_SUITE_P(
     Layers, UserError,
     ::testing::Values(
+        ErrorCase{"MulShapesDoNotBroadcast", "8x5x5",
+                  "mul {\n  branch {}\n  branch { conv2d a(4, 1) }\n}", 1,
+                  {"mul's branches differ in channels: 8 and 4 (branch 2), and neither is 1",
+                   "mul broadcasts as PyTorch does"}},
+        ErrorCase{"ChunkPastTheLast", "5x2x2", "chunk(4, 3)", 1,
+                  {"chunk 3 does not exist: x.chunk(4, dim=1) of 5 channels gives 3 chunks of up to 2",
+                   "the last is index=2"}},
+        ErrorCase{"NarrowPastTheEnd", "6x2x2", "narrow(4, 3)", 1,
+                  {"narrow(4, 3) reads channels 4 to 6, but its input has 6 channels"}},
+        ErrorCase{"ChannelShuffleGroupsDoNotDivide", "10x2x2", "channel_shuffle(4)", 1,
+                  {"channel_shuffle's 4 groups do not divide its 10 channels"}},
+        ErrorCase{"SiluTakesNoArguments", "4", "silu(1)", 1, {"silu takes no arguments"}},
         ErrorCase{"WindowLargerThanInput", "1x4x4", "conv2d(1, kernel=5)", 1,
                   {"test.net:3:1: error: conv2d window is larger than its padded input: output "
                    "height would be ⌊(4 + 2·0 − 1·(5−1) − 1)/1⌋ + 1 = 0",

@@ -20,7 +20,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 INPUT_SEED = 1000
 # Images per golden file: more than one where the network is small enough for CI.
 BATCH = {"alexnet": 2, "vgg11": 1, "nin": 1, "googlenet": 1, "resnet": 1, "densenet": 1,
-         "resnet18": 1, "mobilenet_v2": 1}
+         "resnet18": 1, "mobilenet_v2": 1, "mobilenet_v3_large": 1, "efficientnet_b0": 1,
+         "shufflenet_v2_x1_0": 1, "convnext_tiny": 1}
 
 
 def network(model):
@@ -46,7 +47,9 @@ def main():
                     f"input(s), deterministic weights (tools/make_golden_nets.py): one image a line\n")
             for row in logits.numpy():
                 f.write(" ".join(f"{v:.9g}" for v in row) + "\n")
-        print(model, tuple(logits.shape), "max |logit|", logits.abs().max().item())
+            rounding = (logits.double() - net.double()(x.double())).abs().max().item()
+        print(model, tuple(logits.shape), "max |logit|", logits.abs().max().item(), "RMS",
+              logits.pow(2).mean().sqrt().item(), "max |float32 - float64|", rounding)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ statement of the .net language (docs/dsl.md):
               how the .net line spells them}; inside a definition an argument may be an Expr, a
               .net expression over the definition's parameters
   a block     {"kind": "seq", "name", "body": [items]}
-  a join      {"kind": "add" | "concat", "branches": [[items], ...]} (an empty branch: the identity)
+  a join      {"kind": "add" | "mul" | "concat", "branches": [[items], ...]} (an empty branch: the identity)
   a condition {"kind": "if", "cond": Expr, "then": [items], "else": [items] or None}
   an instance {"kind": "use", "def": NAME, "name", "args": {parameter: value}, "positional": how
               many arguments go without their key}
@@ -19,7 +19,7 @@ its .net text, `features` lists what it exercises and `edits` the smaller models
 """
 import copy
 
-ACTIVATIONS = ["relu", "sigmoid", "tanh", "relu6", "leaky_relu"]
+ACTIVATIONS = ["relu", "sigmoid", "tanh", "relu6", "leaky_relu", "silu", "hardswish", "hardsigmoid", "gelu"]
 PARAMETER_FREE = ACTIVATIONS + ["softmax", "dropout", "flatten", "identity"]
 WEIGHTED = ("conv2d", "linear", "batchnorm1d", "batchnorm2d")
 SMALL_NETWORK_MACS = 10_000_000  # codegen/schedule_common.hpp's is_small_network
@@ -154,7 +154,7 @@ class _Walk:
         kind = item["kind"]
         if kind == "seq":
             out = self.body(item["body"], shape, env, facts | {"seq"})
-        elif kind in ("add", "concat"):
+        elif kind in ("add", "mul", "concat"):
             if len(item["branches"]) < 2:
                 raise Invalid("a join needs two branches")
             outs = [self.body(b, shape, env, facts | {"branch"}) for b in item["branches"]]
@@ -162,6 +162,12 @@ class _Walk:
                 if any(o != outs[0] for o in outs):
                     raise Invalid("add of different shapes")
                 out = outs[0]
+            elif kind == "mul":  # PyTorch's broadcasting within one rank
+                if any(len(o) != len(outs[0]) for o in outs):
+                    raise Invalid("mul of different ranks")
+                out = tuple(max(o[d] for o in outs) for d in range(len(outs[0])))
+                if any(o[d] not in (1, out[d]) for o in outs for d in range(len(out))):
+                    raise Invalid("mul of shapes that do not broadcast")
             else:
                 if any(len(o) != 3 or o[1:] != outs[0][1:] for o in outs):
                     raise Invalid("concat of different sizes")
@@ -238,7 +244,7 @@ def _item_lists(model):
         for item in items:
             if item["kind"] == "seq":
                 pending.append(item["body"])
-            elif item["kind"] in ("add", "concat"):
+            elif item["kind"] in ("add", "mul", "concat"):
                 pending.extend(item["branches"])
             elif item["kind"] == "if":
                 pending.extend([item["then"]] + ([item["else"]] if item["else"] is not None else []))
@@ -250,7 +256,7 @@ def _items(model):
 
 
 def _layers(model):
-    return [i for i in _items(model) if i["kind"] not in ("seq", "add", "concat", "use", "if")]
+    return [i for i in _items(model) if i["kind"] not in ("seq", "add", "mul", "concat", "use", "if")]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -354,7 +360,7 @@ class _Writer:
     def block(self, head, items, indent, in_def):
         if not items:
             self.lines.append(f"{indent}{head} {{}}")
-        elif len(items) == 1 and items[0]["kind"] not in ("seq", "add", "concat", "if") \
+        elif len(items) == 1 and items[0]["kind"] not in ("seq", "add", "mul", "concat", "if") \
                 and items[0].get("style", {}).get("parentheses") is False and not items[0].get("style", {}).get("tuples"):
             self.lines.append(f"{indent}{head} {{ {self.line(items[0], in_def)} }}")
         else:
@@ -378,7 +384,7 @@ class _Writer:
         kind = item["kind"]
         if kind == "seq":
             self.block("seq" + (f" {item['name']}" if item["name"] else ""), item["body"], indent, in_def)
-        elif kind in ("add", "concat"):
+        elif kind in ("add", "mul", "concat"):
             self.lines.append(f"{indent}{kind} {{")
             for branch in item["branches"]:
                 self.block("branch", branch, indent + "  ", in_def)
@@ -423,7 +429,7 @@ def features(model):
         kind = item["kind"]
         found.add(kind)
         found.update(f"inside:{f}" for f in facts)
-        if kind in ("add", "concat"):
+        if kind in ("add", "mul", "concat"):
             found.add(f"{kind}:{len(item['branches'])}-branches")
             if any(not b for b in item["branches"]):
                 found.add(f"{kind}:empty-branch")
@@ -486,7 +492,7 @@ def edits(model):
             yield edited(index, lambda items, i=i: items.pop(i))
     for index in range(count):
         for i, item in enumerate(list(_item_lists(model))[index]):
-            if item["kind"] in ("add", "concat"):
+            if item["kind"] in ("add", "mul", "concat"):
                 for b in range(len(item["branches"])):
                     yield edited(index, lambda items, i=i, b=b: items.__setitem__(slice(i, i + 1), items[i]["branches"][b]))
                     if len(item["branches"]) > 2:
@@ -500,7 +506,7 @@ def edits(model):
                 yield {**copy.deepcopy(model), "input": shape[:d] + (smaller,) + shape[d + 1:]}
     for index in range(count):
         for i, layer in enumerate(list(_item_lists(model))[index]):
-            if layer["kind"] in ("seq", "add", "concat", "use", "if"):
+            if layer["kind"] in ("seq", "add", "mul", "concat", "use", "if"):
                 continue
             a = layer["args"]
             if any(isinstance(v, Expr) for v in a.values()):

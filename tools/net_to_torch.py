@@ -65,6 +65,22 @@ def _add(*xs):
     return total
 
 
+def _mul(*xs):
+    product = xs[0]
+    for x in xs[1:]:
+        product = product * x
+    return product
+
+
+class _ChannelLayerNorm(nn.LayerNorm):
+    """nn.LayerNorm over the channels of N×C×H×W (torchvision's LayerNorm2d) or the features of N×F."""
+
+    def forward(self, x):
+        if x.dim() == 4:
+            return super().forward(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+        return super().forward(x)
+
+
 def _concat(*xs):
     return torch.cat(xs, dim=1)
 
@@ -72,6 +88,9 @@ def _concat(*xs):
 def _step(node):
     """(a module to register at the node's path or None, the function forward calls)."""
     op, a, kind = node["op"], node["arguments"], node["kind"]
+    if op == "conv2d" and a.get("linear_weight"):  # nn.Linear over the channels of each pixel
+        m = nn.Linear(a["in_channels"], a["out_channels"], a["bias"])
+        return m, lambda x: m(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
     if op == "conv2d":
         m = nn.Conv2d(a["in_channels"], a["out_channels"], tuple(a["kernel"]), tuple(a["stride"]),
                       tuple(a["padding"]), tuple(a["dilation"]), a["groups"], a["bias"])
@@ -96,7 +115,8 @@ def _step(node):
     if op == "activation":
         if a["function"] == "leaky_relu":
             return None, nn.LeakyReLU(a["negative_slope"])
-        return None, {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu6": nn.ReLU6}[a["function"]]()
+        return None, {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu6": nn.ReLU6, "silu": nn.SiLU,
+                      "hardswish": nn.Hardswish, "hardsigmoid": nn.Hardsigmoid, "gelu": nn.GELU}[a["function"]]()
     if op == "softmax":
         return None, nn.Softmax(dim=1)
     if op == "flatten":
@@ -105,6 +125,20 @@ def _step(node):
         return None, _identity
     if op == "add":
         return None, _add
+    if op == "mul":
+        return None, _mul
+    if op == "layer_norm":
+        m = _ChannelLayerNorm(a["channels"], eps=a["eps"], elementwise_affine=a["affine"])
+        return m, m
+    if op == "permute":  # cnngen keeps a channels-last tensor stored channels first
+        return None, _identity
+    if op == "parameter":
+        p = nn.Parameter(torch.zeros(a["shape"]))
+        return p, lambda x: p.unsqueeze(0).expand(x.shape[0], *p.shape)
+    if op == "channel_slice":
+        return None, lambda x: x.narrow(1, a["start"], a["length"])
+    if op == "channel_shuffle":
+        return None, nn.ChannelShuffle(a["groups"])
     if op == "concat":
         return None, _concat
     raise ValueError(f"net_to_torch: unknown operation '{op}' of {kind} '{node['path']}'")
@@ -131,7 +165,10 @@ class GraphModule(nn.Module):
             if part not in holder._modules:
                 holder.add_module(part, nn.Module())
             holder = holder._modules[part]
-        holder.add_module(last, module)
+        if isinstance(module, nn.Parameter):  # a `parameter` layer: the state_dict entry is its path
+            holder.register_parameter(last, module)
+        else:
+            holder.add_module(last, module)
 
     def forward(self, x, trace=None):
         """The model's output for x (N × the input shape); `trace`, a list, receives every

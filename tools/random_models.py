@@ -214,8 +214,31 @@ class _Drawer:
             return None
         return [{"kind": "seq", "name": self.name("stage") if rng.random() < 0.5 else None, "body": body}]
 
+    def squeeze_excitation(self, shape):
+        """mul of the input and a C×1×1 scale computed from it (torchvision's SqueezeExcitation:
+        pooling, fc1, activation, fc2, sigmoid or hardsigmoid), branches in either order; or, one
+        time in four, of two or three tensors of the input's shape (one may be the input itself)."""
+        rng = self.rng
+        c = shape[0]
+        if rng.random() < 0.25:
+            branches = [self.preserving(shape, rng.randint(1, 2), named=True) if rng.random() < 0.8 else []
+                        for _ in range(rng.randint(2, 3))]
+            if any(_walk({"input": shape, "layers": b})[1] != shape for b in branches):
+                return None
+            return [{"kind": "mul", "branches": branches}]
+        scale = [_layer_item(rng.choice(["adaptiveavgpool2d", "adaptivemaxpool2d"]), {"output": 1}),
+                 _layer_item("conv2d", {"out": max(1, c // rng.choice([2, 4, 8])), "kernel": 1}, self.name("fc1")),
+                 _layer_item(rng.choice(ACTIVATIONS), {}),
+                 _layer_item("conv2d", {"out": c, "kernel": 1}, self.name("fc2")),
+                 _layer_item(rng.choice(["sigmoid", "hardsigmoid"]), {})]
+        branches = [[], scale] if rng.random() < 0.7 else [scale, []]
+        return [{"kind": "mul", "branches": branches}]
+
     def join(self, shape):
-        return self.residual(shape) if self.rng.random() < 0.6 else self.inception(shape)
+        pick = self.rng.random()
+        if pick < 0.5:
+            return self.residual(shape)
+        return self.inception(shape) if pick < 0.8 else self.squeeze_excitation(shape)
 
     def unit_definition(self):
         """A residual unit with parameters (channels, stride, projection), as torchvision's
@@ -342,7 +365,7 @@ def _draw(rng, large, max_layers):
     if not model["layers"]:
         model["layers"].append(_layer_item("relu", {}))
     for i, item in enumerate(model["layers"]):
-        if item["kind"] in ("seq", "add", "concat", "use", "if"):
+        if item["kind"] in ("seq", "add", "mul", "concat", "use", "if"):
             continue
         if rng.random() < 0.15 and item["name"] is None:
             item["name"] = drawer.name(item["kind"][:4])
@@ -385,13 +408,13 @@ def _generated_like_names(model):
     names, position = [], 0
     for item in model["layers"]:
         kind = item["kind"]
-        if kind in ("add", "concat", "if"):
+        if kind in ("add", "mul", "concat", "if"):
             continue
         if item.get("name"):
             names += [item["name"] + s for s in STAGE_SUFFIXES]
             if kind == "seq":
                 names += [f"{item['name']}_{child['name'] or i}" for i, child in enumerate(item["body"])
-                          if child["kind"] not in ("add", "concat", "if")]
+                          if child["kind"] not in ("add", "mul", "concat", "if")]
         elif kind not in ("seq", "use"):
             names.append(f"{kind}_{position}")
         position += 1
@@ -401,7 +424,7 @@ def _generated_like_names(model):
 def _rename_generated_like(rng, model):
     """Renames some layers, blocks and instances to names the language or the generated code
     uses, each at most once in the model (so that it stays unique in its scope)."""
-    named = [i for i in _items(model) if i["kind"] not in ("add", "concat", "if")]
+    named = [i for i in _items(model) if i["kind"] not in ("add", "mul", "concat", "if")]
     taken = {i["name"] for i in named if i.get("name")}
     candidates = [n for n in KEYWORDS + LAYER_KINDS + CODE_NAMES + _generated_like_names(model) if n not in taken]
     rng.shuffle(candidates)
