@@ -110,10 +110,32 @@ void schedule_concat(Func concat, const Shape &shape, const CpuContext &context,
 void schedule_stored(LoweredLayer &layer, const Shape &shape, const CpuContext &context,
                      const std::vector<bool> &written, const std::optional<Var> &rows) {
   auto store = [&](const auto &op) {
-    // A softmax's or layer norm's internals are computed per channel row of the generic schedule's
-    // loops.
     using Op = std::decay_t<decltype(op)>;
-    if constexpr (std::is_same_v<Op, Softmax> || std::is_same_v<Op, LayerNorm>) {
+    if constexpr (std::is_same_v<Op, LayerNorm>) {
+      // A layer norm's mean and 1/σ per pixel: computed once, over all the channels, before the
+      // layer (inside the channels' loop they were recomputed once per channel: O(C²) a pixel).
+      bound_to_shape(layer.func, shape);
+      for (Func internal : layer.internals()) {
+        std::vector<Var> args = internal.args();
+        internal.compute_root();
+        if (args.size() == 3) {  // (x, y, n): rows of all images in parallel
+          Var rows(internal.name() + "_yn");
+          internal.fuse(args[1], args[2], rows).parallel(rows);
+        } else if (args.size() > 1) {
+          internal.parallel(args.back());
+        }
+        if (args.size() > 1 && shape.back() >= context.vector)
+          internal.vectorize(args.front(), context.vector, TailStrategy::GuardWithIf);
+      }
+      if (shape.size() == 3 && shape[0] >= context.vector) {
+        schedule_channels_innermost(layer.func, static_cast<int>(shape[0]), context, Var(layer.func.name() + "_yn"));
+      } else {
+        schedule_generic(layer.func, static_cast<int>(shape.back()), context);
+      }
+      return;
+    }
+    // A softmax's internals are computed per channel row of the generic schedule's loops.
+    if constexpr (std::is_same_v<Op, Softmax>) {
       const Var loop = schedule_generic(layer.func, static_cast<int>(shape.back()), context);
       for (Func internal : layer.internals()) internal.compute_at(layer.func, loop);
       return;
