@@ -385,6 +385,16 @@ class Walker {
       });
       return -1;
     }
+    if (channels_last && kind == "concat") {
+      // torch.cat(dim=1) of N×H×W×C tensors joins their heights, not their channels.
+      reported([&] {
+        diagnostics_.error(join.kind.range, "concat cannot join channels-last tensors (H×W×C, after "
+                                            "permute((0, 2, 3, 1))): torch.cat(dim=1) would join their heights")
+            .with_help("permute((0, 3, 1, 2)) back to C×H×W at the end of each branch (add and mul may join "
+                       "channels-last tensors: they are element-wise)");
+      });
+      return -1;
+    }
     Node node;
     node.kind = kind;
     node.index = -1;

@@ -14,6 +14,10 @@ statement of the .net language (docs/dsl.md):
               many arguments go without their key}
 and a definition is {"name", "params": [(name, default or None)], "body": [items]}.
 
+A shape is a tuple: C×H×W or F, or a ChannelsLast H×W×C after `permute((0, 2, 3, 1))`, which
+only layernorm, linear, the element-wise layers and `permute((0, 3, 1, 2))` may read (and no join
+here, though cnngen takes some).
+
 `infer` checks a model's shapes by cnngen's and PyTorch's rules (raising Invalid), `to_net` writes
 its .net text, `features` lists what it exercises and `edits` the smaller models to try.
 """
@@ -21,7 +25,10 @@ import copy
 
 ACTIVATIONS = ["relu", "sigmoid", "tanh", "relu6", "leaky_relu", "silu", "hardswish", "hardsigmoid", "gelu"]
 PARAMETER_FREE = ACTIVATIONS + ["softmax", "dropout", "flatten", "identity"]
-WEIGHTED = ("conv2d", "linear", "batchnorm1d", "batchnorm2d")
+WEIGHTED = ("conv2d", "linear", "batchnorm1d", "batchnorm2d", "layernorm", "layernorm2d")
+# What may read a channels-last tensor (docs/dsl.md, permute).
+CHANNELS_LAST_READERS = frozenset(ACTIVATIONS + ["dropout", "identity", "layernorm", "linear", "permute"])
+TO_CHANNELS_LAST, TO_CHANNELS_FIRST = (0, 2, 3, 1), (0, 3, 1, 2)
 SMALL_NETWORK_MACS = 10_000_000  # codegen/schedule_common.hpp's is_small_network
 
 
@@ -30,6 +37,29 @@ SMALL_NETWORK_MACS = 10_000_000  # codegen/schedule_common.hpp's is_small_networ
 
 class Invalid(Exception):
     """The model breaks a shape rule."""
+
+
+class ChannelsLast(tuple):
+    """The shape H×W×C of a channels-last tensor (after permute((0, 2, 3, 1)))."""
+
+    def __repr__(self):
+        return f"ChannelsLast({tuple(self)!r})"
+
+
+def channels_last(shape):
+    return isinstance(shape, ChannelsLast)
+
+
+def channels(shape):
+    """The channels (features) of a shape, channels-first or last."""
+    return shape[-1] if channels_last(shape) else shape[0]
+
+
+def chunk_length(c, chunks, index):
+    """The channels of x.chunk(chunks, dim=1)[index] for C = c (PyTorch's: chunks of ⌈c/chunks⌉,
+    the last fewer, fewer chunks than asked where c is small), or 0 where that chunk is missing."""
+    size = -(-c // chunks)
+    return max(0, min(size, c - index * size))
 
 
 class Expr:
@@ -83,6 +113,8 @@ def prod(values):
 def _layer(kind, a, shape):
     """(output shape, multiply-adds) of one layer with concrete arguments, or raises Invalid."""
     macs = 0
+    if channels_last(shape) and kind not in CHANNELS_LAST_READERS:
+        raise Invalid(f"{kind} on a channels-last tensor")
     if kind == "conv2d":
         a = {"stride": 1, "padding": 0, "dilation": 1, "groups": 1, "bias": True, **a}
     elif kind in ("maxpool2d", "avgpool2d"):
@@ -122,12 +154,46 @@ def _layer(kind, a, shape):
         if len(shape) != 1:
             raise Invalid("batchnorm1d needs features")
     elif kind == "linear":
-        if len(shape) != 1:
-            raise Invalid("linear needs features")
+        if len(shape) != 1 and not channels_last(shape):
+            raise Invalid("linear needs features or a channels-last tensor")
         if a["out"] < 1:
             raise Invalid("no outputs")
-        macs = shape[0] * a["out"]
-        shape = (a["out"],)
+        macs = prod(shape) * a["out"]
+        shape = ChannelsLast(shape[:-1] + (a["out"],)) if channels_last(shape) else (a["out"],)
+    elif kind == "layernorm":
+        if len(shape) != 1 and not channels_last(shape):
+            raise Invalid("layernorm needs features or a channels-last tensor")
+    elif kind == "layernorm2d":
+        if len(shape) != 3:
+            raise Invalid("layernorm2d needs C×H×W")
+    elif kind == "permute":
+        if a["dims"] == TO_CHANNELS_LAST and len(shape) == 3 and not channels_last(shape):
+            shape = ChannelsLast(shape[1:] + shape[:1])
+        elif a["dims"] == TO_CHANNELS_FIRST and channels_last(shape):
+            shape = (shape[2], shape[0], shape[1])
+        else:
+            raise Invalid(f"permute{a['dims']} of {shape}")
+    elif kind in ("chunk", "narrow", "channel_shuffle"):
+        if len(shape) not in (1, 3):
+            raise Invalid(f"{kind} needs C×H×W or features")
+        c = shape[0]
+        if kind == "chunk":
+            if a["chunks"] < 1 or a["index"] < 0:
+                raise Invalid("chunk arguments out of range")
+            length = chunk_length(c, a["chunks"], a["index"])
+        elif kind == "narrow":
+            length = a["length"] if a["start"] >= 0 and a["start"] + a["length"] <= c else 0
+        else:
+            if a["groups"] < 1 or c % a["groups"]:
+                raise Invalid("channel_shuffle's groups do not divide the channels")
+            length = c
+        if length < 1:
+            raise Invalid(f"{kind} of channels that do not exist")
+        shape = (length,) + shape[1:]
+    elif kind == "parameter":
+        shape = a["shape"] if isinstance(a["shape"], tuple) else (a["shape"],)
+        if not shape or min(shape) < 1:
+            raise Invalid("parameter of an empty shape")
     elif kind == "flatten":
         shape = (prod(shape),)
     elif kind not in PARAMETER_FREE:
@@ -158,6 +224,8 @@ class _Walk:
             if len(item["branches"]) < 2:
                 raise Invalid("a join needs two branches")
             outs = [self.body(b, shape, env, facts | {"branch"}) for b in item["branches"]]
+            if channels_last(shape) or any(channels_last(o) for o in outs):
+                raise Invalid(f"{kind} of channels-last tensors")
             if kind == "add":
                 if any(o != outs[0] for o in outs):
                     raise Invalid("add of different shapes")
@@ -194,6 +262,8 @@ class _Walk:
             out = self.body(definition["body"], shape, inner, facts | {"def"})
             self.depth -= 1
         else:
+            if kind == "parameter" and not item["name"]:
+                raise Invalid("a parameter needs a name")
             args = {k: _value(v, env) for k, v in item["args"].items()}
             out, macs = _layer(kind, args, shape)
             self.records.append((item, shape, out, macs, facts))
@@ -268,19 +338,29 @@ ORDER = {"conv2d": ["out", "kernel", "stride", "padding", "dilation", "groups", 
          "adaptiveavgpool2d": ["output"], "adaptivemaxpool2d": ["output"],
          "batchnorm2d": ["num_features", "eps", "momentum", "affine", "track_running_stats"],
          "batchnorm1d": ["num_features", "eps", "momentum", "affine", "track_running_stats"],
-         "linear": ["out", "in", "bias"], "dropout": ["p"], "leaky_relu": ["negative_slope"]}
+         "linear": ["out", "in", "bias"], "dropout": ["p"], "leaky_relu": ["negative_slope"],
+         "chunk": ["chunks", "index"], "narrow": ["start", "length"], "channel_shuffle": ["groups"],
+         "layernorm2d": ["num_channels", "eps", "elementwise_affine"],
+         "layernorm": ["normalized_shape", "eps", "elementwise_affine"], "permute": ["dims"],
+         "parameter": ["shape"]}
 # How many parameters may go without their key (docs/dsl.md: PyTorch's positional form where the
 # order is PyTorch's; max pooling's ceil_mode, conv2d's and linear's `in` are keyword-only).
 POSITIONAL = {"conv2d": 7, "maxpool2d": 3, "avgpool2d": 4, "adaptiveavgpool2d": 1, "adaptivemaxpool2d": 1,
-              "batchnorm2d": 5, "batchnorm1d": 5, "linear": 1, "dropout": 1, "leaky_relu": 1}
+              "batchnorm2d": 5, "batchnorm1d": 5, "linear": 1, "dropout": 1, "leaky_relu": 1,
+              "chunk": 2, "narrow": 2, "channel_shuffle": 1, "layernorm2d": 3, "layernorm": 3, "permute": 1,
+              "parameter": 1}
 DEFAULTS = {"stride": (1, 1), "padding": (0, 0), "dilation": (1, 1), "groups": 1, "bias": True,
             "ceil_mode": False, "eps": 1e-5, "momentum": 0.1, "affine": True, "track_running_stats": True,
-            "negative_slope": 0.01}
+            "negative_slope": 0.01, "elementwise_affine": True}
+# Kinds whose arguments of those names have no default (channel_shuffle's groups, ...).
+REQUIRED = ("chunk", "narrow", "channel_shuffle", "permute", "parameter")
 
 
 def _text(v, tuples, grouped=False):
     """The .net text of a value; `grouped`: in parentheses that only group it, as Python reads
     them (`(4)`, `((4))`, `(3 + 1)`), and a pair's items too (`((1), 1)`)."""
+    if isinstance(v, tuple) and len(v) != 2:  # permute's dims, a parameter's shape
+        return "(" + ", ".join(_text(x, False, grouped and i == 0) for i, x in enumerate(v)) + ("," if len(v) == 1 else "") + ")"
     if isinstance(v, tuple):
         if tuples or v[0] != v[1]:
             return f"({_text(v[0], tuples, grouped)}, {_text(v[1], tuples)})"
@@ -317,9 +397,13 @@ def layer_line(layer, in_shape):
         return head + ("()" if style.get("parentheses") else "")
     if in_shape is not None and style.get("declare_in"):
         if kind in ("conv2d", "linear"):
-            a["in"] = in_shape[0]
+            a["in"] = channels(in_shape)
         elif kind.startswith("batchnorm"):
             a["num_features"] = in_shape[0]
+        elif kind == "layernorm2d":
+            a["num_channels"] = in_shape[0]
+        elif kind == "layernorm":
+            a["normalized_shape"] = channels(in_shape)
     if kind in ("maxpool2d", "avgpool2d") and "stride" in a and _same(a["stride"], a["kernel"]) \
             and not style.get("defaults"):
         del a["stride"]
@@ -329,7 +413,8 @@ def layer_line(layer, in_shape):
             positional = False
             continue
         pool_stride = key == "stride" and kind != "conv2d"  # defaults to the kernel, handled above
-        if key in DEFAULTS and _same(a[key], DEFAULTS[key]) and not style.get("defaults") and not pool_stride:
+        if key in DEFAULTS and kind not in REQUIRED and _same(a[key], DEFAULTS[key]) and not style.get("defaults") \
+                and not pool_stride:
             positional = False
             continue
         text = _text(a[key], style.get("tuples"), style.get("grouped"))
@@ -433,9 +518,14 @@ def features(model):
             found.add(f"{kind}:{len(item['branches'])}-branches")
             if any(not b for b in item["branches"]):
                 found.add(f"{kind}:empty-branch")
+            firsts = [b[0]["kind"] if b else None for b in item["branches"]]
+            if kind == "mul" and "parameter" in firsts:
+                found.add("pattern:layer-scale")
+            if kind == "concat" and firsts.count("chunk") + firsts.count("narrow") >= 2:
+                found.add("pattern:channel-split")
             continue
         a, style = item["args"], item["style"]
-        found.add(f"{kind}:on-{'image' if len(in_shape) == 3 else 'flat'}")
+        found.add(f"{kind}:on-{'channels-last' if channels_last(in_shape) else 'image' if len(in_shape) == 3 else 'flat'}")
         if item["name"]:
             found.add("named")
         if item.get("generated_like_name"):
@@ -443,8 +533,9 @@ def features(model):
         found.update(f"style:{key}" for key, on in style.items() if on and key != "positional")
         found.add(f"style:positional{style.get('positional', 0)}")
         if len(out_shape) == 3:
-            found.add(f"{kind}:channels%16={'0' if out_shape[0] % 16 == 0 else '8' if out_shape[0] % 8 == 0 else 'other'}")
-            if out_shape[2] == 1:
+            c = channels(out_shape)
+            found.add(f"{kind}:channels%16={'0' if c % 16 == 0 else '8' if c % 8 == 0 else 'other'}")
+            if out_shape[1 if channels_last(out_shape) else 2] == 1:
                 found.add(f"{kind}:one-wide")
         if any(isinstance(v, Expr) for v in a.values()):
             continue
@@ -472,6 +563,23 @@ def features(model):
             if not a.get("bias", True):
                 found.add("linear:no-bias")
             found.add(f"linear:out%16={'0' if a['out'] % 16 == 0 else 'other'}")
+        elif kind == "chunk":
+            if in_shape[0] % a["chunks"]:
+                found.add("chunk:ragged")
+            if chunk_length(in_shape[0], a["chunks"], a["index"] + 1) == 0:
+                found.add("chunk:last")
+        elif kind == "narrow":
+            found.add("narrow:from-0" if a["start"] == 0 else "narrow:to-end" if a["start"] + a["length"] == in_shape[0]
+                      else "narrow:inside")
+        elif kind == "channel_shuffle":
+            found.add("channel_shuffle:groups=" + ("1" if a["groups"] == 1 else "C" if a["groups"] == in_shape[0] else "k"))
+        elif kind in ("layernorm", "layernorm2d"):
+            if not a.get("elementwise_affine", True):
+                found.add(f"{kind}:no-affine")
+        elif kind == "permute" and channels_last(out_shape):
+            found.add("pattern:channels-last")
+        elif kind == "parameter":
+            found.add(f"parameter:{'x'.join('1' if d == 1 else 'n' for d in out_shape)}")
     return found
 
 
@@ -516,7 +624,7 @@ def edits(model):
                 simpler.append({**layer, "style": {}})
             for key, plain in (("groups", 1), ("dilation", (1, 1)), ("stride", (1, 1)), ("padding", (0, 0)),
                                ("bias", True), ("ceil_mode", False), ("affine", True), ("eps", 1e-5),
-                               ("negative_slope", 0.01)):
+                               ("negative_slope", 0.01), ("elementwise_affine", True)):
                 if key in a and a[key] != plain and not (key == "stride" and layer["kind"] != "conv2d"):
                     simpler.append({**layer, "args": {**a, key: plain}})
             if layer["kind"] in ("maxpool2d", "avgpool2d") and a["stride"] != a["kernel"]:

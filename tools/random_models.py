@@ -13,15 +13,24 @@ strides larger than the window, padded and ceil_mode pooling, adaptive pooling, 
 inputs, networks on both sides of the 10 M multiply-add line where cnngen's CPU schedule changes;
 and towards what breaks graphs: residual adds with identity and projection branches, concats of
 branches with uneven channels, empty branches, nested seq blocks and definitions with batch norm.
+Now and then (in about one model in six) ShuffleNetV2's and ConvNeXt's layers: channel slices
+(chunk, narrow) and channel_shuffle, ShuffleNetV2's split-concat-shuffle unit, layernorm2d,
+channels-last runs (permute, layernorm, linear over the channels, element-wise layers, permute
+back) and ConvNeXt's block with its layer scale (mul by a named `parameter`).
 """
 import random
 
 from net_statements import (  # noqa: F401  (re-exported for tools/difftest.py)
-    ACTIVATIONS, SMALL_NETWORK_MACS, WEIGHTED, Expr, Invalid, _items, _layer, _layer_item, _layers, _walk,
-    edits, features, infer, largest_activation, output_shape, pair, prod, to_net, total_macs, window_output)
+    ACTIVATIONS, SMALL_NETWORK_MACS, TO_CHANNELS_FIRST, TO_CHANNELS_LAST, WEIGHTED, Expr, Invalid,
+    _items, _layer, _layer_item, _layers, _walk, chunk_length, edits, features, infer,
+    largest_activation, output_shape, pair, prod, to_net, total_macs, window_output)
 
 CHANNELS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 15, 16, 17, 24, 31, 32, 33, 48, 64]
 WIDE_CHANNELS = [16, 24, 32, 48, 63, 64, 65, 96, 128]
+NAMES = {"conv2d": "conv", "batchnorm2d": "bn", "batchnorm1d": "bn", "linear": "fc", "layernorm": "norm",
+         "layernorm2d": "norm"}
+# How often the layers of ShuffleNetV2 and ConvNeXt are drawn: a plain layer on C×H×W, a join.
+NEW_LAYERS, NEW_JOINS = 0.02, 0.08
 FEATURES = [1, 2, 3, 7, 8, 9, 10, 15, 16, 17, 31, 32, 33, 47, 48, 64, 100, 120, 128]
 
 
@@ -83,6 +92,10 @@ class _Drawer:
     def plain(self, shape, flat_ok=True):
         """One layer for `shape`, or None."""
         rng = self.rng
+        if len(shape) == 3 and rng.random() < NEW_LAYERS:
+            return self.channel_layer(shape)
+        if len(shape) == 1 and rng.random() < NEW_LAYERS / 2:
+            return _layer_item("layernorm", self.layernorm_args())
         if len(shape) == 3:
             kinds = (["conv2d"] * 5 + ["maxpool2d", "avgpool2d"] * 2 + ACTIVATIONS * 2 +
                      ["softmax", "dropout", "identity", "batchnorm2d", "batchnorm2d",
@@ -113,6 +126,33 @@ class _Drawer:
             args["momentum"] = rng.choice([0.1, 0.01])
         return args
 
+    def layernorm_args(self):
+        rng, args = self.rng, {}
+        if rng.random() < 0.5:
+            args["eps"] = rng.choice([1e-6, 1e-5, 1e-3])
+        if rng.random() < 0.15:
+            args["elementwise_affine"] = False
+        return args
+
+    def channel_layer(self, shape):
+        """One of ShuffleNetV2's and ConvNeXt's layers on C×H×W: a slice of the channels (chunk,
+        narrow), channel_shuffle, layernorm2d."""
+        rng, c = self.rng, shape[0]
+        kind = rng.choice(["chunk", "narrow", "channel_shuffle", "layernorm2d", "layernorm2d"])
+        if kind == "chunk":
+            chunks = rng.choice([1, 2, 2, 2, 3, 4, 5, 8])
+            valid = [i for i in range(chunks) if chunk_length(c, chunks, i) > 0]
+            return _layer_item(kind, {"chunks": chunks, "index": rng.choice(valid)})
+        if kind == "narrow":
+            start = 0 if rng.random() < 0.3 else rng.randint(0, c - 1)
+            length = c - start if rng.random() < 0.3 else rng.randint(1, c - start)
+            return _layer_item(kind, {"start": start, "length": length})
+        if kind == "channel_shuffle":
+            divisors = [g for g in range(1, c + 1) if c % g == 0]
+            groups = 2 if c % 2 == 0 and rng.random() < 0.5 else rng.choice(divisors)
+            return _layer_item(kind, {"groups": groups})
+        return _layer_item(kind, self.layernorm_args())
+
     def preserving(self, shape, count, named):
         """Up to `count` layers that keep H×W: odd convolutions with same padding, batch norm,
         activations, stride-1 pools. `named`: layers with weights get names (inside branches)."""
@@ -139,7 +179,7 @@ class _Drawer:
             else:
                 item = _layer_item("dropout", {"p": 0.5})
             if named and item["kind"] in WEIGHTED:
-                item["name"] = self.name({"conv2d": "conv", "batchnorm2d": "bn"}[item["kind"]])
+                item["name"] = self.name(NAMES[item["kind"]])
             items.append(item)
             shape = _walk({"input": shape, "layers": items})[1]
         return items
@@ -234,7 +274,116 @@ class _Drawer:
         branches = [[], scale] if rng.random() < 0.7 else [scale, []]
         return [{"kind": "mul", "branches": branches}]
 
+    def channels_last_run(self, shape, named, out=None):
+        """ConvNeXt's channels-last stretch: permute((0, 2, 3, 1)), then layernorm, linear layers
+        over the channels and element-wise layers (at least one of them), then permute((0, 3, 1, 2))
+        back; the last linear gives `out` channels where asked. `named`: layers with weights get
+        names (directly inside a branch)."""
+        rng, c = self.rng, shape[0]
+        body = []
+        if rng.random() < 0.7:
+            body.append(_layer_item("layernorm", self.layernorm_args()))
+        hidden = c
+        for _ in range(rng.choice([0, 1, 2, 2, 2])):
+            hidden = rng.choice([4 * c, 2 * c, c] + (WIDE_CHANNELS if self.large else CHANNELS))
+            body.append(_layer_item("linear", {"out": hidden, "bias": rng.random() < 0.85}))
+            if rng.random() < 0.7:
+                body.append(_layer_item(rng.choice(["gelu", "gelu"] + ACTIVATIONS), {}))
+        if rng.random() < 0.15:
+            kind = rng.choice(["dropout", "identity", "leaky_relu"])
+            args = {"dropout": {"p": 0.5}, "leaky_relu": {"negative_slope": 0.2}}.get(kind, {})
+            body.insert(rng.randint(0, len(body)), _layer_item(kind, args))
+        if out is not None and hidden != out:
+            body.append(_layer_item("linear", {"out": out, "bias": rng.random() < 0.85}))
+        if not body:
+            body.append(_layer_item(rng.choice(ACTIVATIONS), {}))
+        if named:
+            for layer in body:
+                if layer["kind"] in WEIGHTED:
+                    layer["name"] = self.name(NAMES[layer["kind"]])
+        return ([_layer_item("permute", {"dims": TO_CHANNELS_LAST})] + body
+                + [_layer_item("permute", {"dims": TO_CHANNELS_FIRST})])
+
+    def layer_scale(self, shape):
+        """The branch of ConvNeXt's layer scale: a named parameter, most often C×1×1."""
+        rng = self.rng
+        c, h, w = shape
+        dims = (c, 1, 1) if rng.random() < 0.8 else rng.choice([(c, h, w), (1, 1, 1), (1, h, w), (c, h, 1)])
+        return [_layer_item("parameter", {"shape": dims}, self.name("layer_scale"))]
+
+    def convnext(self, shape):
+        """torchvision's CNBlock (x + layer_scale · block(x), block a depthwise convolution and a
+        channels-last run), or its parts: a layer-scaled branch, a bare channels-last run, the
+        downsampling layernorm2d and 2×2 stride-2 convolution."""
+        rng, c = self.rng, shape[0]
+        pick = rng.random()
+        if pick < 0.4:
+            k = rng.choice([7, 7, 3, 5])
+            block = [_layer_item("conv2d", {"out": c, "kernel": (k, k), "padding": (k // 2, k // 2), "groups": c})]
+            block += self.channels_last_run(shape, named=False, out=c)
+            scaled = [{"kind": "seq", "name": self.name("block"), "body": block}]
+            if rng.random() < 0.2:  # without the seq: its layers named directly in the branch
+                scaled = block
+                for layer in scaled:
+                    if layer["kind"] in WEIGHTED:
+                        layer["name"] = self.name(NAMES[layer["kind"]])
+            if rng.random() < 0.85:
+                branches = [scaled, self.layer_scale(shape)]
+                scaled = [{"kind": "mul", "branches": branches if rng.random() < 0.8 else branches[::-1]}]
+            return [{"kind": "add", "branches": [[], scaled] if rng.random() < 0.8 else [scaled, []]}]
+        if pick < 0.6:
+            if rng.random() < 0.5:
+                inner = self.channels_last_run(shape, named=True, out=c)
+            else:
+                inner = self.preserving(shape, rng.randint(1, 3), named=True)
+                if _walk({"input": shape, "layers": inner})[1] != shape:
+                    return None
+            branches = [inner, self.layer_scale(shape)]
+            return [{"kind": "mul", "branches": branches if rng.random() < 0.7 else branches[::-1]}]
+        if pick < 0.85:
+            return self.channels_last_run(shape, named=False)
+        out = rng.choice(WIDE_CHANNELS if self.large else CHANNELS)
+        return [_layer_item("layernorm2d", self.layernorm_args()),
+                _layer_item("conv2d", {"out": out, "kernel": (2, 2), "stride": (2, 2)})]
+
+    def shuffle_unit(self, shape):
+        """ShuffleNetV2's unit: concat { branch { chunk(2, 0) } branch { chunk(2, 1) …layers keeping
+        H×W… } } then channel_shuffle(2); sometimes other chunks or narrow slices, a third branch,
+        the layers on the first branch, other groups."""
+        rng, c = self.rng, shape[0]
+        if c < 2:
+            return None
+        if rng.random() < 0.7:
+            slices = [_layer_item("chunk", {"chunks": 2, "index": 0}), _layer_item("chunk", {"chunks": 2, "index": 1})]
+        elif rng.random() < 0.5:
+            chunks = rng.randint(2, min(4, c))
+            slices = [_layer_item("chunk", {"chunks": chunks, "index": i}) for i in range(chunks)
+                      if chunk_length(c, chunks, i) > 0]
+        else:
+            cut = rng.randint(1, c - 1)
+            slices = [_layer_item("narrow", {"start": 0, "length": cut}),
+                      _layer_item("narrow", {"start": cut, "length": c - cut})]
+            if rng.random() < 0.3:  # overlapping slices
+                slices[1]["args"] = {"start": cut - 1 if cut > 1 else 0, "length": c - (cut - 1 if cut > 1 else 0)}
+        branches = [[s] for s in slices]
+        busy = [len(branches) - 1] if rng.random() < 0.8 else rng.sample(range(len(branches)), rng.randint(1, len(branches)))
+        for b in busy:
+            inner = _walk({"input": shape, "layers": branches[b]})[1]
+            branches[b] += self.preserving(inner, rng.randint(1, 3), named=True)
+        total = _walk({"input": shape, "layers": [{"kind": "concat", "branches": branches}]})[1][0]
+        divisors = [g for g in range(1, total + 1) if total % g == 0]
+        groups = 2 if total % 2 == 0 and rng.random() < 0.8 else rng.choice(divisors)
+        return [{"kind": "concat", "branches": branches}, _layer_item("channel_shuffle", {"groups": groups})]
+
     def join(self, shape):
+        if self.rng.random() < NEW_JOINS:
+            items = self.shuffle_unit(shape) if self.rng.random() < 0.45 else self.convnext(shape)
+            try:
+                if items:
+                    _walk({"input": shape, "layers": items})  # e.g. a 2×2 stride-2 convolution on 1×1
+                return items
+            except Invalid:
+                return None
         pick = self.rng.random()
         if pick < 0.5:
             return self.residual(shape)
@@ -277,11 +426,34 @@ class _Drawer:
                           "body": [{"kind": "concat", "branches": branches}], "grouped": rng.random() < 0.3})
         return name
 
+    def convnext_definition(self):
+        """torchvision's CNBlock with parameters (dim, expand, eps), as examples/convnext_tiny."""
+        rng = self.rng
+        name = f"cn{len(self.defs)}"
+        k = rng.choice([7, 7, 3])
+        act = rng.choice(["gelu", "gelu", "relu", "silu", "hardswish"])
+        block = {"kind": "seq", "name": "block", "body": [
+            _layer_item("conv2d", {"out": Expr("dim"), "kernel": k, "padding": k // 2, "groups": Expr("dim")}),
+            _layer_item("permute", {"dims": TO_CHANNELS_LAST}),
+            _layer_item("layernorm", {"eps": Expr("eps")}),
+            _layer_item("linear", {"out": Expr("expand * dim")}),
+            _layer_item(act, {}),
+            _layer_item("linear", {"out": Expr("dim")}),
+            _layer_item("permute", {"dims": TO_CHANNELS_FIRST})]}
+        scale = [_layer_item("parameter", {"shape": (Expr("dim"), 1, 1)}, "layer_scale")]
+        body = [{"kind": "add", "branches": [[], [{"kind": "mul", "branches": [[block], scale]}]]}]
+        self.defs.append({"name": name, "params": [("dim", None), ("expand", 4), ("eps", 1e-6)],
+                          "body": body, "grouped": rng.random() < 0.3})
+        return name
+
     def instances(self, shape):
         """One to three instances of a definition, drawn new or used again."""
         rng = self.rng
         if not self.defs or rng.random() < 0.4:
-            (self.unit_definition if rng.random() < 0.6 else self.mix_definition)()
+            if rng.random() < NEW_JOINS / 2:
+                self.convnext_definition()
+            else:
+                (self.unit_definition if rng.random() < 0.6 else self.mix_definition)()
         definition = rng.choice(self.defs)
         items, c = [], shape[0]
         for _ in range(rng.randint(1, 3)):
@@ -296,6 +468,12 @@ class _Drawer:
                 if rng.random() < 0.3:
                     args["norm"] = False
                 c = out
+            elif definition["name"].startswith("cn"):
+                args = {"dim": c}
+                if rng.random() < 0.5:
+                    args["expand"] = rng.choice([1, 2, 4])
+                if rng.random() < 0.3:
+                    args["eps"] = rng.choice([1e-5, 1e-3])
             else:
                 args = {"c1": rng.choice(CHANNELS)}
                 if rng.random() < 0.5:
@@ -393,7 +571,8 @@ def _draw_style(rng):
 # adds those derived from the model's own layers.
 KEYWORDS = ["model", "input", "def", "seq", "branch", "add", "concat", "if", "else", "and", "or", "not",
             "true", "false"]
-LAYER_KINDS = ["conv2d", "linear", "relu", "batchnorm2d", "maxpool2d", "flatten", "softmax", "identity"]
+LAYER_KINDS = ["conv2d", "linear", "relu", "batchnorm2d", "maxpool2d", "flatten", "softmax", "identity", "parameter",
+               "permute", "chunk", "layernorm"]
 CODE_NAMES = ["input_values", "input_values_batched", "random_model", "random_model_output",
               "random_model_output_values", "random_model_part0", "random_model_part0_call",
               "random_model_part1", "x", "y", "c", "n", "f", "input_2"]
