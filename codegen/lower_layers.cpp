@@ -31,6 +31,16 @@ Expr is_nan_bits(const Expr &v) {
 /// `value` for a number, NaN for NaN: PyTorch's activations propagate NaN.
 Expr nan_or(const Expr &v, const Expr &value) { return Halide::select(is_nan_bits(v), v, value); }
 
+/// Whether `v` is −∞, tested on its bits (as is_nan_bits, and Halide's simplifier would fold
+/// arithmetic on an infinity as on a real).
+Expr is_minus_infinity_bits(const Expr &v) { return Halide::reinterpret<std::uint32_t>(v) == Expr(0xff800000u); }
+
+/// 1 + e^−v, as sigmoid and silu divide by it. Halide's exp is a polynomial, right up to overflow
+/// but 0 far past it, for +∞ and for NaN: clamped to ±88 its argument stays in range, and the
+/// quotients are PyTorch's to float rounding. Below −88, where PyTorch's e^−v overflows, the
+/// callers give PyTorch's exact result themselves.
+Expr one_plus_exp_minus(const Expr &v) { return 1.0f + Halide::exp(Halide::clamp(-v, -88.0f, 88.0f)); }
+
 /// max(so_far, v) that is NaN once either is, as PyTorch's max pooling and max reductions take it.
 Expr nan_max(const Expr &so_far, const Expr &v) {
   return Halide::select(is_nan_bits(v), v, nan_or(so_far, Halide::max(so_far, v)));
@@ -143,13 +153,10 @@ Func lower_activation(const Activation &activation, const Value &in, const std::
   Func out(name);
   switch (activation.kind) {
     case ActivationKind::relu: out(args) = nan_or(v, Halide::max(v, 0.0f)); break;
-    // Halide's exp is a polynomial, right up to overflow but 0 far past it, for +∞ and for NaN:
-    // clamped to ±88 its argument stays in range, and 1/(1 + e^±88) is 1 or 6e-39, PyTorch's
-    // sigmoid of a large or infinite value to float rounding.
     // Below −88, PyTorch's e^−x overflows and its sigmoid is 0 exactly (which a product with ∞
     // turns into NaN, as squeeze-and-excitation's does).
     case ActivationKind::sigmoid:
-      out(args) = nan_or(v, Halide::select(v < -88.0f, 0.0f, 1.0f / (1.0f + Halide::exp(Halide::clamp(-v, -88.0f, 88.0f)))));
+      out(args) = nan_or(v, Halide::select(v < -88.0f, 0.0f, 1.0f / one_plus_exp_minus(v)));
       break;
     case ActivationKind::tanh: out(args) = Halide::tanh(v); break;  // NaN stays, ±∞ gives ±1
     case ActivationKind::relu6: out(args) = nan_or(v, Halide::min(Halide::max(v, 0.0f), 6.0f)); break;
@@ -158,18 +165,15 @@ Func lower_activation(const Activation &activation, const Value &in, const std::
       // is NaN): Halide's simplifier treats floats as reals and would fold it.
       const float slope = static_cast<float>(activation.negative_slope);
       const float of_minus_infinity = -std::numeric_limits<float>::infinity() * slope;
-      const Expr minus_infinity = Halide::reinterpret<std::uint32_t>(v) == Expr(0xff800000u);
-      out(args) = nan_or(v, Halide::select(v > 0.0f, v, Halide::select(minus_infinity, Expr(of_minus_infinity), v * slope)));
+      out(args) = nan_or(v, Halide::select(v > 0.0f, v, Halide::select(is_minus_infinity_bits(v), Expr(of_minus_infinity), v * slope)));
       break;
     }
     // PyTorch's x / (1 + e^−x): −∞ / ∞ is NaN, and below −88 e^−x overflows and gives −0. The
-    // exponent is clamped as for sigmoid (Halide's exp is wrong past overflow), so −∞ is made NaN
-    // by its bits.
+    // exponent is clamped, so −∞ is made NaN by its bits.
     case ActivationKind::silu: {
-      const Expr minus_infinity = Halide::reinterpret<std::uint32_t>(v) == Expr(0xff800000u);
       const Expr nan(std::numeric_limits<float>::quiet_NaN());
-      out(args) = Halide::select(minus_infinity, nan,
-                                 Halide::select(v < -88.0f, -0.0f, v / (1.0f + Halide::exp(Halide::clamp(-v, -88.0f, 88.0f)))));
+      out(args) = Halide::select(is_minus_infinity_bits(v), nan,
+                                 Halide::select(v < -88.0f, -0.0f, v / one_plus_exp_minus(v)));
       break;
     }
     // PyTorch's x · min(max(x + 3, 0), 6) / 6, in that order: −∞ · 0 is NaN, and x · 6 overflows to

@@ -85,7 +85,7 @@ std::vector<LayerCost> layer_costs(const Network &network) {
     // A join sees what each of its branches sees: the largest field, the coarsest step. A branch
     // broadcast over the output's height and width (mul's C×1×1 scale) makes every pixel see the
     // whole input, as a flatten does, unless it saw nothing of the input (a parameter).
-    Receptive in = fields[static_cast<std::size_t>(node.inputs[0])];
+    Receptive in;  // sees one pixel: each input's field merges into it, whichever comes first
     for (int tensor : node.inputs) {
       const Receptive &other = fields[static_cast<std::size_t>(tensor)];
       const Shape &shape = shape_of(network, tensor);
