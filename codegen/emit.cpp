@@ -1,12 +1,15 @@
 // AOT compilation to temporary files, the header's documentation block, and the final renames.
 #include "codegen/emit.hpp"
 
+#include "codegen/child_processes.hpp"
 #include "codegen/cpp_wrapper.hpp"
 #include "codegen/error_reporting.hpp"
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -116,6 +119,61 @@ struct TemporaryFiles {
   }
 };
 
+/// A directory of its own under $TMPDIR (or /tmp), removed with everything in it.
+struct TemporaryDirectory {
+  std::string path;
+  TemporaryDirectory() {
+    const char *base = std::getenv("TMPDIR");
+    std::string pattern = std::string(base && *base ? base : "/tmp") + "/cnngen-XXXXXX";
+    if (::mkdtemp(pattern.data()) == nullptr)
+      throw OutputFileError("cannot create a temporary directory " + pattern + ": " + std::strerror(errno));
+    path = pattern;
+  }
+  TemporaryDirectory(const TemporaryDirectory &) = delete;
+  TemporaryDirectory &operator=(const TemporaryDirectory &) = delete;
+  ~TemporaryDirectory() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+};
+
+/// The library of a network cut into parts, for one target: each part lowered and compiled to an
+/// object file in a child process (request.jobs at once: Halide's lowering and LLVM take nearly
+/// all of a compile's time, one core each), the entry point here; then one static library.
+/// The parts carry no runtime: the entry point's object has it, once.
+void compile_in_parts(const LoweredParts &lowered, const EmitRequest &request, const std::string &library,
+                      const std::string &halide_header) {
+  const Halide::Target &target = request.targets.front();
+  const Halide::Target part_target = target.with_feature(Halide::Target::NoRuntime);
+  const TemporaryDirectory objects;
+  const std::size_t count = lowered.parts.size();
+  std::vector<std::string> files;
+  for (std::size_t k = 0; k < count; ++k) files.push_back(objects.path + "/part" + std::to_string(k) + ".o");
+  const int jobs = request.jobs > 0 ? request.jobs : available_cores();
+  auto report = [&](std::size_t done) {
+    if (request.progress) {
+      request.progress("compiling " + std::to_string(count) + " parts, " + std::to_string(std::min<std::size_t>(jobs, count)) +
+                       " at once: " + std::to_string(done) + " done");
+    }
+  };
+  report(0);
+  run_in_child_processes(
+      count, jobs,
+      [&](std::size_t k) {
+        Halide::Module module = part_module(lowered, k, part_target, false);
+        add_error_context(module);
+        module.compile({{Halide::OutputFileType::object, files[k]}});
+      },
+      [&](std::size_t k) { return "compiling part " + std::to_string(k + 1) + " of " + std::to_string(count); },
+      report);
+  if (request.progress) request.progress("compiling the entry point");
+  Halide::Module entry = entry_module(lowered, request.function_name, target);
+  add_entry_checks(entry, request.function_name);
+  files.push_back(objects.path + "/entry.o");
+  entry.compile({{Halide::OutputFileType::object, files.back()}, {Halide::OutputFileType::c_header, halide_header}});
+  Halide::create_static_library(files, target, library);
+}
+
 std::string temporary_suffix() { return ".tmp" + std::to_string(::getpid()); }
 
 /// Fails early, with the user's path in the message, when the output directory is not writable.
@@ -151,20 +209,35 @@ void emit_library(const PipelineBuilder &build, const Network &network, const Em
   const std::string &header = temporaries.paths[2], &cpp_header = temporaries.paths[3];
   check_writable(library, request.library_path);
 
-  // With one target this is Pipeline::compile_to; with several, Halide adds a wrapper that picks one
-  // at run time. The headers document the last pipeline built: all have the same arguments.
   std::optional<LoweredNetwork> lowered;
-  Halide::compile_multitarget(
-      request.function_name,
-      {{Halide::OutputFileType::static_library, library}, {Halide::OutputFileType::c_header, halide_header}},
-      request.targets, {}, [&](const std::string &name, const Halide::Target &target) {
-        Halide::Module module =
-            compile_network(network, build, name, target, request.layers_per_part, lowered, request.progress);
-        add_entry_checks(module, name);
-        // Halide compiles the module to machine code (LLVM) once this returns.
-        if (request.progress) request.progress("generating machine code for " + target.to_string());
-        return module;
-      });
+  if (request.targets.size() == 1) {
+    const LoweredParts parts = lower_parts(network, build, request.function_name, request.targets.front(),
+                                           request.layers_per_part, request.progress);
+    lowered = parts.entry;
+    if (parts.cut()) {
+      compile_in_parts(parts, request, library, halide_header);
+    } else {
+      if (request.progress) request.progress("lowering and generating machine code");
+      Halide::Module module = entry_module(parts, request.function_name, request.targets.front());
+      add_entry_checks(module, request.function_name);
+      module.compile({{Halide::OutputFileType::static_library, library}, {Halide::OutputFileType::c_header, halide_header}});
+    }
+  } else {
+    // With several targets, Halide adds a wrapper that picks one at run time; each variant's parts
+    // are linked into its module. The headers document the last pipeline built: all have the same
+    // arguments.
+    Halide::compile_multitarget(
+        request.function_name,
+        {{Halide::OutputFileType::static_library, library}, {Halide::OutputFileType::c_header, halide_header}},
+        request.targets, {}, [&](const std::string &name, const Halide::Target &target) {
+          Halide::Module module =
+              compile_network(network, build, name, target, request.layers_per_part, lowered, request.progress);
+          add_entry_checks(module, name);
+          // Halide compiles the module to machine code (LLVM) once this returns.
+          if (request.progress) request.progress("generating machine code for " + target.to_string());
+          return module;
+        });
+  }
 
   {
     std::ofstream out(header, std::ios::binary);

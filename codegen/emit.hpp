@@ -23,6 +23,7 @@ struct EmitRequest {
   std::string cpp_header_path;  // …/lenet.hpp
   std::vector<Halide::Target> targets;  // several: one library that picks the first the CPU runs
   int layers_per_part = kDefaultLayersPerPart;  // deep networks are compiled in parts (parts.hpp)
+  int jobs = 0;  // processes compiling a cut network's parts at once; 0: one per available core
   ProgressReport progress;  // told each stage as it starts (may be empty)
 };
 

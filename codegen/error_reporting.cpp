@@ -31,25 +31,31 @@ Stmt with_error_context(const Stmt &body) {
 
 }  // namespace
 
-void add_entry_checks(Halide::Module &module, const std::string &function) {
-  bool found = false;
+void add_error_context(Halide::Module &module) {
   for (LoweredFunc &f : module.functions()) {
     // Parallel tasks, lowered into functions of their own, receive the user_context as their
     // first argument: theirs is the caller's already.
     if (!f.args.empty() && f.args.front().name == "__user_context") continue;
+    f.body = with_error_context(f.body);
+  }
+}
+
+void add_entry_checks(Halide::Module &module, const std::string &function) {
+  bool found = false;
+  for (LoweredFunc &f : module.functions()) {
+    if (f.name != function) continue;
+    found = true;
     std::vector<Stmt> body;
-    if (f.name == function) {
-      found = true;
-      for (const LoweredArgument &argument : f.args) {
-        if (argument.is_buffer()) body.push_back(refuse_bounds_query(argument));
-      }
+    for (const LoweredArgument &argument : f.args) {
+      if (argument.is_buffer()) body.push_back(refuse_bounds_query(argument));
     }
     body.push_back(f.body);
-    f.body = with_error_context(Block::make(body));
+    f.body = Block::make(body);
   }
   if (!found) {
     throw std::logic_error("the lowered module has no function '" + function + "' to add the entry checks to");
   }
+  add_error_context(module);
 }
 
 }  // namespace cnngen

@@ -19,6 +19,10 @@ namespace cnngen {
 /// puts the kernels' loading first.
 void add_entry_checks(Halide::Module &module, const std::string &function);
 
+/// add_entry_checks' first half alone: for a module of parts the entry point calls, compiled on
+/// its own (emit.cpp).
+void add_error_context(Halide::Module &module);
+
 /// The text of runtime/cnngen/error_reporting.h, copied into cnngen at build time.
 const char *error_reporting_c_text();
 

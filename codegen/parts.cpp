@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <map>
+#include <variant>
 
 #include "dsl/operation_traits.hpp"
 #include "dsl/symbols.hpp"
@@ -21,12 +22,20 @@ std::vector<int> last_readers(const Network &network) {
   return last;
 }
 
+/// Whether a part may begin with `op`: a layer that starts a stage of its own, or one that only
+/// reads its input's channels elsewhere (chunk, narrow, channel_shuffle: ShuffleNetV2 is cut
+/// before each unit's shuffle, the stored concatenation the part's output; 3 cuts in its 16 units
+/// otherwise). Neither loses a batch-norm folding or a fusion.
+bool may_begin_part(const Operation &op) {
+  return starts_stage(op) || std::holds_alternative<ChannelSlice>(op) || std::holds_alternative<ChannelShuffle>(op);
+}
+
 /// Whether the network may be cut after node `i`: see split_network.
 bool cut_after(const Network &network, const std::vector<int> &last, std::size_t i) {
   if (i + 1 >= network.nodes.size()) return false;
   const int tensor = network.nodes[i].output;
   if (network.tensors[static_cast<std::size_t>(tensor)].shape.size() != 3) return false;
-  if (!starts_stage(network.nodes[i + 1].op)) return false;
+  if (!may_begin_part(network.nodes[i + 1].op)) return false;
   // No other tensor made at or before node i is read after it (the input included).
   for (std::size_t t = 0; t < network.tensors.size(); ++t) {
     if (static_cast<int>(t) == tensor) continue;
@@ -82,7 +91,11 @@ LoweredNetwork lower_outer(const Network &network, const std::vector<NetworkPart
       WeightArgument own = w;
       own.param = Halide::ImageParam(w.param.type(), w.param.dimensions(), w.param.name());
       own.node = &network.nodes[parts[k].first + static_cast<std::size_t>(w.node - parts[k].network.nodes.data())];
-      arguments.push_back(own.param);
+      // The caller's buffer itself, not the ImageParam: as an ImageParam, each weight of the part
+      // would get a bounds query, its own halide_buffer_t and checks in the entry point (480 of
+      // them took LLVM 40 s in Inception-v3's); the part checks its weights itself.
+      arguments.push_back(Halide::Expr(Halide::Internal::Variable::make(
+          Halide::type_of<halide_buffer_t *>(), own.param.name() + ".buffer")));
       outer.weight_arguments.push_back(own);
     }
     Halide::Func call(model_names.take(k + 1 < parts.size() ? names[k] + "_call" : function_name + "_output"));
@@ -133,34 +146,59 @@ std::vector<NetworkPart> split_network(const Network &network, int layers_per_pa
   return parts;
 }
 
-Halide::Module compile_network(const Network &network, const PipelineBuilder &build,
-                               const std::string &function_name, const Halide::Target &target,
-                               int layers_per_part, std::optional<LoweredNetwork> &entry,
-                               const ProgressReport &progress) {
-  std::vector<NetworkPart> parts = split_network(network, target.has_gpu_feature() ? 0 : layers_per_part);
-  if (parts.size() == 1) {
-    if (progress) progress("scheduling and lowering");
-    entry.emplace(build(network, function_name, target));
-    return Halide::Pipeline(entry->output).compile_to_module(entry->arguments(), function_name, target);
+LoweredParts lower_parts(const Network &network, const PipelineBuilder &build, const std::string &function_name,
+                         const Halide::Target &target, int layers_per_part, const ProgressReport &progress) {
+  LoweredParts result;
+  result.parts = split_network(network, target.has_gpu_feature() ? 0 : layers_per_part);
+  if (!result.cut()) {
+    if (progress) progress("scheduling");
+    result.names = {function_name};
+    result.lowered.push_back(build(network, function_name, target));
+    result.entry = result.lowered.front();
+    return result;
   }
   // A multi-target library's variants are named "<function>-<target>": part names must be C names.
   std::string stem = function_name;
   std::replace(stem.begin(), stem.end(), '-', '_');
-  std::vector<LoweredNetwork> lowered;
-  std::vector<std::string> names;
-  std::vector<Halide::Module> modules;
-  for (std::size_t k = 0; k < parts.size(); ++k) {
-    names.push_back(stem + "_part" + std::to_string(k));
-    if (progress) progress("scheduling and lowering part " + std::to_string(k + 1) + " of " + std::to_string(parts.size()));
-    lowered.push_back(build(parts[k].network, names.back(), target));
-    modules.push_back(Halide::Pipeline(lowered.back().output)
-                          .compile_to_module(lowered.back().arguments(), names.back(), target));
-    // Called only by the outer pipeline: no symbol, no declaration in the header.
-    for (Halide::Internal::LoweredFunc &f : modules.back().functions()) f.linkage = Halide::LinkageType::Internal;
+  for (std::size_t k = 0; k < result.parts.size(); ++k) {
+    result.names.push_back(stem + "_part" + std::to_string(k));
+    if (progress) progress("scheduling part " + std::to_string(k + 1) + " of " + std::to_string(result.parts.size()));
+    result.lowered.push_back(build(result.parts[k].network, result.names.back(), target));
   }
-  entry.emplace(lower_outer(network, parts, lowered, names, stem));
-  modules.insert(modules.begin(),
-                 Halide::Pipeline(entry->output).compile_to_module(entry->arguments(), function_name, target));
+  result.entry = lower_outer(network, result.parts, result.lowered, result.names, stem);
+  return result;
+}
+
+Halide::Module part_module(const LoweredParts &network, std::size_t k, const Halide::Target &target, bool internal) {
+  const LoweredNetwork &part = network.lowered.at(k);
+  Halide::Module module = Halide::Pipeline(part.output).compile_to_module(part.arguments(), network.names[k], target);
+  if (internal) {
+    // Called only by the outer pipeline: no symbol, no declaration in the header.
+    for (Halide::Internal::LoweredFunc &f : module.functions()) f.linkage = Halide::LinkageType::Internal;
+  }
+  return module;
+}
+
+Halide::Module entry_module(const LoweredParts &network, const std::string &function_name,
+                            const Halide::Target &target) {
+  return Halide::Pipeline(network.entry->output).compile_to_module(network.entry->arguments(), function_name, target);
+}
+
+Halide::Module compile_network(const Network &network, const PipelineBuilder &build,
+                               const std::string &function_name, const Halide::Target &target,
+                               int layers_per_part, std::optional<LoweredNetwork> &entry,
+                               const ProgressReport &progress) {
+  const LoweredParts lowered = lower_parts(network, build, function_name, target, layers_per_part, progress);
+  entry = lowered.entry;
+  if (!lowered.cut()) {
+    if (progress) progress("lowering");
+    return entry_module(lowered, function_name, target);
+  }
+  std::vector<Halide::Module> modules{entry_module(lowered, function_name, target)};
+  for (std::size_t k = 0; k < lowered.parts.size(); ++k) {
+    if (progress) progress("lowering part " + std::to_string(k + 1) + " of " + std::to_string(lowered.parts.size()));
+    modules.push_back(part_module(lowered, k, target, true));
+  }
   return Halide::link_modules(function_name, modules);
 }
 

@@ -37,16 +37,42 @@ struct NetworkPart {
 /// `network` cut into consecutive parts of at least `layers_per_part` layers (the last of at least
 /// half as many), each a Network whose input is the one tensor the part before it leaves. A cut
 /// falls only where that tensor is the only one alive, has channels, height and width, and the
-/// next layer starts a stage of its own (a convolution, pooling or linear layer), so that neither
+/// next layer starts a stage of its own (a convolution, pooling or linear layer) or only reads
+/// channels elsewhere (chunk, narrow, channel_shuffle), so that neither
 /// batch-norm folding nor epilogue fusion is lost. One part, the network itself, when no cut
 /// qualifies, the network has fewer than 2 × `layers_per_part` layers, or `layers_per_part` is 0.
 std::vector<NetworkPart> split_network(const Network &network, int layers_per_part);
 
-/// The module of `network` as the function `function_name` for `target`: its pipeline, or, when
-/// split_network cuts it, one internal function per part and an outer pipeline that calls them
-/// (GPU targets are compiled whole). `entry` receives the entry point's LoweredNetwork: its
-/// input, weight arguments (in layer order, their nodes those of `network`) and output.
+/// A network lowered and scheduled for one target, whole or in parts (split_network).
+struct LoweredParts {
+  std::vector<NetworkPart> parts;       // one: the network itself
+  std::vector<LoweredNetwork> lowered;  // each part's pipeline
+  std::vector<std::string> names;       // each part's function (one part: the entry point's)
+  /// The entry point's LoweredNetwork: its input, weight arguments (in layer order, their nodes
+  /// those of the network) and output. Cut: the outer pipeline that calls the parts through
+  /// extern stages; whole: the network's own pipeline.
+  std::optional<LoweredNetwork> entry;
+  bool cut() const { return parts.size() > 1; }
+};
+
+/// `network` scheduled by `build` as the function `function_name` for `target`, cut into parts of
+/// `layers_per_part` layers (GPU targets whole). Cheap next to compiling: Halide lowers nothing yet.
 /// `progress` hears of each part as it starts.
+LoweredParts lower_parts(const Network &network, const PipelineBuilder &build, const std::string &function_name,
+                         const Halide::Target &target, int layers_per_part, const ProgressReport &progress = {});
+
+/// Part k's module, lowered by Halide (most of a compile's time, with LLVM's): a function the
+/// entry point calls, not for the app (Internal linkage when `internal`, for link_modules).
+Halide::Module part_module(const LoweredParts &network, std::size_t k, const Halide::Target &target, bool internal);
+
+/// The entry point's module, `function_name`: the outer pipeline, or the whole network's.
+Halide::Module entry_module(const LoweredParts &network, const std::string &function_name,
+                            const Halide::Target &target);
+
+/// The module of `network` as the function `function_name` for `target`: its pipeline, or, when
+/// split_network cuts it, one internal function per part and an outer pipeline that calls them,
+/// linked into one module (GPU targets are compiled whole). `entry` receives the entry point's
+/// LoweredNetwork. `progress` hears of each part as it starts.
 Halide::Module compile_network(const Network &network, const PipelineBuilder &build,
                                const std::string &function_name, const Halide::Target &target,
                                int layers_per_part, std::optional<LoweredNetwork> &entry,

@@ -128,6 +128,7 @@ int compile(const Options &options, const std::vector<Halide::Target> &targets,
   set_output_paths(request, options.output_path.empty() ? network.name + ".a" : options.output_path);
   request.targets = targets;
   if (options.layers_per_part >= 0) request.layers_per_part = options.layers_per_part;
+  request.jobs = options.jobs;
   const PipelineBuilder build = pipeline_builder(options, network, checked);
   set_crash_context("generating code for '" + network.name + "' from " + options.model_path);
   set_crash_cleanup(emission_files(request));

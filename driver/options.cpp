@@ -47,11 +47,13 @@ constexpr const char *kUsage =
     "  --layers-per-part N   compile a CPU network of 2N layers or more in parts of about N\n"
     "                 layers, each its own Halide pipeline (default: 20; 0: whole): Halide's\n"
     "                 compile time grows with depth × size, the parts' with their own\n"
+    "  -j N, --jobs N   compile up to N parts at once, each in a process of its own (default:\n"
+    "                 one per core this process may use)\n"
     "  --color=auto|always|never             colour diagnostics (default: auto, on a terminal)\n"
     "  --diagnostics-format=text|json        diagnostics as text or as JSON (docs/diagnostics.md)\n"
     "  --version      print cnngen's version and the Halide it was built with\n"
     "  --timings      after compiling, print the seconds each stage took (scheduling and lowering\n"
-    "                 each part, LLVM's machine code); a compile over 2 s on a terminal shows its\n"
+    "                 the parts, the entry point); a compile over 2 s on a terminal shows its\n"
     "                 stage as it goes\n"
     "  -WNAME, -Wno-NAME   turn warning NAME on or off: unread-input, unused-tensor\n"
     "                 (docs/diagnostics.md); -Werror makes warnings errors, -Wno-error undoes it\n"
@@ -140,11 +142,11 @@ std::optional<Options> parse_options(int argc, char **argv, std::ostream &out,
       options.fuse = false;
     } else if (arg == "--timings") {
       options.timings = true;
-    } else if (arg == "--batch" || arg == "--layers-per-part") {
+    } else if (arg == "--batch" || arg == "--layers-per-part" || arg == "--jobs" || arg == "-j") {
       std::string text;
       if (!value(text)) return fail(std::string(arg) + " needs a value");
-      const bool batch = arg == "--batch";
-      const long long least = batch ? 1 : 0, most = batch ? (1 << 20) : 100000;
+      const bool batch = arg == "--batch", jobs = arg == "--jobs" || arg == "-j";
+      const long long least = batch || jobs ? 1 : 0, most = batch ? (1 << 20) : jobs ? 1024 : 100000;
       std::size_t used = 0;
       long long number = -1;
       try {
@@ -157,6 +159,7 @@ std::optional<Options> parse_options(int argc, char **argv, std::ostream &out,
                     std::to_string(most) + ", not '" + text + "'");
       }
       if (batch) options.batch = number;
+      else if (jobs) options.jobs = static_cast<int>(number);
       else options.layers_per_part = static_cast<int>(number);
     } else if (arg.substr(0, 11) == "--schedule=") {
       options.schedule = std::string(arg.substr(11));

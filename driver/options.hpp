@@ -28,6 +28,7 @@ struct Options {
   bool fuse = true;            // compile: batch-norm folding and epilogue fusion (--no-fuse: off)
   bool timings = false;        // compile: each stage's seconds on stderr (--timings)
   ConvAlgorithm conv = ConvAlgorithm::automatic;  // compile: --conv=direct|winograd|auto
+  int jobs = 0;                // compile: parts compiled at once (-j N); 0: one per available core
   int layers_per_part = -1;    // compile: deep CPU networks in parts (codegen/parts.hpp); 0: whole; -1: default
   ColorMode color = ColorMode::automatic;
   DiagnosticsFormat diagnostics_format = DiagnosticsFormat::text;

@@ -91,6 +91,27 @@ TEST_F(Cli, MultiTargetCompile) {
   EXPECT_NE(library.find("lenet-x86-64-linux-disable_llvm_loop_opt"), std::string::npos);
 }
 
+// A network cut into parts compiles them in child processes, -j at once: the library and headers
+// are the same, byte for byte, however many run at once.
+TEST_F(Cli, PartsCompiledAtOnceMakeTheSameLibrary) {
+  const std::string net = "differential/blocks_parts_seed_777070";
+  for (const char *jobs : {"1", "4"}) {
+    CommandResult run = cnngen(net + ".net --weights " + net + ".safetensors --layers-per-part 1 -j " + jobs +
+                               " -o " + path(std::string("j") + jobs + ".a") + " --timings");
+    ASSERT_EQ(run.status, 0) << run.output;
+    EXPECT_NE(run.output.find(std::string("compiling 9 parts, ") + jobs + " at once: 9 done"), std::string::npos)
+        << run.output;
+  }
+  EXPECT_EQ(read_text(path("j1.a")), read_text(path("j4.a")));
+  auto without_guard = [](std::string header, const std::string &name) {
+    for (std::size_t at; (at = header.find(name)) != std::string::npos;) header.erase(at, name.size());
+    return header;
+  };
+  EXPECT_EQ(without_guard(read_text(path("j1.h")), "j1"), without_guard(read_text(path("j4.h")), "j4"));
+  const std::vector<std::string> written{"j1.a", "j1.h", "j1.hpp", "j4.a", "j4.h", "j4.hpp"};
+  EXPECT_EQ(files(), written);
+}
+
 // runtime writes the Halide runtime alone, for libraries built with no_runtime, and nothing else.
 TEST_F(Cli, RuntimeWritesTheRuntimeAlone) {
   CommandResult run = cnngen("runtime -o " + path("runtime.a") + " --target x86-64-linux");
@@ -250,6 +271,7 @@ INSTANTIATE_TEST_SUITE_P(
                       UsageCase{"BatchNotANumber", "summary a.net --batch 3x", "--batch needs a number from 1"},
                       UsageCase{"LayersPerPartNegative", "a.net --layers-per-part -1",
                                 "--layers-per-part needs a number from 0"},
+                      UsageCase{"JobsZero", "a.net -j 0", "-j needs a number from 1 to 1024, not '0'"},
                       UsageCase{"UnknownSchedule", "a.net --schedule=fast", "--schedule takes manual, adams2019 or mullapudi2016"},
                       UsageCase{"UnknownConvAlgorithm", "a.net --conv=winograd6",
                                 "--conv takes direct, winograd, winograd4 or auto, not 'winograd6'"},
