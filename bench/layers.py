@@ -6,7 +6,7 @@ machine's peak (measured by the same run); then their fully connected layers (li
 the rate at which each streams its weights in GB/s and in % of the machine's read bandwidth (the
 same run's plain read loop, bench/peak_flops.cpp) — at batch 1 these layers are bound by that read.
 
-  /usr/bin/python3 bench/layers.py [--batch 1] [--rounds 2] [--seconds 1] [--only vgg11]
+  /usr/bin/python3 bench/layers.py [--batch 1] [--rounds 2] [--seconds 1] [--only vgg11,channels,groups]
                                   [--engines cnngen,torch] [-- CNNGEN FLAGS...]
 
 CNNGEN_BUILD=DIR measures another build tree than build/. Flags after `--` go to cnngen (for
@@ -63,6 +63,24 @@ LAYERS = [
     ("channels", "conv3x3-368", 368, 7, 7, 368, 3, 1, 1, 1),
     ("channels", "conv3x3-384", 384, 7, 7, 384, 3, 1, 1, 1),
     ("channels", "conv1x1-1001", 512, 7, 7, 1001, 1, 1, 0, 1),
+    # Issue 32: grouped convolutions with few channels per group (the last field: groups), each
+    # beside the same layer with 16 channels per group, one 16-float vector (`--only groups`):
+    # ResNeXt-50 32×4d's 3×3 layers (4, 8, 16 and 32 channels per group) and RegNetY-400MF's
+    # (8 per group; the nearest multiple of 16 channels where 8 per group leaves a ragged one).
+    ("groups", "resnext-layer1-g32", 128, 56, 56, 128, 3, 1, 1, 1, 32),
+    ("groups", "resnext-layer1-g8", 128, 56, 56, 128, 3, 1, 1, 1, 8),
+    ("groups", "resnext-layer2-g32", 256, 28, 28, 256, 3, 1, 1, 1, 32),
+    ("groups", "resnext-layer2-g16", 256, 28, 28, 256, 3, 1, 1, 1, 16),
+    ("groups", "resnext-layer3-g32", 512, 14, 14, 512, 3, 1, 1, 1, 32),
+    ("groups", "resnext-layer4-g32", 1024, 7, 7, 1024, 3, 1, 1, 1, 32),
+    ("groups", "regnet-48-g6", 48, 56, 56, 48, 3, 1, 1, 1, 6),
+    ("groups", "regnet-48-g3", 48, 56, 56, 48, 3, 1, 1, 1, 3),
+    ("groups", "regnet-104-g13", 104, 28, 28, 104, 3, 1, 1, 1, 13),
+    ("groups", "regnet-112-g7", 112, 28, 28, 112, 3, 1, 1, 1, 7),
+    ("groups", "regnet-208-g26", 208, 14, 14, 208, 3, 1, 1, 1, 26),
+    ("groups", "regnet-208-g13", 208, 14, 14, 208, 3, 1, 1, 1, 13),
+    ("groups", "regnet-440-g55", 440, 7, 7, 440, 3, 1, 1, 1, 55),
+    ("groups", "regnet-448-g28", 448, 7, 7, 448, 3, 1, 1, 1, 28),
 ]
 
 # (network, layer, inputs, outputs): the fully connected layers whose weights outgrow the caches,
@@ -84,9 +102,9 @@ def write_layer_net(directory, network, layer, input_shape, body):
     return name, path
 
 
-def write_net(directory, network, layer, c, h, w, out, k, s, p):
+def write_net(directory, network, layer, c, h, w, out, k, s, p, groups=1):
     return write_layer_net(directory, network, layer, f"{c}x{h}x{w}",
-                           f"conv2d({out}, kernel={k}, stride={s}, padding={p})\n")
+                           f"conv2d({out}, kernel={k}, stride={s}, padding={p}, groups={groups})\n")
 
 
 def write_fc_net(directory, network, layer, inputs, outputs):
@@ -99,7 +117,7 @@ def print_convolutions(layers, samples, facts, engines, batch, ceiling):
           f"{'% peak':>6}" + "".join(f" {'× ' + e:>13}" for e in engines[1:]))
     totals = {e: 0.0 for e in engines}
     for spec in layers:
-        network, layer, c, h, w, out, k, s, p, count = spec
+        network, layer, c, h, w, out, k, s, p, count = spec[:10]
         times = {e: sorted(samples[(spec, e)])[len(samples[(spec, e)]) // 2] for e in engines}
         for e in engines:
             totals[e] += count * times[e]
@@ -132,7 +150,7 @@ def main():
     peak = run.run_json([os.path.join(run.BUILD, "bench", "peak_flops")])
     facts = {}
     for spec in layers:
-        name, path = write_net(directory, *spec[:9])
+        name, path = write_net(directory, *spec[:9], *spec[10:])
         facts[spec] = run.prepare(name, path, args.cnngen_flags)
     for spec in fc_layers:
         facts[spec] = run.prepare(*write_fc_net(directory, *spec), args.cnngen_flags)

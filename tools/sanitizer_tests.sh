@@ -21,6 +21,7 @@ cd build-asan
 #   (Intel Xeon, 2 cores), spent in Halide's JIT and the naive reference, while cnngen's Winograd
 #   code (codegen/winograd.cpp, schedule_winograd.cpp) takes the tile as a parameter and runs
 #   whole under the sanitizers in the F(2×2, 3×3) grid.
+# (The numerics tests JIT-compile for the host's vectors alone here: tests/cpu_test_targets.hpp.)
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --output-on-failure -j "$(nproc)" \
   -E 'Autoschedulers\.|Cli\.AutoscheduledCompile|Winograd5x5Numerics\.|WinogradNumerics\.F4'
