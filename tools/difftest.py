@@ -261,6 +261,7 @@ def _one_model(args):
     try:
         results = check_model(build, model, seed, variants, work)
         summary = {"seed": seed, "macs": random_models.total_macs(model), "statements": len(model["layers"]),
+                   "features": sorted(random_models.features(model)),
                    "results": None if results is None else {v: r[0] for v, r in results.items()}}
         for variant, (kind, log) in (results or {}).items():
             if kind in ("pass", "skip"):
