@@ -15,24 +15,18 @@
 #include <gtest/gtest.h>
 
 #include "codegen/child_processes.hpp"
+#include "scratch_directory.hpp"
 
 namespace cnngen::testing {
 namespace {
 
 namespace fs = std::filesystem;
 
-class ChildProcesses : public ::testing::Test {
+class ChildProcesses : public ScratchDirectory {
  protected:
-  void SetUp() override {
-    dir_ = fs::path(::testing::TempDir()) /
-           ("cnngen_children_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  ChildProcesses() : ScratchDirectory("cnngen_children_") {}
   std::string file(std::size_t i) const { return (dir_ / ("task" + std::to_string(i))).string(); }
   static std::string name(std::size_t i) { return "task " + std::to_string(i); }
-  fs::path dir_;
 };
 
 TEST_F(ChildProcesses, EveryTaskRunsAndEachEndIsCounted) {

@@ -11,6 +11,8 @@
 
 #include <gtest/gtest.h>
 
+#include "scratch_directory.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -38,15 +40,9 @@ std::string read_text(const fs::path &path) {
   return text.str();
 }
 
-class Cli : public ::testing::Test {
+class Cli : public ScratchDirectory {
  protected:
-  void SetUp() override {
-    dir_ = fs::path(::testing::TempDir()) /
-           ("cnngen_cli_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  Cli() : ScratchDirectory("cnngen_cli_") {}
 
   std::string path(const std::string &name) const { return (dir_ / name).string(); }
   std::vector<std::string> files() const {
@@ -55,8 +51,6 @@ class Cli : public ::testing::Test {
     std::sort(names.begin(), names.end());
     return names;
   }
-
-  fs::path dir_;
 };
 
 const std::string kLenet = "../examples/lenet/lenet.net";
