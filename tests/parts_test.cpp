@@ -130,8 +130,8 @@ std::vector<Halide::Internal::Function> calls_between_parts(const Network &netwo
     schedule_cpu(lowered, part, target);
     return lowered;
   };
-  std::optional<LoweredNetwork> entry;
-  compile_network(network, build, "m", Halide::get_host_target(), layers_per_part, entry);
+  const LoweredParts lowered = lower_parts(network, build, "m", Halide::get_host_target(), layers_per_part);
+  const std::optional<LoweredNetwork> &entry = lowered.entry;
   std::vector<Halide::Internal::Function> calls;
   for (Halide::Internal::Function call = entry->output.function();;) {
     const std::vector<Halide::ExternFuncArgument> &arguments = call.extern_arguments();
