@@ -1,11 +1,13 @@
 // Times one cnngen-generated model at one batch size and prints one JSON line. The model's
 // weights are either embedded (CNNGEN_WEIGHT_ARGUMENTS=0) or passed as arguments, filled with
 // random values of PyTorch's shapes read from the .net file.
-//   MODEL_bench MODEL.net --batch N [--seconds S] [--evict-mb M]
+//   MODEL_bench MODEL.net --batch N [--seconds S] [--evict-mb M] [--buffer-cache 0]
 // With --evict-mb, every call is preceded (untimed) by a read of an M MB buffer, so that the
 // model's weights and tensors come from memory, not from a cache the last call left them in: an
 // application that calls the model now and then, between other work. 64 covers a 32 MB L3 (the
-// JSON's peak_rss_mb then counts the M MB too).
+// JSON's peak_rss_mb then counts the M MB too). With --buffer-cache 0 the app installs Halide's
+// own allocator first, so that the model does not install cnngen's (runtime/cnngen/buffer_cache.h):
+// what keeping the working memory between calls is worth.
 #include <cstdio>
 #include <cstdlib>
 #include <random>
@@ -37,27 +39,37 @@ void read_through(const std::vector<char> &bytes) {
   sink = sink + sum;
 }
 
+void *plain_malloc(void *user_context, std::size_t size) { return halide_default_malloc(user_context, size); }
+void plain_free(void *user_context, void *block) { halide_default_free(user_context, block); }
+
 }  // namespace
 
 int main(int argc, char **argv) {
   int batch = 0;
   double seconds = 2.0, evict_mb = 0;
+  bool buffer_cache = true;
   bool known = argc % 2 == 0;  // the file, then flag-value pairs
   for (int i = 2; known && i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--batch") batch = std::atoi(argv[i + 1]);
     else if (flag == "--seconds") seconds = std::atof(argv[i + 1]);
     else if (flag == "--evict-mb") evict_mb = std::atof(argv[i + 1]);
+    else if (flag == "--buffer-cache") buffer_cache = std::atoi(argv[i + 1]) != 0;
     else known = false;
   }
   if (!known || batch <= 0) {
-    std::fprintf(stderr, "usage: %s MODEL.net --batch N [--seconds S] [--evict-mb M]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s MODEL.net --batch N [--seconds S] [--evict-mb M] [--buffer-cache 0]\n",
+                 argv[0]);
     return 2;
   }
   std::optional<cnngen::Network> read = cnngen::bench::read_network(argv[1]);
   if (!read) return 1;
   const cnngen::Network &network = *read;
   cnngen::install_error_handler();
+  if (!buffer_cache) {
+    halide_set_custom_malloc(plain_malloc);
+    halide_set_custom_free(plain_free);
+  }
 
   std::mt19937 rng(1);
   std::vector<Halide::Runtime::Buffer<float>> buffers;

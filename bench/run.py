@@ -3,6 +3,7 @@
 models, batch sizes and machine, in one run, alternating the engines round by round.
 
   /usr/bin/python3 bench/run.py [--quick] [--rounds R] [--seconds S] [--models lenet,vgg11] [--evict-mb M]
+                                [--uncached]
 
 CNNGEN_BUILD=DIR measures another build tree than build/ (its cnngen, libcnngen_dsl.a, bench/).
 
@@ -12,7 +13,9 @@ missing are reported and skipped). Writes docs/performance/results.{json,csv} an
 Models: D2L's LeNet (trained weights) at batch 1, 64, 256; AlexNet, VGG-11 and torchvision's
 ResNet-18, MobileNetV3-Large, EfficientNet-B0, ShuffleNetV2 ×1.0, RegNetY-400MF, ConvNeXt-T and
 ResNet-50 (3×224×224; random weights, the same in every engine) at batch 1 and 8. cnngen's
-libraries embed their weights, as shipped.
+libraries embed their weights, as shipped. --uncached adds the engine cnngen_uncached: the same
+library with Halide's own allocator instead of the cache of working memory that it installs
+(runtime/cnngen/buffer_cache.h), for what the cache is worth.
 """
 import argparse
 import csv
@@ -119,16 +122,16 @@ def cpu_model():
 
 
 def measure(engine, facts, batch, seconds, evict_mb=0):
-    if engine == "cnngen":
+    if engine in ("cnngen", "cnngen_uncached"):
         return run_json([facts["binary"], facts["net"], "--batch", str(batch), "--seconds", str(seconds),
-                         "--evict-mb", str(evict_mb)])
+                         "--evict-mb", str(evict_mb), "--buffer-cache", str(int(engine == "cnngen"))])
     interpreter = "/usr/bin/python3" if engine == "torch" else PYPI_PYTHON
     return run_json([interpreter, os.path.join(ROOT, "bench", "engines.py"), engine, facts["net"],
                      facts["weights"], facts["onnx"], str(batch), str(seconds), str(evict_mb)])
 
 
 def available(engine):
-    if engine in ("cnngen", "torch"):
+    if engine in ("cnngen", "cnngen_uncached", "torch"):
         return True
     module = {"onnxruntime": "onnxruntime", "openvino": "openvino"}[engine]
     return subprocess.run([PYPI_PYTHON, "-c", f"import {module}"], capture_output=True).returncode == 0
@@ -165,6 +168,9 @@ def main():
     parser.add_argument("--evict-mb", type=float, default=0,
                         help="read this many MB before every timed call of every engine, so that weights "
                         "come from memory (64 covers a 32 MB L3); the table is printed, docs left as they are")
+    parser.add_argument("--uncached", action="store_true",
+                        help="also time cnngen's libraries without their cache of working memory; the "
+                        "table is printed, docs left as they are")
     args = parser.parse_args()
     models = [m for m in MODELS if not args.models or m[0] in args.models.split(",")]
     rounds, seconds = (1, 0.5) if args.quick else (args.rounds, args.seconds)
@@ -172,7 +178,7 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     peak = run_json([os.path.join(BUILD, "bench", "peak_flops")])
     peak["cpu"] = cpu_model()
-    engines = [e for e in ENGINES if available(e)]
+    engines = [e for e in ENGINES + (["cnngen_uncached"] if args.uncached else []) if available(e)]
     for missing in set(ENGINES) - set(engines):
         print(f"bench: {missing} is not installed for {PYPI_PYTHON}; skipped")
     facts = {}
@@ -216,7 +222,7 @@ def main():
         line += (f"{r['cnngen_gflops']:>8.1f} {r['cnngen_percent_of_peak']:>6.1f} "
                  f"{r['compile_seconds']:>9.2f} {r['cnngen_peak_rss_mb']:>7.0f}")
         print(line)
-    if args.models or args.evict_mb:
+    if args.models or args.evict_mb or args.uncached:
         return
     with open(os.path.join(OUT, "results.json"), "w") as f:
         json.dump({"peak": peak, "engines": engines, "rounds": rounds, "rows": rows}, f, indent=1)

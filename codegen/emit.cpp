@@ -84,7 +84,11 @@ std::string header_documentation(const LoweredNetwork &lowered, const Network &n
          "// cnngen_last_error() (defined at the end of this header) gives the message of the calling\n"
          "// thread's last failure. No setup is needed: the first call installs that handler in\n"
          "// Halide's runtime, unless the app installed its own with halide_set_error_handler(),\n"
-         "// which then gets the messages (before or after the first call, it wins).\n\n";
+         "// which then gets the messages (before or after the first call, it wins).\n"
+         "// Working memory: the first call also installs cnngen's arena as Halide's allocator, a\n"
+         "// region that holds the blocks of 128 KiB and more from one call to the next (at most twice\n"
+         "// the most a call has had in use at once; cnngen_release_cached_memory() gives it back),\n"
+         "// unless the app installed its own with halide_set_custom_malloc/free first.\n\n";
   return doc.str();
 }
 
@@ -243,7 +247,7 @@ void emit_library(const PipelineBuilder &build, const Network &network, const Em
     std::ofstream out(header, std::ios::binary);
     out << header_documentation(*lowered, network, request)
         << rename_include_guard(read_file(halide_header), request.function_name) << "\n"
-        << error_reporting_c_text();
+        << runtime_c_text();
     if (!out) throw OutputFileError("cannot write " + header);
   }
   {

@@ -23,7 +23,8 @@ void add_entry_checks(Halide::Module &module, const std::string &function);
 /// its own (emit.cpp).
 void add_error_context(Halide::Module &module);
 
-/// The text of runtime/cnngen/error_reporting.h, copied into cnngen at build time.
-const char *error_reporting_c_text();
+/// The C text every generated header ends with: runtime/cnngen/buffer_cache.h (the allocator
+/// cnngen_enter installs) and runtime/cnngen/error_reporting.h, copied into cnngen at build time.
+const char *runtime_c_text();
 
 }  // namespace cnngen

@@ -2,12 +2,14 @@
 // error code by default (see cnngen/error_reporting.h, which every generated header carries):
 // install_error_handler() is no longer needed and stays for apps written before. Including this
 // header also defines the C functions the models call, for a program that declares a model's entry
-// point itself instead of including its header (tests/differential_check.cpp). Header-only.
+// point itself instead of including its header (tests/differential_check.cpp), and the
+// allocator they install (cnngen/buffer_cache.h). Header-only.
 #pragma once
 
 #include <string>
 
 #include "HalideRuntime.h"
+#include "cnngen/buffer_cache.h"
 #include "cnngen/error_reporting.h"
 
 namespace cnngen {

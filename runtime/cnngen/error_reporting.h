@@ -30,8 +30,11 @@ void cnngen_clear_last_error(void);
 /* The error handler: keeps a copy of `message` (at most 1023 bytes) for the thread that called the
  * model, and returns. */
 void cnngen_record_error(void *user_context, const char *message);
-/* Called by the generated code first thing in every entry point; returns 0. */
+/* Called by the generated code first thing in every entry point; returns 0. The first call in
+ * the process also installs cnngen's allocator, cnngen_install_buffer_cache() (buffer_cache.h,
+ * which every generated header carries before this text). */
 int cnngen_enter(void);
+void cnngen_install_buffer_cache(void);
 /* Called by the generated code at the start of every function it compiles (entry points and the
  * parts of a deep network): installs the handler as cnngen_enter() does and returns the calling
  * thread's message slot, which the function passes as Halide's user_context to everything it
@@ -109,6 +112,7 @@ __attribute__((weak)) int cnngen_enter(void) {
     if (previous && previous != halide_default_error && previous != cnngen_record_error) {
       halide_set_error_handler(previous); /* the app's own handler stays */
     }
+    cnngen_install_buffer_cache();
     __atomic_store_n(&state, 2, __ATOMIC_RELEASE);
   } else {
     while (__atomic_load_n(&state, __ATOMIC_ACQUIRE) != 2) {
