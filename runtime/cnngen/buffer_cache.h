@@ -112,10 +112,14 @@ __attribute__((weak)) void cnngen_unlock_buffer_cache(struct cnngen_buffer_cache
  * region: where halide_default_free looks too) or the block's first byte in the region. */
 #define CNNGEN_CACHE_TAG ((uintptr_t)0x636e6e67656e6263ull)
 
+/* The first address from `p` on that is aligned to cnngen_cache_alignment. */
+__attribute__((weak)) char *cnngen_align_up(char *p) {
+  return (char *)(((uintptr_t)p + cnngen_cache_alignment - 1) & ~(uintptr_t)(cnngen_cache_alignment - 1));
+}
+
 /* Puts the words above before the block at `start` and returns the pointer to hand out. */
-__attribute__((weak)) void *cnngen_label_block(char *start, char *first, size_t bytes) {
-  char *pointer = (char *)(((uintptr_t)first + 3 * sizeof(void *) + cnngen_cache_alignment - 1) &
-                           ~(uintptr_t)(cnngen_cache_alignment - 1));
+__attribute__((weak)) void *cnngen_label_block(char *start, size_t bytes) {
+  char *pointer = cnngen_align_up(start + 3 * sizeof(void *));
   ((size_t *)pointer)[-3] = bytes;
   ((uintptr_t *)pointer)[-2] = CNNGEN_CACHE_TAG ^ (uintptr_t)start;
   ((char **)pointer)[-1] = start;
@@ -179,7 +183,7 @@ __attribute__((weak)) void *cnngen_cache_malloc(struct cnngen_buffer_cache *cach
   if (size > SIZE_MAX / 2) return 0;
   if (size < cnngen_cache_min_block) {
     start = (char *)malloc(3 * sizeof(void *) + cnngen_cache_alignment + size + cnngen_cache_tail);
-    return start ? cnngen_label_block(start, start, size) : 0;
+    return start ? cnngen_label_block(start, size) : 0;
   }
   bytes = cnngen_block_bytes(size);
   cnngen_lock_buffer_cache(cache);
@@ -189,14 +193,14 @@ __attribute__((weak)) void *cnngen_cache_malloc(struct cnngen_buffer_cache *cach
   if (offset != (size_t)-1) {
     start = cache->region + offset;
     cnngen_unlock_buffer_cache(cache);
-    return cnngen_label_block(start, start, bytes);
+    return cnngen_label_block(start, bytes);
   }
   cache->outside_in_use += bytes;
   if (cache->outside_in_use > cache->outside_high_water) cache->outside_high_water = cache->outside_in_use;
   ++cache->made_outside;
   cnngen_unlock_buffer_cache(cache);
   start = (char *)malloc(3 * sizeof(void *) + bytes);
-  if (start) return cnngen_label_block(start, start, bytes);
+  if (start) return cnngen_label_block(start, bytes);
   cnngen_lock_buffer_cache(cache);
   cache->in_use -= bytes;
   cache->outside_in_use -= bytes;
@@ -267,7 +271,7 @@ __attribute__((weak)) void cnngen_cache_free(struct cnngen_buffer_cache *cache, 
     return;
   }
   cache->region_memory = fresh;
-  cache->region = (char *)(((uintptr_t)fresh + cnngen_cache_alignment - 1) & ~(uintptr_t)(cnngen_cache_alignment - 1));
+  cache->region = cnngen_align_up(fresh);
   cache->region_size = grow;
   cache->free[0].offset = 0;
   cache->free[0].length = grow;
