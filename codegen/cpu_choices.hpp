@@ -44,14 +44,38 @@ struct DirectChoice {
   bool blocks_outer;                    // blocks of output channels outside the bands
   bool pooled;                          // computed row by row inside the pooling that reads it
   bool sliced;                          // written tile by tile into a concatenation's slice
+  bool in_strips;                       // computed inside the row strips of the depthwise convolution reading it
+  int strip_rows;                       // a depthwise convolution's output rows per strip; 0: no strips
   bool per_image_threads;
-  enum class Padded { none, whole, per_task } padded;  // where its zero-padded input is copied
+  // Where its zero-padded input is copied: whole first, in each task, or row by row inside each
+  // strip as the strip reads it (per_strip_row, with strip_rows).
+  enum class Padded { none, whole, per_task, per_strip_row } padded;
+};
+
+/// An inverted residual's expansion computed inside its depthwise convolution (plan.hpp,
+/// strip_reader): the depthwise convolution runs in strips of rows, the strips in parallel and the
+/// rows of each in order, and the pointwise convolution computes, inside each row of the strip,
+/// the rows of the expanded tensor that row reads first (Halide's sliding window), kept in a few
+/// rows of storage per strip instead of a tensor through memory.
+struct RowStrips {
+  int rows = 0;         // the depthwise convolution: its output rows per strip (0: none)
+  bool inside = false;  // the pointwise convolution: computed inside a strip's rows
 };
 
 /// `pool`: the tiling pooling that alone reads the convolution (plan.hpp), where the schedule
-/// computes it inside the pooling's rows; `sliced`: its tiles go straight into a concatenation.
+/// computes it inside the pooling's rows; `sliced`: its tiles go straight into a concatenation;
+/// `strips`: the row strips of an expansion and its depthwise convolution.
 DirectChoice choose_direct(const Conv2d &op, const Shape &in_shape, const Shape &shape, const CpuContext &context,
-                           const Pool2d *pool, bool sliced);
+                           const Pool2d *pool, bool sliced, const RowStrips &strips = {});
+
+/// The output rows per strip of depthwise convolution `op` (input `in_shape`, the expanded tensor;
+/// output `shape`) when its expansion is computed inside the strips, or 0 where it is not: where
+/// the expanded tensor of one image fits in the L2 budget (it stays there between the layers
+/// anyway), where threads take whole images, and where fewer than 2 strips would be left. A
+/// strip's first rows recompute the expanded rows the strip before also read (the kernel's reach
+/// less the stride): strips of at least the rows that keep that under an eighth of the
+/// expansion's work, at most 4 an image (each allocates its storage), spread evenly.
+int depthwise_strip_rows(const Conv2d &op, const Shape &in_shape, const Shape &shape, const CpuContext &context);
 
 /// A convolution computed by Winograd (winograd.hpp), band by band of tile rows.
 struct WinogradChoice {
@@ -104,7 +128,8 @@ using HeadChoice = std::variant<DirectChoice, WinogradChoice, LinearChoice, Colu
 /// (`winograd_tile` > 0, its tile points `winograd_points`), else direct where its output channels
 /// fill a vector, else by columns where it stores a fused chain (`fuses`), else generic.
 HeadChoice choose_head(const Operation &op, const Shape &in_shape, const Shape &shape, int winograd_tile,
-                       int winograd_points, bool fuses, const Pool2d *pool, bool sliced, const CpuContext &context);
+                       int winograd_points, bool fuses, const Pool2d *pool, bool sliced, const CpuContext &context,
+                       const RowStrips &strips = {});
 
 /// Whether a head with output `shape` is a direct convolution with at least a vector of output
 /// channels (not necessarily a whole number of vectors: the last block then shifts inwards).

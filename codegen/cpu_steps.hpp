@@ -55,10 +55,24 @@ void schedule_stored(LoweredLayer &layer, const Shape &shape, const CpuContext &
 // Heads: convolutions and linear layers, each computed in the tiles of `stored`, the last stage
 // of its fused chain or a wrapper of itself.
 
-/// With `slice`, the tiles are those of the concatenation's update instead; with `pool_rows`, the
-/// tiles are computed inside the pooling's rows.
+/// The loops of a depthwise convolution's row strips (DirectChoice::strip_rows) that its expansion
+/// is computed and stored in: each row tile of a strip, and the strips fused with the images.
+/// Named after the Func that stores the depthwise convolution, so that each names its own.
+struct StripLoops {
+  Halide::Var rows, strips;
+};
+StripLoops strip_loops(const Halide::Func &stored);
+
+/// Where a head computed inside another stage's loops (a pooling's rows, a strip's rows) computes
+/// and stores its tiles. Halide folds the storage of a strip's rows itself (its sliding window).
+struct NestedIn {
+  Halide::LoopLevel compute, store;
+};
+
+/// With `slice`, the tiles are those of the concatenation's update instead; with `nested`, they
+/// are computed inside the loops of another stage (DirectChoice::pooled, in_strips).
 void apply_direct(const DirectChoice &choice, const LoweredLayer &layer, Halide::Func stored, const Slice *slice,
-                  const std::optional<Halide::LoopLevel> &pool_rows, const CpuContext &context);
+                  const std::optional<NestedIn> &nested, const CpuContext &context);
 void apply_columns(const LoweredLayer &layer, Halide::Func stored, const Shape &shape, const CpuContext &context);
 void apply_winograd(const WinogradChoice &choice, const LoweredLayer &layer, Halide::Func stored);
 void apply_linear(const LinearChoice &choice, const LoweredLayer &layer, Halide::Func stored);

@@ -177,6 +177,7 @@ struct NodeLowering {
   const LayerWeights *weights;  // conv2d, linear and an unfolded batch norm: their weights
   bool folded;                  // a batch norm folded into the layer before it
   bool concat_slices;           // a concatenation: one update per input (plan.hpp, in_slices)
+  bool clamp_rows;              // a conv2d: its input's rows read clamped (plan.hpp, strip_reader)
   LoweredLayer &layer;
 
   void operator()(const Conv2d &conv) const {
@@ -185,7 +186,7 @@ struct NodeLowering {
       stages.winograd.emplace();
       layer.func = lower_conv2d_winograd(conv, in[0], *weights->winograd, weights->bias, name, *stages.winograd);
     } else {
-      layer.func = lower_conv2d(conv, in[0], *weights, name, stages.padded);
+      layer.func = lower_conv2d(conv, in[0], *weights, name, stages.padded, clamp_rows);
     }
     layer.stages = std::move(stages);
   }
@@ -230,8 +231,9 @@ struct NodeLowering {
 
 /// The layers of `network` as Funcs named symbol_name(node) + `suffix`, reading `input` and the
 /// weights lowered once for all copies; returns them and sets `output` to the last tensor's Func.
-/// `in_place`: concatenations take the form the plan gives them (in_slices); else every one
-/// selects the input holding each channel (the batch-vectorized copy).
+/// `in_place`: concatenations take the form the plan gives them (in_slices) and expansions read
+/// their input's rows clamped (strip_reader); else every concatenation selects the input holding
+/// each channel (the batch-vectorized copy, which the per-image schedule's strips never reach).
 std::vector<LoweredLayer> lower_nodes(const Network &network, const SchedulePlan &plan, const Halide::Func &input,
                                       const std::map<const Node *, LayerWeights> &weights, bool embedded,
                                       const std::string &suffix, bool in_place, Halide::Func &output) {
@@ -252,7 +254,7 @@ std::vector<LoweredLayer> lower_nodes(const Network &network, const SchedulePlan
     const std::string name = symbol_name(node) + suffix;
     const Shape &out_shape = network.tensors[static_cast<std::size_t>(node.output)].shape;
     visit_operation(node.op, NodeLowering{in, out_shape, name, node_weights, plan[i].folded_into >= 0,
-                                          in_place && plan[i].in_slices, layer});
+                                          in_place && plan[i].in_slices, in_place && plan[i].strip_reader >= 0, layer});
     values[node.output] = {layer.func.defined() ? layer.func : in[0].func, out_shape};
     layers.push_back(std::move(layer));
   }

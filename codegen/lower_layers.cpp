@@ -55,7 +55,7 @@ Func pad_spatial(const Value &in, float value) {
 }  // namespace
 
 Func lower_conv2d(const Conv2d &conv, const Value &in, const LayerWeights &weights,
-                  const std::string &name, std::optional<Func> &padded) {
+                  const std::string &name, std::optional<Func> &padded, bool clamp_rows) {
   Var x("x"), y("y"), c("c"), n("n");
   Func input = in.func;
   if (conv.padding.h > 0 || conv.padding.w > 0) {
@@ -71,6 +71,7 @@ Func lower_conv2d(const Conv2d &conv, const Value &in, const LayerWeights &weigh
   Expr ic = group * i32(in_per_group) + r.z;
   Expr ix = x * i32(conv.stride.w) + r.x * i32(conv.dilation.w) - i32(conv.padding.w);
   Expr iy = y * i32(conv.stride.h) + r.y * i32(conv.dilation.h) - i32(conv.padding.h);
+  if (clamp_rows) iy = Halide::clamp(iy, 0, i32(in.shape[1] - 1));
   Func out(name);
   out(x, y, c, n) = weights.bias ? (*weights.bias)(c) : Expr(0.0f);
   out(x, y, c, n) += weights.weight(r.x, r.y, r.z, c) * input(ix, iy, ic, n);

@@ -43,8 +43,12 @@ struct LayerWeights {
 };
 
 /// `padded` receives the zero-padded input stage when the convolution pads, for the schedule.
+/// With `clamp_rows`, the input's rows are read clamped to its height (the same values: a
+/// convolution without padding reads no row outside): an expansion computed inside a depthwise
+/// convolution's strips (plan.hpp, strip_reader) reads rows whose bounds Halide's sliding window
+/// leaves too loose to prove inside the input, which its checks then refuse.
 Halide::Func lower_conv2d(const Conv2d &conv, const Value &in, const LayerWeights &weights,
-                          const std::string &name, std::optional<Halide::Func> &padded);
+                          const std::string &name, std::optional<Halide::Func> &padded, bool clamp_rows = false);
 /// With ceil_mode, windows may overhang the padded input on the far side: max pooling reads −∞
 /// there, average pooling divides each window by its part inside the padded input.
 Halide::Func lower_pool2d(const Pool2d &pool, const Value &in, const std::string &name);

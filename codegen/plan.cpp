@@ -13,6 +13,19 @@ bool is_tiling_pool(const Node &node) {
          pool->stride.w == pool->kernel.w && !pool->ceil_mode;
 }
 
+/// Whether `op` is a pointwise convolution: 1×1, stride 1, no padding, one group.
+bool is_pointwise(const Operation &op) {
+  const auto *conv = std::get_if<Conv2d>(&op);
+  return conv && conv->kernel.h == 1 && conv->kernel.w == 1 && conv->stride.h == 1 && conv->stride.w == 1 &&
+         conv->padding.h == 0 && conv->padding.w == 0 && conv->groups == 1;
+}
+
+/// Whether `op` is a depthwise convolution: one group per input and output channel.
+bool is_depthwise(const Operation &op) {
+  const auto *conv = std::get_if<Conv2d>(&op);
+  return conv && conv->groups > 1 && conv->groups == conv->in_channels && conv->groups == conv->out_channels;
+}
+
 /// Every batch norm that alone reads a conv2d's or linear's output (the network's output counts as
 /// a reader), by index, mapped to that layer's.
 std::vector<std::pair<int, int>> foldable_batch_norms(const Network &network) {
@@ -123,6 +136,9 @@ SchedulePlan plan_network(const Network &network, bool weights_embedded, const P
     if (reader < 0) continue;
     const Node &read_by = network.nodes[static_cast<std::size_t>(reader)];
     if (std::holds_alternative<Conv2d>(network.nodes[i].op) && is_tiling_pool(read_by)) entry.pool = reader;
+    if (options.fuse_epilogues && options.own_cpu_schedule && is_pointwise(network.nodes[i].op) &&
+        is_depthwise(read_by.op))
+      entry.strip_reader = reader;
     if (options.fuse_epilogues && std::holds_alternative<Concat>(read_by.op)) {
       entry.concat = reader;
       for (std::size_t j = 0; j < read_by.inputs.size(); ++j) {

@@ -32,6 +32,12 @@
 //   `fuse_epilogues` off. For cnngen's own per-image CPU schedule every concatenation is lowered
 //   so (one update per input, in_slices); its batch-vectorized copy and the other schedules
 //   select the input holding each channel.
+// - strip_reader (cnngen's own per-image CPU schedule only, with `fuse_epilogues`): a pointwise
+//   convolution (1×1, stride 1, no padding, one group: an inverted residual's expansion) whose
+//   chain's tail has exactly one reader, a depthwise convolution (one group per channel) that
+//   reads it as its input. The CPU schedule may compute the depthwise convolution in strips of
+//   rows and the pointwise one's tiles inside each strip's rows, as they are read, so that the
+//   expanded tensor never goes through memory whole (cpu_choices.hpp, depthwise_strip_rows).
 #pragma once
 
 #include <vector>
@@ -72,6 +78,7 @@ struct NodePlan {
   int pool = -1;           // head of a conv2d: the tiling pooling that alone reads its tail
   int concat = -1;         // head: the concatenation that alone reads its tail (see above)
   int concat_input = -1;   // ... and which of its inputs the tail is
+  int strip_reader = -1;   // head: the depthwise convolution that alone reads its tail (see above)
   int folded_into = -1;    // batch norm: the conv2d or linear it folds into (it has no Func)
   int folded_norm = -1;    // conv2d or linear: the batch norm folded into it, whose output it computes
   bool in_slices = false;  // concat: lowered as one update per input, each writing its slice

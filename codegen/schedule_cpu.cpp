@@ -75,6 +75,37 @@ std::map<std::size_t, Var> pooling_rows(const std::vector<LoweredLayer> &layers,
   return rows;
 }
 
+/// The Func that stores head `i`'s tiles where no concatenation's slice does: its chain's tail, or a
+/// wrapper of itself (every reader reads the stored copy).
+Func stored_by(std::vector<LoweredLayer> &layers, const SchedulePlan &plan, std::size_t i) {
+  return plan.fuses(i) ? layers[static_cast<std::size_t>(plan[i].tail)].func : layers[i].func.in();
+}
+
+/// The depthwise convolutions (by index) computed in row strips with their expansion inside
+/// (plan.hpp, strip_reader), each with its output rows per strip: where both are direct vectorized
+/// convolutions computed in their own loops (not into a slice, not inside a pooling) and
+/// depthwise_strip_rows finds strips.
+std::map<std::size_t, int> choose_strips(const Network &network, const std::vector<LoweredLayer> &layers,
+                                         const SchedulePlan &plan, const std::map<std::size_t, Slice> &slices,
+                                         const CpuContext &context) {
+  std::map<std::size_t, int> strips;
+  auto own_loops = [&](std::size_t i) {
+    const Shape &shape = output_shape(network, *layers[i].node);
+    return plan[i].role == NodePlan::Role::head && !slices.count(i) && plan[i].pool < 0 &&
+           computes_vectorized(layers[i].node->op, winograd_tile_of(layers[i]), shape, context);
+  };
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    if (plan[i].role != NodePlan::Role::head || plan[i].strip_reader < 0) continue;
+    const auto d = static_cast<std::size_t>(plan[i].strip_reader);
+    if (!own_loops(i) || !own_loops(d)) continue;
+    const Node &depthwise = *layers[d].node;
+    const int rows = depthwise_strip_rows(std::get<Conv2d>(depthwise.op), output_shape(network, *layers[i].node),
+                                          output_shape(network, depthwise), context);
+    if (rows > 0) strips[d] = rows;
+  }
+  return strips;
+}
+
 }  // namespace
 
 void schedule_cpu(LoweredNetwork &lowered, const Network &network, const Halide::Target &target,
@@ -91,6 +122,7 @@ void schedule_cpu(LoweredNetwork &lowered, const Network &network, const Halide:
   const SchedulePlan &plan = lowered.plan;
   const std::map<std::size_t, Slice> slices = choose_slices(network, layers, plan, context);
   const std::map<std::size_t, Var> pool_rows = pooling_rows(layers, plan, context);
+  const std::map<std::size_t, int> strips = choose_strips(network, layers, plan, slices, context);
   for (std::size_t i = 0; i < layers.size(); ++i) {
     LoweredLayer &layer = layers[i];
     // A batch norm's per-channel scale and shift, cheap and read by every element: once per call.
@@ -114,21 +146,32 @@ void schedule_cpu(LoweredNetwork &lowered, const Network &network, const Halide:
     const Slice *into = slice != slices.end() ? &slice->second : nullptr;
     // Stored by its tail, or a wrapper of itself; into a slice, neither: the slice's update reads
     // the tail (or the layer) inlined.
-    Func stored = fuse ? layers[static_cast<std::size_t>(entry.tail)].func : into ? layer.func : layer.func.in();
+    Func stored = into ? layer.func : stored_by(layers, plan, i);
     const Shape &in = network.tensors[static_cast<std::size_t>(layer.node->inputs[0])].shape;
     const bool pooled = !context.per_image_threads && entry.pool >= 0;
     const Pool2d *pool = pooled ? &std::get<Pool2d>(layers[static_cast<std::size_t>(entry.pool)].node->op) : nullptr;
     const int points = winograd_of(layer) ? winograd_of(layer)->points() : 0;
-    const HeadChoice choice =
-        choose_head(layer.node->op, in, shape, winograd_tile_of(layer), points, fuse, pool, into != nullptr, context);
+    RowStrips row_strips;
+    if (const auto found = strips.find(i); found != strips.end()) row_strips.rows = found->second;
+    row_strips.inside = entry.strip_reader >= 0 && strips.count(static_cast<std::size_t>(entry.strip_reader));
+    const HeadChoice choice = choose_head(layer.node->op, in, shape, winograd_tile_of(layer), points, fuse, pool,
+                                          into != nullptr, context, row_strips);
     std::visit(Overloaded{
                    [&](const DirectChoice &direct) {
-                     std::optional<Halide::LoopLevel> inside;
+                     std::optional<NestedIn> nested;
                      if (pooled) {
                        const auto p = static_cast<std::size_t>(entry.pool);
-                       inside = Halide::LoopLevel(layers[p].func, pool_rows.at(p));
+                       const Halide::LoopLevel rows(layers[p].func, pool_rows.at(p));
+                       nested = NestedIn{rows, rows};
+                     } else if (row_strips.inside) {
+                       // Each row tile of the depthwise convolution's strips computes the rows it
+                       // reads first; the strip keeps them.
+                       const Func depthwise = stored_by(layers, plan, static_cast<std::size_t>(entry.strip_reader));
+                       const StripLoops loops = strip_loops(depthwise);
+                       nested = NestedIn{Halide::LoopLevel(depthwise, loops.rows),
+                                         Halide::LoopLevel(depthwise, loops.strips)};
                      }
-                     apply_direct(direct, layer, stored, into, inside, context);
+                     apply_direct(direct, layer, stored, into, nested, context);
                    },
                    [&](const WinogradChoice &winograd) { apply_winograd(winograd, layer, stored); },
                    [&](const LinearChoice &linear) { apply_linear(linear, layer, stored); },

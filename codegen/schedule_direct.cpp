@@ -12,8 +12,12 @@ using Halide::TailStrategy;
 using Halide::Var;
 using Halide::VarOrRVar;
 
+StripLoops strip_loops(const Func &stored) {
+  return {Var(stored.name() + "_strip_rows"), Var(stored.name() + "_strips")};
+}
+
 void apply_direct(const DirectChoice &choice, const LoweredLayer &layer, Func stored, const Slice *slice,
-                  const std::optional<Halide::LoopLevel> &pool_rows, const CpuContext &context) {
+                  const std::optional<NestedIn> &nested, const CpuContext &context) {
   const int input_channels = static_cast<int>(choice.in_shape[0]);
   Func conv = layer.func;
   Func owner = slice ? slice->concat : stored;  // the Func whose stage holds the tiles
@@ -27,33 +31,45 @@ void apply_direct(const DirectChoice &choice, const LoweredLayer &layer, Func st
   // fails its own check): each slice's column loop gets a name of its own.
   Var xo(slice ? "xo_slice" + std::to_string(slice->update) : "xo"), xi("xi"), yo("yo"), yi("yi");
   Var yc("yc"), yn("yn");  // bands × blocks, and those with the images: what the threads share
-  if (pool_rows) {
-    // Computed row by row inside the pooling that alone reads it: the full-size output of the
-    // convolution is never written to memory, only the rows one pooled row needs.
-    stored.compute_at(*pool_rows);
+  const StripLoops strip = strip_loops(stored);
+  if (choice.strip_rows) {
+    yo = strip.rows;  // the row tiles of a strip, in order
+    yn = strip.strips;
+  }
+  if (nested) {
+    // Computed inside the loops of the stage that alone reads it: row by row inside a pooling's
+    // rows, or inside a depthwise convolution's strips, kept for the strip and each row tile
+    // computing only the rows it reads first. The full-size output is never written to memory.
+    stored.compute_at(nested->compute).store_at(nested->store);
   } else if (!slice) {
     stored.compute_root();
     bound_to_shape(stored, choice.shape);
   }
   if (!slice) stored.reorder_storage(stored.args()[2], x, y, n);  // a concatenation stores itself
   const Conv2d &op = choice.op;
-  stage.split(c, co, ci, choice.channels)
-      .split(x, xo, xi, choice.columns)
-      .split(y, yo, yi, choice.block_rows)
-      .reorder(ci, xi, yi, xo, choice.blocks_outer ? yo : co, choice.blocks_outer ? co : yo, n)
-      .vectorize(ci, choice.vector)
-      .unroll(ci)
-      .unroll(xi)
-      .unroll(yi);
-  if (choice.blocks_outer) {
+  Var ys("ys"), yr("yr");  // strips, and the rows of one
+  if (choice.strip_rows) stage.split(y, ys, yr, choice.strip_rows);
+  stage.split(choice.strip_rows ? yr : y, yo, yi, choice.block_rows)
+      .split(c, co, ci, choice.channels)
+      .split(x, xo, xi, choice.columns);
+  if (choice.strip_rows) stage.reorder(ci, xi, yi, xo, co, yo, ys, n);
+  else stage.reorder(ci, xi, yi, xo, choice.blocks_outer ? yo : co, choice.blocks_outer ? co : yo, n);
+  stage.vectorize(ci, choice.vector).unroll(ci).unroll(xi).unroll(yi);
+  if (choice.strip_rows) {
+    // Strips of rows share the threads; a strip's row tiles run in order, each computing the
+    // expanded rows it reads first (the rows before stay from the row tile before).
+    stage.fuse(ys, n, yn);
+  } else if (choice.blocks_outer) {
     // Row tiles of one block of output channels, then of the next: the block's weights stay in L2
     // (where they fit) from one row tile to the next. The blocks × row tiles share the threads.
     stage.fuse(yo, co, yc).fuse(yc, n, yn);
-  } else {
+  } else if (!choice.in_strips) {
+    // Inside a strip the rows stay a loop of their own: Halide 14's sliding window over rows fused
+    // with the images computed the wrong rows (found by tools/difftest.py).
     stage.fuse(yo, n, yn);
   }
-  if (pool_rows) {
-    // The pooling's rows run in parallel.
+  if (nested) {
+    // The loops around it run in parallel.
   } else if (choice.per_image_threads) {
     stage.parallel(yn, static_cast<int>(choice.shape[1]), TailStrategy::GuardWithIf);
   } else {
@@ -102,13 +118,16 @@ void apply_direct(const DirectChoice &choice, const LoweredLayer &layer, Func st
     weight.compute_root().reorder_storage(wo, kx, ky, wi).vectorize(wo, choice.vector).parallel(wi);
   }
   if (layer.conv().padded) {
-    // Copied by each task just before it reads the rows, or whole by a pass of its own.
-    const bool per_task = choice.padded == DirectChoice::Padded::per_task;
+    // Copied by each task just before it reads the rows, row by row as a strip reads them, or
+    // whole by a pass of its own.
+    using Padded = DirectChoice::Padded;
+    const bool whole = choice.padded == Padded::whole;
     Func padded = *layer.conv().padded;
     schedule_channels_innermost(padded, input_channels, context,
-                                per_task ? std::nullopt : std::optional<Var>(Var(padded.name() + "_yn")));
-    if (per_task) padded.compute_at(owner, yn);
-    bound_padded(padded, choice.in_shape, op, !per_task);
+                                whole ? std::optional<Var>(Var(padded.name() + "_yn")) : std::nullopt);
+    if (choice.padded == Padded::per_task) padded.compute_at(owner, yn);
+    if (choice.padded == Padded::per_strip_row) padded.compute_at(owner, yo).store_at(owner, yn);
+    bound_padded(padded, choice.in_shape, op, whole);
   }
 }
 

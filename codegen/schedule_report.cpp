@@ -35,10 +35,17 @@ LayerSchedule report_direct(const DirectChoice &c) {
   if (c.chunk) report.how += ", input channels summed in slices of " + std::to_string(c.chunk);
   if (c.padded == DirectChoice::Padded::whole) report.how += ", padded input copied whole first";
   if (c.padded == DirectChoice::Padded::per_task) report.how += ", padded rows copied inside each task";
+  if (c.padded == DirectChoice::Padded::per_strip_row) report.how += ", padded rows copied as each row tile reads them";
   const std::string block_text = counted(blocks, "block") + " of " + std::to_string(channel_tile) + " output channels";
   const std::string band_text = counted(row_tiles, "band") + " of " + counted(c.block_rows, "row");
+  const std::int64_t strips = c.strip_rows ? ceil_div<std::int64_t>(c.shape[1], c.strip_rows) : 0;
   if (c.pooled) {
     report.tasks = "the pooling's rows: computed row by row inside the pooling that reads it";
+  } else if (c.in_strips) {
+    report.tasks = "the depthwise convolution's strips: in each, the rows each row tile reads first";
+  } else if (c.strip_rows) {
+    report.tasks = counted(strips, "strip") + " of " + counted(c.strip_rows, "row") +
+                   " per image, the row tiles of each in order, its expansion computed inside";
   } else if (c.sliced) {
     report.tasks = "written tile by tile into its concatenation's channel slice";
   } else if (c.per_image_threads) {
@@ -66,7 +73,10 @@ LayerSchedule report_direct(const DirectChoice &c) {
       report.sets.push_back({"L3", "the block's weights, read once per image", block_weights, 0});
     }
     report.sets.push_back({"L3", "the image's input, read once per block", 4 * element_count(c.in_shape), 0});
-  } else if (!c.pooled && !c.sliced) {
+  } else if (c.strip_rows) {
+    report.sets.push_back({"L2", "the expanded rows a row tile reads (a sliding window in its strip)",
+                           band_input_bytes(c.op, c.in_shape, c.block_rows), kHalfL2});
+  } else if (!c.pooled && !c.sliced && !c.in_strips) {
     if (!c.chunk && block_weights > kL1) {
       report.sets.push_back({"L2", "the block's weights, read by every tile of a band", block_weights, kHalfL2});
     }

@@ -49,6 +49,55 @@ TEST(CpuChoices, StrideTwoConvolutionByHand) {
   EXPECT_EQ(narrow.padded, DirectChoice::Padded::whole);
 }
 
+Conv2d depthwise(std::int64_t channels, std::int64_t kernel, std::int64_t stride) {
+  Conv2d op = conv3x3(channels, channels, stride);
+  op.kernel = {kernel, kernel};
+  op.padding = {kernel / 2, kernel / 2};
+  op.groups = channels;
+  return op;
+}
+
+// MobileNetV2's inverted residuals, by hand. The second block expands 16 → 96 channels at 112×112
+// (4.6 MiB an image) for a stride-2 depthwise convolution to 56×56: a strip of r output rows reads
+// 2r + 1 expanded rows for its own 2r, at most 1/8 more from 4 rows; at most 4 strips an image
+// (each allocates its rows on every call), so 4 strips of 14. The third
+// expands to 144 channels at 56×56 (1.7 MiB), stride 1: r + 2 rows for r from 16 rows, so 3 strips
+// of ⌈56 / 3⌉ = 19. A 5×5 kernel at stride 1 needs 32 rows; at 28×28 with 192 channels (588 KiB)
+// the expanded tensor fits the L2 budget, and a small network's threads take whole images: no
+// strips. In strips, the depthwise convolution's padded rows are copied row by row as they are
+// read; the expansion keeps its register tile (2 rows with 4 vectors of channels, as the depthwise
+// convolution, whose row tile then reads 2 × stride new rows), its bands a row tile each.
+TEST(CpuChoices, DepthwiseStripsByHand) {
+  EXPECT_EQ(depthwise_strip_rows(depthwise(96, 3, 2), {96, 112, 112}, {96, 56, 56}, kAvx512), 14);
+  EXPECT_EQ(depthwise_strip_rows(depthwise(144, 3, 1), {144, 56, 56}, {144, 56, 56}, kAvx512), 19);
+  EXPECT_EQ(depthwise_strip_rows(depthwise(144, 5, 1), {144, 70, 70}, {144, 70, 70}, kAvx512), 35);
+  EXPECT_EQ(depthwise_strip_rows(depthwise(144, 5, 1), {144, 56, 56}, {144, 56, 56}, kAvx512), 0);
+  EXPECT_EQ(depthwise_strip_rows(depthwise(192, 3, 1), {192, 28, 28}, {192, 28, 28}, kAvx512), 0);
+  EXPECT_EQ(depthwise_strip_rows(depthwise(144, 3, 1), {144, 56, 56}, {144, 56, 56}, CpuContext{16, true}), 0);
+
+  const DirectChoice strips = choose_direct(depthwise(144, 3, 1), {144, 56, 56}, {144, 56, 56}, kAvx512, nullptr,
+                                            false, RowStrips{19, false});
+  EXPECT_EQ(strips.strip_rows, 19);
+  EXPECT_FALSE(strips.blocks_outer);
+  EXPECT_EQ(strips.padded, DirectChoice::Padded::per_strip_row);
+  // A row tile of 2 rows (4 vectors of channels): strips of whole row tiles.
+  EXPECT_EQ(choose_direct(depthwise(64, 3, 1), {64, 56, 56}, {64, 56, 56}, kAvx512, nullptr, false,
+                          RowStrips{19, false})
+                .strip_rows,
+            20);
+
+  Conv2d expansion = conv3x3(16, 64, 1);
+  expansion.kernel = {1, 1};
+  expansion.padding = {0, 0};
+  const DirectChoice inside = choose_direct(expansion, {16, 112, 112}, {64, 112, 112}, kAvx512, nullptr, false,
+                                            RowStrips{0, true});
+  EXPECT_TRUE(inside.in_strips);
+  EXPECT_EQ(inside.rows, 2);
+  EXPECT_EQ(inside.block_rows, 2);
+  EXPECT_FALSE(inside.blocks_outer);
+  EXPECT_EQ(inside.padded, DirectChoice::Padded::none);
+}
+
 // Winograd F(4×4, 3×3) at 28×28 outputs: 7 × 7 tiles, register tiles of 4 vectors × 7 tiles with
 // AVX-512 (28 sums), bands of ⌈28 / 7⌉ = 4 tile rows; AVX2's 12 sums take 2 vectors × 6 tiles.
 TEST(CpuChoices, WinogradByHand) {

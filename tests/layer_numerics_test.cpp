@@ -15,6 +15,7 @@
 #include "codegen/autoschedule.hpp"
 #include "codegen/lower.hpp"
 #include "codegen/schedule_cpu.hpp"
+#include "codegen/schedule_report.hpp"
 #include "codegen/schedule_batched.hpp"
 #include "codegen/target_features.hpp"
 #include "reference_forward.hpp"
@@ -162,6 +163,41 @@ TEST(Autoschedulers, Mullapudi2016MatchesNaiveReference) {
 TEST(DirectConv, ChunkedFiveByFiveMatchesNaiveReference) {
   expect_matches_reference({"big_conv_chunked_pool", "96x14x14", "conv2d(64, kernel=5, padding=2)\nrelu\nmaxpool2d(2)"},
                            "manual", ConvAlgorithm::direct);
+}
+
+// Inverted residuals whose expanded tensor outgrows the L2 budget (over 1 MiB an image): the
+// depthwise convolution runs in strips of rows and the expansion is computed inside them
+// (cpu_choices.hpp, depthwise_strip_rows; the schedule report says so, or the test would pass on
+// the schedule it means to test). MobileNetV3's form with a ragged 72 channels, a residual add and
+// a stride-1 3×3; EfficientNet's with squeeze-and-excitation after a stride-2 5×5 (the depthwise
+// output read twice, so stored whole) on an odd height.
+TEST(InvertedResidualStrips, MatchNaiveReference) {
+  const NumericsCase cases[] = {
+      {"strips_ragged_residual", "16x64x64",
+       "add {\n  branch {}\n  branch {\n    conv2d e(72, 1)\n    hardswish\n"
+       "    conv2d d(72, 3, padding=1, groups=72)\n    relu\n    conv2d p(16, 1)\n  }\n}"},
+      {"strips_stride2_squeeze_excitation", "16x63x62",
+       "conv2d e(96, 1)\nrelu6\nconv2d d(96, 5, stride=2, padding=2, groups=96)\nsilu\n"
+       "mul {\n  branch {}\n  branch {\n    adaptiveavgpool2d(1)\n    conv2d fc1(8, 1)\n    relu\n"
+       "    conv2d fc2(96, 1)\n    sigmoid\n  }\n}\nconv2d p(24, 1)"},
+  };
+  for (const NumericsCase &c : cases) {
+    SCOPED_TRACE(c.name);
+    std::string diagnostics;
+    auto network = check_source(std::string("model t\ninput ") + c.input + "\n" + c.layers + "\n", &diagnostics);
+    ASSERT_TRUE(network) << diagnostics;
+    PlanOptions options;
+    options.own_cpu_schedule = true;
+    for (const Halide::Target &target : cpu_test_targets()) {
+      LoweredNetwork lowered = lower(*network, plan_network(*network, false, options), nullptr, "t");
+      ScheduleReport report;
+      schedule_cpu(lowered, *network, target, nullptr, &report);
+      int strips = 0;
+      for (const LayerSchedule &layer : report.layers) strips += layer.tasks.find("strip") != std::string::npos;
+      EXPECT_EQ(strips, 2) << "the depthwise convolution in strips and the expansion inside them";
+    }
+    expect_matches_reference(c, "manual");
+  }
 }
 
 // Batch norms lowered as a scale and shift even with embedded weights (the bench's --no-fold).

@@ -33,14 +33,14 @@ struct Planned {
 };
 
 /// `text` checked and planned with weights as arguments (no batch norm folded).
-std::unique_ptr<Planned> planned(const std::string &text) {
+std::unique_ptr<Planned> planned(const std::string &text, const PlanOptions &options = {}) {
   std::string diagnostics;
   std::optional<Network> network = check_source(text, &diagnostics);
   EXPECT_TRUE(network) << diagnostics;
   auto out = std::make_unique<Planned>();
   if (!network) return out;
   out->network = *network;
-  out->plan = plan_network(out->network, false);
+  out->plan = plan_network(out->network, false, options);
   return out;
 }
 
@@ -170,6 +170,48 @@ maxpool2d pool(2)
 )");
   EXPECT_EQ(p->at("a").tail, p->index("r"));
   EXPECT_EQ(p->at("a").pool, p->index("pool"));
+}
+
+// An inverted residual's expansion: a pointwise convolution whose chain a depthwise convolution
+// alone reads is offered to that convolution's strips, for cnngen's own CPU schedule only. Not a
+// 3×3 convolution, not a chain read twice, not a grouped convolution that is not depthwise.
+TEST(Plan, ExpansionReadOnlyByADepthwiseConvolution) {
+  PlanOptions own;
+  own.own_cpu_schedule = true;
+  const std::string expansion = R"(model m
+input 8x16x16
+conv2d e(48, 1)
+relu6
+conv2d d(48, 3, padding=1, groups=48)
+)";
+  auto p = planned(expansion, own);
+  EXPECT_EQ(p->at("e").strip_reader, p->index("d"));
+  EXPECT_EQ(p->at("d").strip_reader, -1);
+  EXPECT_EQ(planned(expansion)->at("e").strip_reader, -1);  // the GPU's and autoschedulers' plans
+
+  auto wide = planned(R"(model m
+input 8x16x16
+conv2d e(48, 3, padding=1)
+conv2d d(48, 3, padding=1, groups=48)
+)", own);
+  EXPECT_EQ(wide->at("e").strip_reader, -1);
+
+  auto twice = planned(R"(model m
+input 8x16x16
+conv2d e(48, 1)
+add {
+  branch { conv2d d(48, 3, padding=1, groups=48) }
+  branch {}
+}
+)", own);
+  EXPECT_EQ(twice->at("e").strip_reader, -1);
+
+  auto grouped = planned(R"(model m
+input 8x16x16
+conv2d e(48, 1)
+conv2d d(48, 3, padding=1, groups=4)
+)", own);
+  EXPECT_EQ(grouped->at("e").strip_reader, -1);
 }
 
 }  // namespace
