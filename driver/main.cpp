@@ -28,6 +28,7 @@
 #include "dsl/graph_json.hpp"
 #include "dsl/summary.hpp"
 #include "dsl/symbols.hpp"
+#include "onnx/import.hpp"
 
 namespace {
 
@@ -214,16 +215,79 @@ int write_runtime(const Options &options, const std::vector<Halide::Target> &tar
   return kSuccess;
 }
 
+/// The path `path` names with its extension replaced by `extension` (".net").
+std::string with_extension(const std::string &path, const std::string &extension) {
+  const std::size_t slash = path.find_last_of('/');
+  const std::size_t dot = path.find_last_of('.');
+  const bool has = dot != std::string::npos && (slash == std::string::npos || dot > slash);
+  return (has ? path.substr(0, dot) : path) + extension;
+}
+
+bool is_onnx(const std::string &path) {
+  return path.size() > 5 && path.compare(path.size() - 5, 5, ".onnx") == 0;
+}
+
+/// The ONNX model at options.model_path, imported; its diagnostics rendered.
+std::optional<ImportedModel> import_in_memory(const Options &options) {
+  SourceFile none(options.model_path, "");
+  Diagnostics diagnostics(none, options.warnings);
+  std::optional<ImportedModel> imported = import_onnx_file(options.model_path, diagnostics);
+  render(diagnostics, options);
+  if (diagnostics.has_errors()) return std::nullopt;
+  return imported;
+}
+
+/// `cnngen import`: the .net and its weights, both or neither (each through a temporary file).
+int import_model(const Options &options) {
+  std::optional<ImportedModel> imported = import_in_memory(options);
+  if (!imported) return kUserError;
+  const std::string net = options.output_path.empty() ? with_extension(options.model_path, ".net") : options.output_path;
+  const std::string weights = options.weights_out.empty() ? with_extension(net, ".safetensors") : options.weights_out;
+  std::string error;
+  if (!write_safetensors(imported->weights, weights, error)) {
+    std::cerr << "cnngen: error: " << error << "\n";
+    return kUserError;
+  }
+  const std::string partial = net + ".partial";
+  {
+    std::ofstream out(partial, std::ios::trunc);
+    out << imported->net_text;
+    out.close();
+    if (!out || std::rename(partial.c_str(), net.c_str()) != 0) {
+      std::remove(partial.c_str());
+      std::remove(weights.c_str());
+      std::cerr << "cnngen: error: cannot write " << net << "\n";
+      return kUserError;
+    }
+  }
+  std::cerr << "cnngen: wrote " << net << " and " << weights << "; compile with: cnngen " << net << " --weights "
+            << weights << "\n";
+  return kSuccess;
+}
+
 int run(const Options &options, const std::vector<Halide::Target> &targets) {
   if (options.command == Command::runtime) return write_runtime(options, targets);
+  if (options.command == Command::import_onnx) return import_model(options);
   std::string error;
-  std::optional<SourceFile> source = SourceFile::read(options.model_path, error);
+  std::optional<SourceFile> source;
+  std::optional<TensorFile> imported_weights;
+  if (is_onnx(options.model_path)) {
+    // An ONNX file is imported in memory: the .net `cnngen import` would write, with its weights.
+    std::optional<ImportedModel> imported = import_in_memory(options);
+    if (!imported) return kUserError;
+    source.emplace(options.model_path, imported->net_text);
+    imported_weights = std::move(imported->weights);
+  } else {
+    source = SourceFile::read(options.model_path, error);
+  }
   if (!source) {
     std::cerr << options.model_path << ": error: cannot read the model file: " << error << "\n";
     return kUserError;
   }
   Diagnostics diagnostics(*source, options.warnings);
-  CheckedModel checked = check_model(*source, options.weights_path, diagnostics, options.weights_prefix);
+  CheckedModel checked =
+      imported_weights ? check_model(*source, std::move(*imported_weights), options.model_path + " (initializers)", diagnostics)
+                       : check_model(*source, options.weights_path, diagnostics, options.weights_prefix);
   render(diagnostics, options);
   if (diagnostics.has_errors()) {
     if (options.command == Command::compile && !options.output_path.empty()) {
@@ -247,7 +311,8 @@ int run(const Options &options, const std::vector<Halide::Target> &targets) {
       return write_text(options, [&](std::ostream &out) { out << text.str(); });
     }
     case Command::compile: return compile(options, targets, *source, *checked.network, checked);
-    case Command::runtime: break;  // handled above: no model to read
+    case Command::runtime:
+    case Command::import_onnx: break;  // handled above: no .net to read
   }
   return kSuccess;
 }

@@ -17,6 +17,8 @@ constexpr const char *kUsage =
     "       cnngen dot MODEL.net [-o OUT.dot]\n"
     "       cnngen json MODEL.net [-o OUT.json]\n"
     "       cnngen runtime [-o RUNTIME.a] [--target T]\n"
+    "       cnngen import MODEL.onnx [-o OUT.net] [--weights-out OUT.safetensors]\n"
+    "       (every command also takes MODEL.onnx in place of MODEL.net: imported in memory)\n"
     "\n"
     "compile  compile MODEL.net into a static library OUT.a and headers OUT.h and OUT.hpp (the default)\n"
     "check    parse and check the model (and weights) only; no code generation\n"
@@ -27,6 +29,8 @@ constexpr const char *kUsage =
     "json     the checked graph as JSON (docs/graph_json.md; to standard output unless -o is given)\n"
     "runtime  the Halide runtime alone (default: runtime.a), shared by libraries whose target has\n"
     "         the no_runtime feature\n"
+    "import   an ONNX model as a .net file (default: MODEL.net) and its weights (default: the .net's\n"
+    "         name with .safetensors), for `cnngen OUT.net --weights OUT.safetensors` (docs/onnx.md)\n"
     "\n"
     "  --weights W    embed the weights of the safetensors file W (else they become arguments)\n"
     "  --weights-prefix P   remove P from W's tensor names first (D2L's net., DataParallel's module.)\n"
@@ -111,6 +115,7 @@ std::optional<Options> parse_options(int argc, char **argv, std::ostream &out,
     else if (command == "dot") options.command = Command::dot;
     else if (command == "json") options.command = Command::json;
     else if (command == "runtime") options.command = Command::runtime;
+    else if (command == "import") options.command = Command::import_onnx;
     else first = 1;
   }
   for (int i = first; i < argc; ++i) {
@@ -131,9 +136,10 @@ std::optional<Options> parse_options(int argc, char **argv, std::ostream &out,
       return std::nullopt;
     }
     if (arg == "--weights" || arg == "--weights-prefix" || arg == "-o" || arg == "--target" ||
-        arg == "--name") {
+        arg == "--name" || arg == "--weights-out") {
       std::string *into = arg == "--weights"          ? &options.weights_path
                           : arg == "--weights-prefix" ? &options.weights_prefix
+                          : arg == "--weights-out"    ? &options.weights_out
                           : arg == "-o"               ? &options.output_path
                           : arg == "--target"         ? &options.target
                                                       : &options.function_name;
@@ -205,6 +211,12 @@ std::optional<Options> parse_options(int argc, char **argv, std::ostream &out,
   if (writes_library && !options.output_path.empty() &&
       !ends_with(options.output_path, ".a"))
     return fail("-o must name a static library ending in .a, not '" + options.output_path + "'");
+  const bool imports = options.command == Command::import_onnx;
+  if (imports && !options.output_path.empty() && !ends_with(options.output_path, ".net"))
+    return fail("import's -o must name a model file ending in .net, not '" + options.output_path + "'");
+  if (!options.weights_out.empty() && !imports) return fail("--weights-out is an option of import only");
+  if (ends_with(options.model_path, ".onnx") && !options.weights_path.empty())
+    return fail("an ONNX model's weights come from its file: --weights is for .net models");
   return options;
 }
 

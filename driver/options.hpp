@@ -11,7 +11,7 @@
 
 namespace cnngen {
 
-enum class Command { compile, check, summary, schedule, dot, json, runtime };
+enum class Command { compile, check, summary, schedule, dot, json, runtime, import_onnx };
 enum class ColorMode { automatic, always, never };
 enum class DiagnosticsFormat { text, json };
 
@@ -20,7 +20,8 @@ struct Options {
   std::string model_path;
   std::string weights_path;    // empty: weights become arguments of the generated function
   std::string weights_prefix;  // removed from the weights file's tensor names before matching
-  std::string output_path;     // compile, runtime: the .a (the headers go beside it); dot, json: the file written
+  std::string output_path;     // compile, runtime: the .a (the headers go beside it); dot, json: the file written; import: the .net
+  std::string weights_out;     // import: the safetensors written (default: the .net's name with .safetensors)
   std::string target = "host";  // one Halide target string, or several separated by commas
   std::string function_name;   // empty: the model's name
   std::int64_t batch = 1;      // summary; compile: the batch the autoschedulers plan for

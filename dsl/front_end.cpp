@@ -21,4 +21,13 @@ CheckedModel check_model(const SourceFile &source, const std::string &weights_pa
   return checked;
 }
 
+CheckedModel check_model(const SourceFile &source, TensorFile weights, const std::string &weights_name,
+                         Diagnostics &diagnostics) {
+  CheckedModel checked;
+  if (auto model = parse(source, diagnostics)) checked.network = infer_shapes(*model, diagnostics);
+  if (checked.network && check_weights(*checked.network, weights, weights_name, diagnostics))
+    checked.weights = std::move(weights);
+  return checked;
+}
+
 }  // namespace cnngen

@@ -24,4 +24,9 @@ struct CheckedModel {
 CheckedModel check_model(const SourceFile &source, const std::string &weights_path,
                          Diagnostics &diagnostics, const std::string &weights_prefix = "");
 
+/// The same for a model whose weights are already in memory (an ONNX file imported in memory:
+/// `cnngen MODEL.onnx`).
+CheckedModel check_model(const SourceFile &source, TensorFile weights, const std::string &weights_name,
+                         Diagnostics &diagnostics);
+
 }  // namespace cnngen

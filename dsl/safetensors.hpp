@@ -35,6 +35,10 @@ std::optional<TensorFile> read_safetensors(const std::string &path, Diagnostics 
 std::optional<TensorFile> parse_safetensors(std::string_view bytes, const std::string &path,
                                             Diagnostics &diagnostics);
 
+/// Writes `weights` to `path` as F32 safetensors (integer tensors left out), through a temporary
+/// file renamed into place so that a failure leaves no partial file; false and `error` on failure.
+bool write_safetensors(const TensorFile &weights, const std::string &path, std::string &error);
+
 /// Removes `prefix` from the names of the tensors that start with it (--weights-prefix: D2L's
 /// `net.`, DataParallel's `module.`); reports an error against `path` when no name starts with it.
 std::optional<TensorFile> strip_prefix(TensorFile weights, const std::string &prefix,

@@ -70,6 +70,43 @@ TEST_F(Cli, CompileWritesLibraryAndHeader) {
   EXPECT_NE(header.find("The weights are embedded"), std::string::npos);
 }
 
+// `cnngen import` writes exactly the .net and its weights, which then check and compile as any
+// .net does; the weights' default name follows the .net's.
+TEST_F(Cli, ImportWritesANetAndItsWeights) {
+  CommandResult run = cnngen("import onnx/residual_opset13.onnx -o " + path("residual.net"));
+  ASSERT_EQ(run.status, 0) << run.output;
+  EXPECT_EQ(files(), (std::vector<std::string>{"residual.net", "residual.safetensors"}));
+  EXPECT_NE(read_text(path("residual.net")).find("model residual_opset13"), std::string::npos);
+  run = cnngen(path("residual.net") + " --weights " + path("residual.safetensors") + " -o " + path("residual.a"));
+  ASSERT_EQ(run.status, 0) << run.output;
+  run = cnngen("import onnx/mobile_opset17.onnx -o " + path("m.net") + " --weights-out " + path("w.safetensors"));
+  ASSERT_EQ(run.status, 0) << run.output;
+  run = cnngen("check " + path("m.net") + " --weights " + path("w.safetensors"));
+  EXPECT_EQ(run.status, 0) << run.output;
+  // Every command takes the .onnx itself, imported in memory.
+  run = cnngen("summary onnx/dense_opset17.onnx");
+  EXPECT_EQ(run.status, 0) << run.output;
+  EXPECT_NE(run.output.find("block.layers.2.2"), std::string::npos) << run.output;
+}
+
+// A file that cannot be imported is a diagnostic and exit 1, and nothing is written; a bad
+// command line is exit 2.
+TEST_F(Cli, ImportFailureWritesNothing) {
+  {
+    std::ofstream bad(path("bad.onnx"));
+    bad << "not a protobuf";
+  }
+  CommandResult run = cnngen("import " + path("bad.onnx") + " -o " + path("bad.net"));
+  EXPECT_EQ(run.status, 1) << run.output;
+  EXPECT_NE(run.output.find("bad.onnx: error: the file is not an ONNX model"), std::string::npos) << run.output;
+  EXPECT_EQ(files(), (std::vector<std::string>{"bad.onnx"}));
+  run = cnngen("import " + path("missing.onnx"));
+  EXPECT_EQ(run.status, 1) << run.output;
+  EXPECT_EQ(cnngen("import onnx/residual_opset13.onnx -o " + path("x.a")).status, 2);
+  EXPECT_EQ(cnngen("import onnx/residual_opset13.onnx --weights w.safetensors").status, 2);
+  EXPECT_EQ(cnngen(kLenet + " --weights-out w.safetensors").status, 2);
+}
+
 // A comma-separated target list makes one library with an entry point per target and a dispatcher.
 TEST_F(Cli, MultiTargetCompile) {
   CommandResult run = cnngen(kLenet + " --weights " + kWeights + " -o " + path("lenet.a") +

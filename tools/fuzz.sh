@@ -6,12 +6,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-30}
-mkdir -p build-fuzz/corpus_model build-fuzz/corpus_weights
-for target in fuzz_model fuzz_weights; do
-  if [ ! build-fuzz/$target -nt tests/fuzz/$target.cpp ] || [ -n "$(find dsl -newer build-fuzz/$target)" ]; then
+mkdir -p build-fuzz/corpus_model build-fuzz/corpus_weights build-fuzz/corpus_onnx
+for target in fuzz_model fuzz_weights fuzz_onnx; do
+  if [ ! build-fuzz/$target -nt tests/fuzz/$target.cpp ] || [ -n "$(find dsl onnx -newer build-fuzz/$target)" ]; then
     echo "fuzz: building $target"
+    # The ONNX importer links Debian's libonnx (ONNX's own code, built without the sanitizers).
+    extra=()
+    [ "$target" = fuzz_onnx ] && extra=(onnx/*.cpp -DONNX_NAMESPACE=onnx -DONNX_ML=1 -lonnx -lonnx_proto -lprotobuf)
     clang++-14 -std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-      -I. dsl/*.cpp tests/fuzz/$target.cpp -o build-fuzz/$target
+      -I. dsl/*.cpp tests/fuzz/$target.cpp "${extra[@]}" -o build-fuzz/$target
   fi
 done
 cd build-fuzz
@@ -33,3 +36,4 @@ run() {
 # New inputs go to the first (writable) corpus directory; the seeds are only read.
 run fuzz_model -max_len=8192 corpus_model ../tests/fuzz/seeds_model ../tests/diagnostics
 run fuzz_weights -max_len=4096 corpus_weights ../tests/fuzz/seeds_weights
+run fuzz_onnx -max_len=70000 corpus_onnx ../tests/onnx

@@ -87,17 +87,24 @@ def check(build, model, target, work):
     if code != 0:
         return name, f"compile failed ({code})", None, torch_error, seconds, None, log
     size = os.path.getsize(library) / 2**20
-    program = os.path.join(work, name)
-    code, link_log = difftest.run(["c++", "-o", program, build.check, library, build.dsl, "-lpthread", "-ldl", "-lz"],
-                                  difftest.COMPILE_TIMEOUT)
+    result, worst, log = link_and_compare(build, library, stem, os.path.join(work, name), tolerance)
+    return name, result, worst, torch_error, seconds, size, log
+
+
+def link_and_compare(build, library, stem, program, tolerance):
+    """(result, largest difference, log): links `library` (function random_model) with the
+    differential checker as `program` and compares it with STEM.expected.safetensors; a mismatch
+    within `tolerance` (absolute) passes, named so."""
+    code, log = difftest.run(["c++", "-o", program, build.check, library, build.dsl, "-lpthread", "-ldl", "-lz"],
+                             difftest.COMPILE_TIMEOUT)
     if code != 0:
-        return name, "link failed", None, torch_error, seconds, size, link_log
+        return "link failed", None, log
     code, log = difftest.run([program, stem + ".net"], difftest.RUN_TIMEOUT)
     worst = max((float(m) for m in re.findall(r"max \|cnngen - PyTorch\| (\S+),", log)), default=None)
     result = {0: "pass", 1: "MISMATCH", 77: "skipped (no device)"}.get(code, f"error ({code})")
     if code == 1 and worst is not None and worst <= tolerance:
         result = f"pass (within 1e-4 × RMS {tolerance / 1e-4:.3g})"
-    return name, result, worst, torch_error, seconds, size, log
+    return result, worst, log
 
 
 def main():
