@@ -150,7 +150,15 @@ std::string case_name(const ::testing::TestParamInfo<std::string> &info) {
   return name;
 }
 
-INSTANTIATE_TEST_SUITE_P(Onnx, OnnxConformance, ::testing::ValuesIn(mapped_cases()), case_name);
+/// The recorded tests (ListsEveryTestOfAMappedOperator checks that they are the mapped ones): a
+/// test process reads this small file, not all of ONNX's test models, to list its cases.
+std::vector<std::string> recorded_cases() {
+  std::vector<std::string> cases;
+  for (const auto &[name, outcome] : expected_outcomes()) cases.push_back(name);
+  return cases;
+}
+
+INSTANTIATE_TEST_SUITE_P(Onnx, OnnxConformance, ::testing::ValuesIn(recorded_cases()), case_name);
 
 // The record lists exactly the tests that hold a mapped operator (a newly mapped operator's tests
 // must be recorded), and the test data is there at all: CI installs libonnx-testdata.

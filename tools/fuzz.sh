@@ -6,15 +6,26 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-30}
-mkdir -p build-fuzz/corpus_model build-fuzz/corpus_weights build-fuzz/corpus_onnx
+mkdir -p build-fuzz/corpus_model build-fuzz/corpus_weights build-fuzz/corpus_onnx build-fuzz/obj
+flags=(-std=c++17 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -I. -DONNX_NAMESPACE=onnx
+       -DONNX_ML=1)
+# dsl/ and onnx/ compiled once for all targets, a file per core at a time, into two archives (the
+# ONNX importer links Debian's libonnx, ONNX's own code built without the sanitizers).
+if [ ! -e build-fuzz/obj/stamp ] || [ -n "$(find dsl onnx -newer build-fuzz/obj/stamp)" ]; then
+  echo "fuzz: compiling dsl/ and onnx/"
+  rm -f build-fuzz/obj/*.o build-fuzz/obj/*.a
+  printf '%s\n' dsl/*.cpp onnx/*.cpp |
+    xargs -P "$(nproc)" -I{} sh -c 'clang++-14 "$@" -fsanitize=fuzzer-no-link -c "$0" -o "build-fuzz/obj/$(echo "$0" | tr / _).o"' {} "${flags[@]}"
+  ar rcs build-fuzz/obj/libdsl.a build-fuzz/obj/dsl_*.o
+  ar rcs build-fuzz/obj/libonnx_import.a build-fuzz/obj/onnx_*.o
+  touch build-fuzz/obj/stamp
+fi
 for target in fuzz_model fuzz_weights fuzz_onnx; do
-  if [ ! build-fuzz/$target -nt tests/fuzz/$target.cpp ] || [ -n "$(find dsl onnx -newer build-fuzz/$target)" ]; then
+  if [ ! build-fuzz/$target -nt tests/fuzz/$target.cpp ] || [ build-fuzz/obj/stamp -nt build-fuzz/$target ]; then
     echo "fuzz: building $target"
-    # The ONNX importer links Debian's libonnx (ONNX's own code, built without the sanitizers).
-    extra=()
-    [ "$target" = fuzz_onnx ] && extra=(onnx/*.cpp -DONNX_NAMESPACE=onnx -DONNX_ML=1 -lonnx -lonnx_proto -lprotobuf)
-    clang++-14 -std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-      -I. dsl/*.cpp tests/fuzz/$target.cpp "${extra[@]}" -o build-fuzz/$target
+    libs=(build-fuzz/obj/libdsl.a)
+    [ "$target" = fuzz_onnx ] && libs=(build-fuzz/obj/libonnx_import.a build-fuzz/obj/libdsl.a -lonnx -lonnx_proto -lprotobuf)
+    clang++-14 "${flags[@]}" -fsanitize=fuzzer tests/fuzz/$target.cpp "${libs[@]}" -o build-fuzz/$target
   fi
 done
 cd build-fuzz

@@ -21,9 +21,11 @@ cd build-asan
 #   (Intel Xeon, 2 cores), spent in Halide's JIT and the naive reference, while cnngen's Winograd
 #   code (codegen/winograd.cpp, schedule_winograd.cpp) takes the tile as a parameter and runs
 #   whole under the sanitizers in the F(2×2, 3×3) grid.
+# - the ONNX fixtures' numerics (OnnxFixture): their time is Halide's JIT; the importer itself runs
+#   under the sanitizers in the rest of onnx_import_test, in onnx_conformance_test and in fuzz_onnx.
 # (The numerics tests JIT-compile for the host's vectors alone here: tests/cpu_test_targets.hpp.)
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --output-on-failure -j "$(nproc)" \
-  -E 'Autoschedulers\.|Cli\.AutoscheduledCompile|Winograd5x5Numerics\.|WinogradNumerics\.F4'
+  -E 'Autoschedulers\.|Cli\.AutoscheduledCompile|Winograd5x5Numerics\.|WinogradNumerics\.F4|OnnxFixture\.'
 # ctest -E leaves them out silently; say so, so that the count above is not read as everything.
-echo "sanitizer_tests: the autoscheduler tests and the F(4×4, 3×3) and F(2×2, 5×5) Winograd grids ran in the plain build only (see the comment in tools/sanitizer_tests.sh)"
+echo "sanitizer_tests: the autoscheduler tests, the F(4×4, 3×3) and F(2×2, 5×5) Winograd grids and the ONNX fixtures' numerics ran in the plain build only (see the comment in tools/sanitizer_tests.sh)"
