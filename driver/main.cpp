@@ -223,10 +223,6 @@ std::string with_extension(const std::string &path, const std::string &extension
   return (has ? path.substr(0, dot) : path) + extension;
 }
 
-bool is_onnx(const std::string &path) {
-  return path.size() > 5 && path.compare(path.size() - 5, 5, ".onnx") == 0;
-}
-
 /// The ONNX model at options.model_path, imported; its diagnostics rendered.
 std::optional<ImportedModel> import_in_memory(const Options &options) {
   SourceFile none(options.model_path, "");
@@ -271,7 +267,7 @@ int run(const Options &options, const std::vector<Halide::Target> &targets) {
   std::string error;
   std::optional<SourceFile> source;
   std::optional<TensorFile> imported_weights;
-  if (is_onnx(options.model_path)) {
+  if (is_onnx_path(options.model_path)) {
     // An ONNX file is imported in memory: the .net `cnngen import` would write, with its weights.
     std::optional<ImportedModel> imported = import_in_memory(options);
     if (!imported) return kUserError;

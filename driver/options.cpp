@@ -215,9 +215,11 @@ std::optional<Options> parse_options(int argc, char **argv, std::ostream &out,
   if (imports && !options.output_path.empty() && !ends_with(options.output_path, ".net"))
     return fail("import's -o must name a model file ending in .net, not '" + options.output_path + "'");
   if (!options.weights_out.empty() && !imports) return fail("--weights-out is an option of import only");
-  if (ends_with(options.model_path, ".onnx") && !options.weights_path.empty())
+  if (is_onnx_path(options.model_path) && !options.weights_path.empty())
     return fail("an ONNX model's weights come from its file: --weights is for .net models");
   return options;
 }
+
+bool is_onnx_path(const std::string &path) { return ends_with(path, ".onnx"); }
 
 }  // namespace cnngen

@@ -41,4 +41,7 @@ struct Options {
 std::optional<Options> parse_options(int argc, char **argv, std::ostream &out,
                                      std::ostream &errors, bool &help_shown);
 
+/// Whether `path` names an ONNX model (ends in .onnx): imported in memory by every command.
+bool is_onnx_path(const std::string &path);
+
 }  // namespace cnngen

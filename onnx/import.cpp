@@ -14,6 +14,7 @@
 #include "dsl/infer_shapes.hpp"
 #include "dsl/parser.hpp"
 #include "onnx/map_nodes.hpp"
+#include "onnx/module_scopes.hpp"
 #include "onnx/net_structure.hpp"
 #include "onnx/onnx_graph.hpp"
 
@@ -21,15 +22,16 @@ namespace cnngen {
 namespace {
 
 /// Checks the imported text and weights with cnngen's own front end: what the importer wrote
-/// must be what cnngen reads. A failure is the importer's fault or a model ONNX's checker let
-/// through (a weight of the wrong shape); either way it is reported with the generated text's
-/// own diagnostics as notes.
-bool front_end_accepts(const ImportedModel &model, const std::string &file, Diagnostics &diagnostics) {
+/// must be what cnngen reads. A failure is the importer's fault or a model
+/// ONNX's checker let through (a weight of the wrong shape); either way, where `report`, it is
+/// reported with the generated text's own diagnostics as notes.
+bool front_end_accepts(const ImportedModel &model, const std::string &file, Diagnostics &diagnostics, bool report) {
   SourceFile source(file + " (imported)", model.net_text);
   Diagnostics own(source);
   std::optional<Network> network;
   if (auto ast = parse(source, own)) network = infer_shapes(*ast, own);
   if (network) check_weights(*network, model.weights, file + " (initializers)", own);
+  if (!report) return own.all().empty();  // a trial: not even a warning (a tensor left unused)
   if (!own.has_errors()) return true;
   std::ostringstream rendered;
   own.render(rendered);
@@ -76,10 +78,7 @@ std::optional<ImportedModel> import_onnx(std::string_view bytes, const std::stri
   }
   // One opset to map: older models are converted to 13 by ONNX's own converter (Softmax's axis,
   // Clip's bounds as inputs, Unsqueeze's axes); 13 to 17 differ in nothing the importer maps.
-  std::int64_t opset = 0;
-  for (const auto &import : model.opset_import()) {
-    if (import.domain().empty() || import.domain() == "ai.onnx") opset = import.version();
-  }
+  const std::int64_t opset = default_opset(model);
   if (opset > 0 && opset < 13) {
     try {
       onnx::shape_inference::InferShapes(model);  // some adapters need shapes (Softmax 12 → 13)
@@ -99,7 +98,7 @@ std::optional<ImportedModel> import_onnx(std::string_view bytes, const std::stri
   const std::size_t errors = diagnostics.error_count();
   std::vector<Step> steps = map_nodes(*graph, file, diagnostics);
   if (diagnostics.error_count() > errors) return std::nullopt;
-  std::optional<std::string> body = write_structure(steps, graph->input, graph->output, file, diagnostics);
+  std::optional<std::vector<Statement>> body = recover_structure(steps, graph->input, graph->output, file, diagnostics);
   if (!body) return std::nullopt;
 
   ImportedModel imported;
@@ -112,12 +111,16 @@ std::optional<ImportedModel> import_onnx(std::string_view bytes, const std::stri
   const std::vector<std::int64_t> &in = graph->values.at(graph->input).shape;
   text << "input ";
   for (std::size_t d = 1; d < in.size(); ++d) text << (d > 1 ? "x" : "") << in[d];
-  text << "\n\n" << *body;
-  imported.net_text = text.str();
+  text << "\n\n";
+  const std::string head = text.str();
+  imported.net_text = head + write_statements(*body, steps, true);
   for (Step &step : steps) {
     for (auto &[name, tensor] : step.weights) imported.weights.emplace(name, std::move(tensor));
   }
-  if (!front_end_accepts(imported, file, diagnostics)) return std::nullopt;
+  // In PyTorch's modules where that checks, else every layer at its full name.
+  if (front_end_accepts(imported, file, diagnostics, false)) return imported;
+  imported.net_text = head + write_statements(*body, steps, false);
+  if (!front_end_accepts(imported, file, diagnostics, true)) return std::nullopt;
   return imported;
 }
 

@@ -9,6 +9,8 @@
 #include <set>
 #include <sstream>
 
+#include "onnx/patterns.hpp"
+
 namespace cnngen::onnx_import {
 namespace {
 
@@ -24,51 +26,6 @@ std::string decimal(double value) {
 /// One number, or a pair `(h, w)` where they differ.
 std::string pair_text(std::int64_t h, std::int64_t w) {
   return h == w ? std::to_string(h) : "(" + std::to_string(h) + ", " + std::to_string(w) + ")";
-}
-
-/// Whether `name` is a name the language accepts: dotted parts of word characters, '-' between
-/// them, the first part starting with a letter or '_' (`net.0`, not `0.net`).
-bool writable_name(const std::string &name) {
-  if (name.empty() || !(std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_')) return false;
-  bool part_start = true;
-  for (std::size_t i = 0; i < name.size(); ++i) {
-    const char c = name[i];
-    const bool word = std::isalnum(static_cast<unsigned char>(c)) || c == '_';
-    if (c == '.' || c == '-') {
-      if (part_start || i + 1 == name.size()) return false;
-      if (c == '-' && !(std::isalnum(static_cast<unsigned char>(name[i + 1])) || name[i + 1] == '_')) return false;
-      part_start = c == '.';
-    } else if (!word) {
-      return false;
-    } else {
-      part_start = false;
-    }
-  }
-  return true;
-}
-
-/// The module path in a node name as PyTorch's exporter writes it, '/layer2/layer2.0/downsample/
-/// downsample.0/Conv' → layer2.0.downsample.0 (each scope is its parent's path and a dot, then its
-/// own name); empty where the name is not of that form.
-std::string module_path(const std::string &node_name) {
-  if (node_name.empty() || node_name[0] != '/') return "";
-  std::vector<std::string> scopes;
-  for (std::size_t at = 1; at < node_name.size();) {
-    const std::size_t slash = node_name.find('/', at);
-    if (slash == std::string::npos) break;  // the last part is the operator's own name
-    scopes.push_back(node_name.substr(at, slash - at));
-    at = slash + 1;
-  }
-  std::string path;
-  for (std::size_t i = 0; i < scopes.size(); ++i) {
-    const std::string &scope = scopes[i];
-    if (i > 0 && scope.compare(0, scopes[i - 1].size() + 1, scopes[i - 1] + ".") == 0) {
-      path += scope.substr(scopes[i - 1].size());
-    } else {
-      path += (path.empty() ? "" : ".") + scope;
-    }
-  }
-  return path;
 }
 
 WeightTensor weight_tensor(const Constant &c) {
@@ -96,16 +53,40 @@ class Mapper {
       node_ = &node;
       index_ = static_cast<int>(i);
       ok_ = true;
+      if (node.input_size() > 0 && channels_last_.count(node.input(0)) && !kChannelsLastOperators.count(node.op_type())) {
+        refuse("its input '" + node.input(0) + "' is channels-last (N×H×W×C, after a Transpose (0, 2, 3, 1)); "
+               "cnngen computes only MatMul, layer norm and element-wise operators there",
+               "transpose back to N×C×H×W (perm 0, 3, 1, 2) before it");
+        continue;
+      }
       Step step = map(node);
       if (!ok_) continue;
       if (step.output.empty()) step.output = node.output(0);
       step.origin = describe(node);
-      steps_.push_back(std::move(step));
+      push(std::move(step));
     }
     return std::move(steps_);
   }
 
  private:
+  /// Adds `step`, its output channels-last where its input is (or, for a permute, turned).
+  void push(Step step) {
+    const bool last = step.kind_name == "permute" ? step.arguments == "(0, 2, 3, 1)"
+                                                  : !step.inputs.empty() && channels_last_.count(step.inputs[0]);
+    if (last) channels_last_.insert(step.output);
+    if (step.scope.empty()) step.scope = module_path(node_->name());
+    steps_.push_back(std::move(step));
+  }
+
+  /// Whether value `name` is channels-last in the .net (N×H×W×C, after a permute).
+  bool channels_last(const std::string &name) const { return channels_last_.count(name) > 0; }
+
+  /// The ONNX operators that may read a channels-last value: the element-wise ones, MatMul (a
+  /// linear layer), the layer norm and GELU patterns' first nodes, and the Transpose back.
+  inline static const std::set<std::string> kChannelsLastOperators{
+      "Add", "Mul", "Div", "Relu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "LeakyRelu", "Clip",
+      "Identity", "Dropout", "MatMul", "LayerNormalization", "ReduceMean", "Transpose", "Sub"};
+
   // --- reporting and reading -------------------------------------------------------------
 
   void refuse(const std::string &why, const std::string &help = "") {
@@ -193,6 +174,20 @@ class Mapper {
     for (int n = 0;; ++n) {
       std::string name = kind + "_" + std::to_string(n);
       if (names_.insert(name).second) return name;
+    }
+  }
+
+  /// A name for a parameter holding constant `name`: the constant's own name (a state_dict name,
+  /// `features.1.0.layer_scale`) where the language can write it and it is free, else the node's
+  /// module path and `.constant`, else constant_N.
+  std::string constant_name(const std::string &name) {
+    if (writable_name(name) && names_.insert(name).second) return name;
+    const std::string path = module_path(node_->name());
+    if (!path.empty() && writable_name(path + ".constant") && names_.insert(path + ".constant").second)
+      return path + ".constant";
+    for (int n = 0;; ++n) {
+      std::string numbered = "constant_" + std::to_string(n);
+      if (names_.insert(numbered).second) return numbered;
     }
   }
 
@@ -456,8 +451,8 @@ class Mapper {
 
   Step matmul() {
     const Value *a = value(node_->input(0));
-    if (!a || !a->has_shape || a->shape.size() != 2) {
-      refuse("its input A must be N×F (flat features)");
+    if (!a || !a->has_shape || (a->shape.size() != 2 && !(a->shape.size() == 4 && channels_last(node_->input(0))))) {
+      refuse("its input A must be N×F (flat features) or channels-last N×H×W×C (after a Transpose (0, 2, 3, 1))");
       return {};
     }
     const Constant *b = constant_input(1, true, "weight B");
@@ -486,17 +481,85 @@ class Mapper {
     Step s;
     s.kind = Step::Kind::join;
     s.kind_name = kind;
+    std::string computed;  // the first input computed from the network's input
+    for (const std::string &name : node_->input()) {
+      const Value *v = value(name);
+      if (computed.empty() && !(v && v->constant)) computed = name;
+    }
+    std::vector<Step> parameters;
     for (const std::string &name : node_->input()) {
       const Value *v = value(name);
       if (v && v->constant) {
-        refuse("one of its inputs, '" + name + "', is a constant; cnngen's " + kind +
-               " joins branches computed from the network's input");
-        return {};
+        if (std::string(kind) == "concat") {
+          refuse("one of its inputs, '" + name + "', is a constant; cnngen's concat joins branches computed from the "
+                 "network's input");
+          return {};
+        }
+        std::optional<Step> p = parameter(name, *v->constant, computed, kind);
+        if (!p) return {};
+        s.inputs.push_back(p->output);
+        parameters.push_back(std::move(*p));
+        continue;
       }
       s.inputs.push_back(name);
     }
+    for (Step &p : parameters) push(std::move(p));
     if (s.inputs.size() == 1) return alias();
     return s;
+  }
+
+  /// Constant `c` (input `name`) as an operand of join `kind` with computed value `computed`: a
+  /// `parameter` that branches off `computed` (`mul { branch {} branch { parameter p((C, 1, 1)) } }`,
+  /// ConvNeXt's layer scale), of the shape the .net writes (without the batch, broadcast as
+  /// torch.mul broadcasts for mul, equal for add); or nothing and the node refused.
+  std::optional<Step> parameter(const std::string &name, const Constant &c, const std::string &computed,
+                                const std::string &kind) {
+    const Value *x = computed.empty() ? nullptr : value(computed);
+    if (!x || !x->has_shape || c.integer) {
+      refuse("its operands are all constants, or hold integers; cnngen's " + kind + " joins values computed from "
+             "the network's input");
+      return std::nullopt;
+    }
+    if (channels_last(computed)) {
+      refuse("it " + kind + "s a constant into a channels-last value; cnngen's parameters are C×H×W or F",
+             "transpose back to N×C×H×W (perm 0, 3, 1, 2) first");
+      return std::nullopt;
+    }
+    // Right-aligned as numpy broadcasts, then the batch dimension (which must be 1) dropped.
+    const std::size_t rank = x->shape.size();
+    std::vector<std::int64_t> dims = c.dims;
+    if (dims.size() > rank) {
+      refuse("its constant '" + name + "' has more dimensions than the value it joins");
+      return std::nullopt;
+    }
+    dims.insert(dims.begin(), rank - dims.size(), 1);
+    bool fits = dims[0] == 1;
+    for (std::size_t d = 1; d < rank; ++d) {
+      fits = fits && x->shape[d] > 0 && (dims[d] == x->shape[d] || (kind == "mul" && dims[d] == 1));
+    }
+    if (!fits) {
+      std::string shapes = "(";
+      for (std::size_t d = 0; d < c.dims.size(); ++d) shapes += (d ? "×" : "") + std::to_string(c.dims[d]);
+      refuse("its constant '" + name + "' " + shapes + ") does not " + (kind == "mul" ? "broadcast to" : "have the shape of") +
+             " one image of the value it joins" + (kind == "mul" ? "" : " (cnngen's add adds tensors of one shape)"),
+             "cnngen's parameters hold one value per image, for every image of the batch alike");
+      return std::nullopt;
+    }
+    dims.erase(dims.begin());
+    std::string shape;
+    for (std::int64_t d : dims) shape += (shape.empty() ? "" : ", ") + std::to_string(d);
+    Step p;
+    p.kind_name = "parameter";
+    p.name = constant_name(name);
+    p.arguments = dims.size() == 1 ? shape : "(" + shape + ")";
+    p.inputs = {computed};
+    p.output = name + " (as a parameter of " + node_->output(0) + ")";
+    p.origin = describe(*node_) + ": " + name;
+    WeightTensor w;
+    w.shape = dims;
+    w.data = c.floats;
+    p.weights.emplace_back(p.name, std::move(w));
+    return p;
   }
 
   /// x · act(x), which PyTorch exports for nn.SiLU and (before opset 14) nn.Hardswish: the layer,
@@ -508,7 +571,7 @@ class Mapper {
       if (!gate || gate->producer < 0 || sole_consumer(node_->input(side)) != index_) continue;
       const onnx::NodeProto &act = *graph_.nodes[static_cast<std::size_t>(gate->producer)];
       if (act.input_size() < 1 || act.input(0) != node_->input(1 - side)) continue;
-      std::string kind = act.op_type() == "Sigmoid" ? "silu" : hard_sigmoid_is_pytorchs(act) ? "hardswish" : "";
+      const std::string kind = gate_kind(act);
       if (kind.empty()) continue;
       Step s;
       s.kind_name = kind;
@@ -516,6 +579,12 @@ class Mapper {
       return s;
     }
     return std::nullopt;
+  }
+
+  /// The layer x · act(x) is, where `act` is a gate gated() maps (Sigmoid; PyTorch's HardSigmoid),
+  /// else empty.
+  static std::string gate_kind(const onnx::NodeProto &act) {
+    return act.op_type() == "Sigmoid" ? "silu" : hard_sigmoid_is_pytorchs(act) ? "hardswish" : "";
   }
 
   static bool hard_sigmoid_is_pytorchs(const onnx::NodeProto &node) {
@@ -526,6 +595,7 @@ class Mapper {
   /// Whether activation node `node_` is the gate of an x · act(x) that gated() maps: then it
   /// has no step of its own.
   bool is_gate() const {
+    if (gate_kind(*node_).empty()) return false;
     const int mul = sole_consumer(node_->output(0));
     if (mul < 0) return false;
     const onnx::NodeProto &m = *graph_.nodes[static_cast<std::size_t>(mul)];
@@ -606,7 +676,7 @@ class Mapper {
                         : layer("narrow", std::to_string(start) + ", " + std::to_string(size));
         s.output = node_->output(static_cast<int>(i));
         s.origin = describe(*node_);
-        steps_.push_back(std::move(s));
+        push(std::move(s));
       }
       start += size;
     }
@@ -667,7 +737,7 @@ class Mapper {
     if (int_attribute(*node_, "keepdims", 1) != 0) return pool;
     pool.output = node_->output(0) + " (pooled)";
     pool.origin = describe(*node_);
-    steps_.push_back(pool);
+    push(pool);
     Step flat = layer("flatten");
     flat.inputs = {pool.output};
     return flat;
@@ -703,6 +773,72 @@ class Mapper {
     Step s = layer("channel_shuffle", std::to_string(to[1]));
     s.output = r.output(0);
     return s;
+  }
+
+  /// A run's nodes after the first are folded into its step.
+  void take(const NodeRun &run) {
+    for (std::size_t i = 1; i < run.nodes.size(); ++i) skipped_.insert(run.nodes[i]);
+  }
+
+  /// A layer norm over the last dimension (`kind` layernorm, or layernorm2d where a Transpose
+  /// pair around it is taken too) from `run`, with its weight and bias.
+  Step layer_norm(const LayerNormRun &run, const char *kind) {
+    const Value *x = value(run.input);
+    const bool flat = x && x->has_shape && x->shape.size() == 2;
+    if (std::string(kind) == "layernorm" && !flat && !channels_last(run.input)) {
+      refuse("it normalizes the last dimension of a tensor that is not channels-last or N×F; cnngen's layernorm "
+             "normalizes features, or the channels of each pixel after a Transpose (0, 2, 3, 1)");
+      return {};
+    }
+    take(run);
+    std::string args = std::abs(run.eps - 1e-5f) > 1e-12f ? "eps=" + decimal(run.eps) : "";
+    if (run.weight.empty()) args += std::string(args.empty() ? "" : ", ") + "elementwise_affine=false";
+    Step s = layer(kind, args);
+    s.inputs = {run.input};
+    s.output = run.output;
+    if (run.weight.empty()) return s;
+    const Constant &w = *value(run.weight)->constant;
+    s.name = layer_name(run.weight, "layernorm");
+    s.weights.emplace_back(s.name + ".weight", weight_tensor(w));
+    WeightTensor bias;
+    bias.shape = w.dims;
+    bias.data.assign(w.floats.size(), 0.0f);  // nn.LayerNorm always has one; LayerNormalization's B is optional
+    if (!run.bias.empty()) bias = weight_tensor(*value(run.bias)->constant);
+    s.weights.emplace_back(s.name + ".bias", std::move(bias));
+    return s;
+  }
+
+  /// Transpose (0, 2, 3, 1) or (0, 3, 1, 2): permute to channels-last and back; torchvision's
+  /// LayerNorm2d (Transpose, layer norm over the channels, Transpose back) as one layernorm2d.
+  Step transpose() {
+    const std::vector<std::int64_t> perm = ints_attribute(*node_, "perm");
+    const Value *in = value(node_->input(0));
+    const bool to_last = perm == std::vector<std::int64_t>{0, 2, 3, 1}, to_first = perm == std::vector<std::int64_t>{0, 3, 1, 2};
+    if (!in || !in->has_shape || in->shape.size() != 4 || (!to_last && !to_first) ||
+        to_last == channels_last(node_->input(0))) {
+      refuse("it is not a Transpose (0, 2, 3, 1) of an N×C×H×W tensor or (0, 3, 1, 2) back; cnngen's tensors keep "
+             "their layout but for that pair (torch's permute in ConvNeXt)");
+      return {};
+    }
+    if (to_last) {
+      const Value *out = value(node_->output(0));
+      for (int reader : out ? out->consumers : std::vector<int>{}) {
+        std::optional<LayerNormRun> run = match_layer_norm(graph_, reader);
+        if (!run || run->input != node_->output(0) || out->is_output) continue;
+        bool inside = true;  // every reader of the transposed value is in the run
+        for (int r : out->consumers) inside = inside && std::count(run->nodes.begin(), run->nodes.end(), r) > 0;
+        const int back = sole_consumer(run->output);
+        if (!inside || back < 0) continue;
+        const onnx::NodeProto &b = *graph_.nodes[static_cast<std::size_t>(back)];
+        if (b.op_type() != "Transpose" || ints_attribute(b, "perm") != std::vector<std::int64_t>{0, 3, 1, 2}) continue;
+        run->nodes.push_back(back);
+        run->nodes.insert(run->nodes.begin(), index_);
+        run->input = node_->input(0);
+        run->output = b.output(0);
+        return layer_norm(*run, "layernorm2d");
+      }
+    }
+    return layer("permute", to_last ? "(0, 2, 3, 1)" : "(0, 3, 1, 2)");
   }
 
   /// Pad: only where it pads nothing (constant mode, every pad 0), as exporters sometimes write.
@@ -757,13 +893,32 @@ class Mapper {
     }
     if (op == "Split") return split();
     if (op == "Slice") return slice();
-    if (op == "ReduceMean") return reduce_mean();
+    if (op == "ReduceMean" || op == "LayerNormalization") {
+      if (std::optional<LayerNormRun> run = match_layer_norm(graph_, index_)) return layer_norm(*run, "layernorm");
+      if (op == "LayerNormalization") {
+        refuse("it normalizes other than the last dimension, has a computed scale or bias, or gives its mean and "
+               "inverse deviation (training); cnngen's layernorm normalizes the last dimension");
+        return {};
+      }
+      if (channels_last(node.input(0))) {
+        refuse("it averages a channels-last tensor other than as a layer norm's statistics");
+        return {};
+      }
+      return reduce_mean();
+    }
+    if (op == "Transpose") return transpose();
+    if (op == "Div") {
+      if (std::optional<NodeRun> run = match_gelu(graph_, index_)) return gelu(*run);
+      refuse("cnngen has no layer for ONNX's Div operator but as part of GELU (x / √2 → Erf → …)");
+      return {};
+    }
     if (op == "Pad") return pad();
     if (op == "Gemm") return gemm();
     if (op == "MatMul") return matmul();
     if (op == "Add" || op == "Sum") return join("add");
     if (op == "Mul") {
       if (std::optional<Step> g = gated()) return *g;
+      if (std::optional<NodeRun> run = match_gelu(graph_, index_)) return gelu(*run);
       return join("mul");
     }
     if (op == "Concat") {
@@ -794,6 +949,14 @@ class Mapper {
     return {};
   }
 
+  Step gelu(const NodeRun &run) {
+    take(run);
+    Step s = layer("gelu");
+    s.inputs = {run.input};
+    s.output = run.output;
+    return s;
+  }
+
   /// A node with no step (a gate that gated() folds into its Mul).
   Step skip() {
     ok_ = false;
@@ -806,6 +969,7 @@ class Mapper {
   std::vector<Step> steps_;
   std::set<std::string> names_;
   std::set<int> skipped_;  // nodes folded into an earlier step (an Add into its MatMul)
+  std::set<std::string> channels_last_;  // values N×H×W×C in the .net (after a permute)
   const onnx::NodeProto *node_ = nullptr;
   int index_ = -1;
   bool ok_ = true;
@@ -813,12 +977,54 @@ class Mapper {
 
 }  // namespace
 
+bool writable_name(const std::string &name) {
+  if (name.empty() || !(std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_')) return false;
+  bool part_start = true;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    const bool word = std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+    if (c == '.' || c == '-') {
+      if (part_start || i + 1 == name.size()) return false;
+      if (c == '-' && !(std::isalnum(static_cast<unsigned char>(name[i + 1])) || name[i + 1] == '_')) return false;
+      part_start = c == '.';
+    } else if (!word) {
+      return false;
+    } else {
+      part_start = false;
+    }
+  }
+  return true;
+}
+
+// Each scope in the node's name is its parent's path and a dot, then its own name.
+std::string module_path(const std::string &node_name) {
+  if (node_name.empty() || node_name[0] != '/') return "";
+  std::vector<std::string> scopes;
+  for (std::size_t at = 1; at < node_name.size();) {
+    const std::size_t slash = node_name.find('/', at);
+    if (slash == std::string::npos) break;  // the last part is the operator's own name
+    scopes.push_back(node_name.substr(at, slash - at));
+    at = slash + 1;
+  }
+  std::string path;
+  for (std::size_t i = 0; i < scopes.size(); ++i) {
+    const std::string &scope = scopes[i];
+    if (i > 0 && scope.compare(0, scopes[i - 1].size() + 1, scopes[i - 1] + ".") == 0) {
+      path += scope.substr(scopes[i - 1].size());
+    } else {
+      path += (path.empty() ? "" : ".") + scope;
+    }
+  }
+  return path;
+}
+
 const std::vector<std::string> &mapped_operators() {
   static const std::vector<std::string> operators{
       "Add",      "AveragePool", "BatchNormalization", "Clip",      "Concat",  "Conv",    "Dropout",
       "Flatten",  "Gemm",        "GlobalAveragePool",  "GlobalMaxPool", "HardSigmoid", "HardSwish", "Identity",
       "LeakyRelu", "MatMul",     "MaxPool",            "Mul",       "Pad",     "ReduceMean", "Relu",    "Reshape",
-      "Sigmoid",  "Slice",       "Softmax",            "Split",     "Sum",     "Tanh",    "Transpose"};
+      "Sigmoid",  "Slice",       "Softmax",            "Split",     "Sum",     "Tanh",    "Transpose",
+      "LayerNormalization", "Erf"};
   return operators;
 }
 

@@ -24,7 +24,16 @@ struct Step {
   std::vector<std::string> inputs;  // the values it reads: one for a layer, two or more for a join
   std::string output;
   std::string origin;  // the ONNX node, for the comment beside its line
+  std::string scope;   // the module path in the node's name (layer1.0.relu); empty where it has none
 };
+
+/// Whether `name` is a name the language accepts: dotted parts of word characters, '-' between
+/// them, the first part starting with a letter or '_' (`net.0`, not `0.net`).
+bool writable_name(const std::string &name);
+
+/// The module path in a node name as PyTorch's exporter writes it, '/layer2/layer2.0/downsample/
+/// downsample.0/Conv' → layer2.0.downsample.0; empty where the name is not of that form.
+std::string module_path(const std::string &node_name);
 
 /// The ONNX operators map_nodes maps (each in the forms the language can write; Constant and the
 /// shape arithmetic onnx_graph folds come on top).

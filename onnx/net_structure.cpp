@@ -3,14 +3,13 @@
 
 #include <map>
 #include <set>
-#include <sstream>
 
 namespace cnngen::onnx_import {
 namespace {
 
-class Writer {
+class Recovery {
  public:
-  Writer(const std::vector<Step> &steps, const std::string &output, const std::string &file, Diagnostics &diagnostics)
+  Recovery(const std::vector<Step> &steps, const std::string &output, const std::string &file, Diagnostics &diagnostics)
       : file_(file), diagnostics_(diagnostics) {
     // Aliases (Identity, Dropout) pass their input through: readers read the input instead.
     for (const Step &s : steps) {
@@ -29,8 +28,9 @@ class Writer {
         if (copy.inputs.size() > 2) {
           if (auto found = concats.find(prefix); found != concats.end()) copy.inputs = {found->second, copy.inputs.back()};
         }
-        concats[std::vector<std::string>(s.inputs.size() > 2 ? resolve_all(s.inputs) : copy.inputs)] = copy.output;
+        concats[resolve_all(s.inputs)] = copy.output;  // keyed by all it holds, as written
       }
+      original_.push_back(static_cast<int>(&s - steps.data()));
       producer_[copy.output] = static_cast<int>(steps_.size());
       for (const std::string &in : copy.inputs) readers_[in].push_back(static_cast<int>(steps_.size()));
       steps_.push_back(std::move(copy));
@@ -38,8 +38,9 @@ class Writer {
     output_ = resolve(output);
   }
 
-  std::optional<std::string> write(const std::string &input) {
-    if (!emit(input, output_, 0) || failed_) return std::nullopt;
+  std::optional<std::vector<Statement>> recover(const std::string &input) {
+    std::vector<Statement> body;
+    if (!emit(input, output_, body) || failed_) return std::nullopt;
     if (written_.size() != steps_.size()) {
       for (std::size_t i = 0; i < steps_.size(); ++i) {
         if (!written_.count(static_cast<int>(i))) {
@@ -50,7 +51,7 @@ class Writer {
       }
       return std::nullopt;
     }
-    return text_.str();
+    return body;
   }
 
  private:
@@ -125,25 +126,16 @@ class Writer {
     return -1;
   }
 
-  /// A statement at `indent`, with `comment` (the ONNX node) in a column of its own where given.
-  void line(int indent, const std::string &text, const std::string &comment = "") {
-    std::string code = std::string(static_cast<std::size_t>(2 * indent), ' ') + text;
-    if (!comment.empty()) code += std::string(code.size() < kCommentColumn ? kCommentColumn - code.size() : 2, ' ') + "# " + comment;
-    text_ << code << "\n";
-  }
-  static constexpr std::size_t kCommentColumn = 56;
-
-  void write_layer(int index, int indent) {
-    const Step &s = steps_[static_cast<std::size_t>(index)];
+  /// Step `index` as a layer statement at the end of `out`.
+  void add_layer(int index, std::vector<Statement> &out) {
     written_.insert(index);
-    std::string text = s.kind_name;
-    if (!s.name.empty()) text += " " + s.name;
-    if (!s.arguments.empty()) text += "(" + s.arguments + ")";
-    line(indent, text, s.origin);
+    Statement statement;
+    statement.step = original_[static_cast<std::size_t>(index)];
+    out.push_back(std::move(statement));
   }
 
-  /// Writes the statements that compute `to` from `from`.
-  bool emit(const std::string &from, const std::string &to, int indent) {
+  /// Appends to `out` the statements that compute `to` from `from`.
+  bool emit(const std::string &from, const std::string &to, std::vector<Statement> &out) {
     std::string at = from;
     while (at != to && !failed_) {
       const std::vector<int> &next = readers(at);
@@ -152,21 +144,21 @@ class Writer {
         return false;
       }
       if (next.size() == 1 && steps_[static_cast<std::size_t>(next[0])].kind == Step::Kind::layer && edges(at) == 1) {
-        write_layer(next[0], indent);
+        add_layer(next[0], out);
         at = steps_[static_cast<std::size_t>(next[0])].output;
         continue;
       }
       const int join = merge_of(at);
       if (join < 0) return false;
-      if (!emit_join(at, join, indent)) return false;
+      if (!emit_join(at, join, out)) return false;
       at = steps_[static_cast<std::size_t>(join)].output;
     }
     return !failed_;
   }
 
-  /// Writes join `join`, whose branches fork at `fork`: each input's branch starts at the one
-  /// reader of `fork` that reaches it (none where the input is `fork` itself).
-  bool emit_join(const std::string &fork, int join, int indent) {
+  /// Appends join `join` to `out`, its branches forking at `fork`: each input's branch starts at
+  /// the one reader of `fork` that reaches it (none where the input is `fork` itself).
+  bool emit_join(const std::string &fork, int join, std::vector<Statement> &out) {
     const Step &j = steps_[static_cast<std::size_t>(join)];
     written_.insert(join);
     std::set<int> taken;
@@ -193,45 +185,42 @@ class Writer {
       }
       starts.push_back(start);
     }
-    line(indent, j.kind_name + " {", j.origin);
+    Statement statement;
+    statement.step = original_[static_cast<std::size_t>(join)];
     for (std::size_t b = 0; b < starts.size(); ++b) {
-      if (starts[b] < 0) {
-        line(indent + 1, "branch {}");
-        continue;
-      }
-      line(indent + 1, "branch {");
+      std::vector<Statement> &branch = statement.branches.emplace_back();
+      if (starts[b] < 0) continue;
       const Step &first = steps_[static_cast<std::size_t>(starts[b])];
       if (first.kind == Step::Kind::join) {
         fail(first.origin + " joins values from different forks: the graph is not a nesting of chains and joins");
         return false;
       }
-      write_layer(starts[b], indent + 2);
-      if (!emit(first.output, j.inputs[b], indent + 2)) return false;
-      line(indent + 1, "}");
+      add_layer(starts[b], branch);
+      if (!emit(first.output, j.inputs[b], branch)) return false;
     }
-    line(indent, "}");
+    out.push_back(std::move(statement));
     return true;
   }
 
   const std::string &file_;
   Diagnostics &diagnostics_;
   std::vector<Step> steps_;
+  std::vector<int> original_;  // per step of steps_: its index in the Steps given
   std::map<std::string, std::string> alias_;
   std::map<std::string, int> producer_;
   std::map<std::string, std::vector<int>> readers_;
   std::map<std::pair<int, std::string>, bool> reach_;
   std::set<int> written_;
   std::string output_;
-  std::ostringstream text_;
   bool failed_ = false;
 };
 
 }  // namespace
 
-std::optional<std::string> write_structure(const std::vector<Step> &steps, const std::string &input,
-                                           const std::string &output, const std::string &file,
-                                           Diagnostics &diagnostics) {
-  return Writer(steps, output, file, diagnostics).write(input);
+std::optional<std::vector<Statement>> recover_structure(const std::vector<Step> &steps, const std::string &input,
+                                                        const std::string &output, const std::string &file,
+                                                        Diagnostics &diagnostics) {
+  return Recovery(steps, output, file, diagnostics).recover(input);
 }
 
 }  // namespace cnngen::onnx_import

@@ -1,6 +1,7 @@
 // Reading an ONNX graph: constants, shapes, and the folding of shape arithmetic (onnx_graph.hpp).
 #include "onnx/onnx_graph.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <functional>
 #include <set>
@@ -60,6 +61,37 @@ Constant integers(std::vector<std::int64_t> values, std::vector<std::int64_t> di
   return c;
 }
 
+/// Constant `x` transposed by `perm` (reversed where it is empty, as ONNX's default), or nothing
+/// where `perm` is not a permutation of its dimensions: a weight an exporter transposes
+/// (x @ W.t() as Transpose then MatMul).
+std::optional<Constant> transposed(const Constant &x, std::vector<std::int64_t> perm) {
+  const std::size_t rank = x.dims.size();
+  if (perm.empty()) {
+    for (std::size_t d = rank; d-- > 0;) perm.push_back(static_cast<std::int64_t>(d));
+  }
+  std::vector<std::int64_t> sorted = perm;
+  std::sort(sorted.begin(), sorted.end());
+  for (std::size_t d = 0; d < rank; ++d) {
+    if (sorted.size() != rank || sorted[d] != static_cast<std::int64_t>(d)) return std::nullopt;
+  }
+  Constant out = x;
+  std::vector<std::int64_t> strides(rank, 1);  // of x
+  for (std::size_t d = rank; d-- > 1;) strides[d - 1] = strides[d] * x.dims[d];
+  for (std::size_t d = 0; d < rank; ++d) out.dims[d] = x.dims[static_cast<std::size_t>(perm[d])];
+  std::vector<std::int64_t> index(rank, 0);  // in out
+  for (std::size_t i = 0; i < x.count(); ++i) {
+    std::size_t from = 0;
+    for (std::size_t d = 0; d < rank; ++d) from += static_cast<std::size_t>(index[d] * strides[static_cast<std::size_t>(perm[d])]);
+    if (x.integer) out.ints[i] = x.ints[from];
+    else out.floats[i] = x.floats[from];
+    for (std::size_t d = rank; d-- > 0;) {  // the next index, last dimension fastest
+      if (++index[d] < out.dims[d]) break;
+      index[d] = 0;
+    }
+  }
+  return out;
+}
+
 /// The output of shape-arithmetic node `node`, given its inputs' values, or nothing where it is
 /// not one the importer folds (or its inputs are not all known).
 std::optional<Constant> fold(const onnx::NodeProto &node, const std::vector<const Value *> &in, std::string &why) {
@@ -115,6 +147,7 @@ std::optional<Constant> fold(const onnx::NodeProto &node, const std::vector<cons
     }
     return c;
   }
+  if (op == "Transpose") return transposed(*x, ints_attribute(node, "perm"));
   if (!x->integer) return std::nullopt;
   if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
     // Integer arithmetic on shapes (ShuffleNet's `channels // groups`): element by element, one
@@ -275,12 +308,18 @@ std::string describe(const onnx::NodeProto &node) {
   return node.name().empty() ? node.op_type() : node.op_type() + " '" + node.name() + "'";
 }
 
+std::int64_t default_opset(const onnx::ModelProto &model) {
+  std::int64_t opset = 0;
+  for (const auto &import : model.opset_import()) {
+    if (import.domain().empty() || import.domain() == "ai.onnx") opset = import.version();
+  }
+  return opset;
+}
+
 std::optional<Graph> read_graph(onnx::ModelProto &model, const std::string &file, Diagnostics &diagnostics) {
   const std::size_t errors = diagnostics.error_count();
   Graph graph;
-  for (const auto &opset : model.opset_import()) {
-    if (opset.domain().empty() || opset.domain() == "ai.onnx") graph.opset = opset.version();
-  }
+  graph.opset = default_opset(model);
   if (graph.opset < 13 || graph.opset > 17) {
     diagnostics.error_in(file, "the model imports opset " + std::to_string(graph.opset) +
                                    " of ONNX's operators; cnngen maps opsets 13 to 17 (older ones converted)")

@@ -1,6 +1,7 @@
 // The ONNX graph as the importer reads it: each value's shape (from ONNX's shape inference) and,
 // for initializers and the shape arithmetic exporters write for a free batch (Constant, Shape,
-// Gather, Unsqueeze, Squeeze, Concat, Cast, integer Add/Sub/Mul/Div), its constant contents,
+// Gather, Unsqueeze, Squeeze, Concat, Cast, integer Add/Sub/Mul/Div, a Transpose of a constant),
+// its constant contents,
 // folded at import; the nodes that remain compute the network.
 #pragma once
 
@@ -49,6 +50,9 @@ struct Graph {
   std::string input, output;
   std::int64_t opset = 0;  // of the default domain
 };
+
+/// The opset `model` imports of ONNX's default domain (0 where it imports none).
+std::int64_t default_opset(const onnx::ModelProto &model);
 
 /// Reads `model`'s graph: one float input of rank 2 or 4 (batch first), one output, every other
 /// graph input an initializer; runs shape inference and folds the shape arithmetic. Reports every

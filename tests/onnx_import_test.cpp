@@ -1,6 +1,6 @@
 // `cnngen import` on real exports and on broken files: the fixtures of tools/make_onnx_fixtures.py
 // (small networks holding ResNet's, MobileNetV3's, EfficientNet's, ShuffleNetV2's, DenseNet's and
-// GoogLeNet's blocks, exported by PyTorch 1.13 at opsets 11, 13 and 17 with a free batch) against
+// GoogLeNet's and ConvNeXt's blocks, exported by PyTorch 1.13 at opsets 11, 13 and 17 with a free batch) against
 // PyTorch's outputs; the structure the .net recovers; and the diagnostics for what cannot be
 // imported, every node at once.
 #include <gtest/gtest.h>
@@ -73,7 +73,8 @@ TEST_P(OnnxFixture, MatchesPyTorch) {
 INSTANTIATE_TEST_SUITE_P(Exports, OnnxFixture,
                          ::testing::Values("residual_opset11", "residual_opset13", "residual_opset17",
                                            "mobile_opset11", "mobile_opset13", "mobile_opset17", "dense_opset11",
-                                           "dense_opset13", "dense_opset17"));
+                                           "dense_opset13", "dense_opset17", "convnext_opset11",
+                                           "convnext_opset13", "convnext_opset17"));
 
 std::size_t count(const std::string &text, const std::string &what) {
   std::size_t n = 0;
@@ -91,7 +92,8 @@ TEST(OnnxImport, RecoversTheStructure) {
   EXPECT_EQ(count(r, "add {"), 1u) << r;
   EXPECT_EQ(count(r, "concat {"), 1u) << r;
   EXPECT_EQ(count(r, "branch {"), 6u) << r;  // the residual's 2, the inception's 4
-  EXPECT_NE(r.find("conv2d layer1.downsample.0(16, 1, stride=2)"), std::string::npos) << r;
+  EXPECT_NE(r.find("seq downsample {\n        conv2d(16, 1, stride=2)"), std::string::npos) << r;
+  EXPECT_EQ(residual.model->weights.count("layer1.downsample.0.weight"), 1u);
   EXPECT_NE(r.find("linear fc(10)"), std::string::npos) << r;
   EXPECT_EQ(residual.model->weights.count("layer1.conv1.weight"), 1u);
 
@@ -109,6 +111,38 @@ TEST(OnnxImport, RecoversTheStructure) {
   Imported dense = import_bytes(file_bytes("onnx/dense_opset13.onnx"));
   ASSERT_TRUE(dense.model) << dense.diagnostics;
   EXPECT_EQ(count(dense.model->net_text, "concat {"), 3u) << dense.model->net_text;  // cat(cat(cat(x0, x1), x2), x3)
+
+  // ConvNeXt: the layer norm's exported form (opset 13) and LayerNormalization (17) alike.
+  for (const char *opset : {"13", "17"}) {
+    Imported convnext = import_bytes(file_bytes(std::string("onnx/convnext_opset") + opset + ".onnx"));
+    ASSERT_TRUE(convnext.model) << convnext.diagnostics;
+    const std::string &c = convnext.model->net_text;
+    EXPECT_EQ(count(c, "layernorm2d"), 3u) << c;  // the stem's, the downsampling's, the classifier's
+    EXPECT_EQ(count(c, "layernorm(eps=0.000001)"), 2u) << c;
+    EXPECT_EQ(count(c, "permute((0, 2, 3, 1))"), 2u) << c;
+    EXPECT_EQ(count(c, "gelu"), 2u) << c;
+    EXPECT_EQ(count(c, "linear("), 5u) << c;
+    EXPECT_NE(c.find("parameter layer_scale((8, 1, 1))"), std::string::npos) << c;
+    EXPECT_EQ(count(c, "Erf"), 0u) << c;  // each pattern's nodes are its one layer's
+  }
+}
+
+// The module tree comes back as seq blocks: `seq layer1 { … }`, and `seq { … }` for a position of
+// an nn.Sequential, each layer named within its module, so the state_dict names are PyTorch's.
+TEST(OnnxImport, RecoversTheModules) {
+  Imported mobile = import_bytes(file_bytes("onnx/mobile_opset13.onnx"));
+  ASSERT_TRUE(mobile.model) << mobile.diagnostics;
+  const std::string &m = mobile.model->net_text;
+  EXPECT_NE(m.find("\nseq stem {\n  conv2d(8, 3, stride=2, padding=1)"), std::string::npos) << m;
+  EXPECT_NE(m.find("\nseq features {\n  seq {"), std::string::npos) << m;
+  EXPECT_EQ(mobile.model->weights.count("stem.0.weight"), 1u);
+
+  Imported convnext = import_bytes(file_bytes("onnx/convnext_opset17.onnx"));
+  ASSERT_TRUE(convnext.model) << convnext.diagnostics;
+  const std::string &c = convnext.model->net_text;
+  EXPECT_NE(c.find("seq block {"), std::string::npos) << c;
+  EXPECT_EQ(convnext.model->weights.count("features.1.0.block.3.weight"), 1u);
+  EXPECT_EQ(convnext.model->weights.count("features.1.0.layer_scale"), 1u);
 }
 
 // A file that is not ONNX, or is cut short, is one diagnostic, never a crash.

@@ -9,8 +9,9 @@ Each network is small (3×16×16 input, under 100 KB) and made of the blocks of 
 importer reads: ResNet's residual with a 1×1 downsample (batch norm folded by the exporter),
 MobileNetV3's squeeze-and-excitation with hard-sigmoid and hard-swish, EfficientNet's SiLU,
 ShuffleNetV2's split, concatenation and channel shuffle, DenseNet's concatenation of every
-earlier output, GoogLeNet's four-branch concatenation, and a classifier through x.mean((2, 3))
-or flatten and linear. The expected outputs are PyTorch's, in float64 (rounded to float32)."""
+earlier output, GoogLeNet's four-branch concatenation, ConvNeXt's block (torchvision's own CNBlock
+and LayerNorm2d: permutes, layer norms, linear layers over channels-last pixels, GELU and the layer
+scale), and a classifier through x.mean((2, 3)) or flatten and linear. The expected outputs are PyTorch's, in float64 (rounded to float32)."""
 import os
 import sys
 
@@ -18,6 +19,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torchvision.models.convnext import CNBlock, LayerNorm2d
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import deterministic_weights  # noqa: E402
@@ -159,12 +161,29 @@ class DenseNet(nn.Module):
         return F.softmax(self.fc(torch.flatten(self.pool(self.block(F.relu(self.conv0(x)))), 1)), dim=1)
 
 
-NETS = {"residual": ResidualNet, "mobile": MobileNet, "dense": DenseNet}
+class ConvNeXt(nn.Module):
+    """torchvision's ConvNeXt in small: stem, a block, downsampling, a block, the classifier."""
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Sequential(nn.Conv2d(3, 8, 4, 4), LayerNorm2d(8, eps=1e-6)),
+            nn.Sequential(CNBlock(8, 0.5, 0.0)),
+            nn.Sequential(LayerNorm2d(8, eps=1e-6), nn.Conv2d(8, 16, 2, 2)),
+            nn.Sequential(CNBlock(16, 0.5, 0.0)))
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Sequential(LayerNorm2d(16, eps=1e-6), nn.Flatten(1), nn.Linear(16, 10))
+
+    def forward(self, x):
+        return self.classifier(self.avgpool(self.features(x)))
+
+
+NETS = {"residual": ResidualNet, "mobile": MobileNet, "dense": DenseNet, "convnext": ConvNeXt}
 OPSETS = (11, 13, 17)
 
 
 def randomize(net):
-    """Batch norms that are not the identity, so that folding them is checked."""
+    """Batch and layer norms that are not the identity (so that folding them is checked), and layer
+    scales that are not all one value."""
     generator = torch.Generator().manual_seed(7)
     with torch.no_grad():
         for module in net.modules():
@@ -174,6 +193,12 @@ def randomize(net):
                 module.running_var.copy_(torch.rand(c, generator=generator) + 0.5)
                 module.weight.copy_(torch.rand(c, generator=generator) + 0.5)
                 module.bias.copy_((torch.rand(c, generator=generator) - 0.5) * 0.4)
+            if isinstance(module, nn.LayerNorm):
+                c = module.normalized_shape[0]
+                module.weight.copy_(torch.rand(c, generator=generator) + 0.5)
+                module.bias.copy_((torch.rand(c, generator=generator) - 0.5) * 0.4)
+            if isinstance(module, CNBlock):
+                module.layer_scale.copy_(torch.rand(module.layer_scale.shape, generator=generator) + 0.5)
     return net.eval()
 
 
