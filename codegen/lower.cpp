@@ -227,6 +227,7 @@ struct NodeLowering {
   void operator()(const Permute &) const {}  // the data stay where they are: no Func
   void operator()(const ParameterTensor &) const { layer.func = lower_parameter(in[0], out_shape, *weights, name); }
   void operator()(const Concat &) const { layer.func = lower_concat(in, name, concat_slices); }
+  void operator()(const Pad2d &pad) const { layer.func = lower_pad2d(pad, in[0], name); }
 };
 
 /// The layers of `network` as Funcs named symbol_name(node) + `suffix`, reading `input` and the

@@ -78,6 +78,25 @@ Func lower_conv2d(const Conv2d &conv, const Value &in, const LayerWeights &weigh
   return out;
 }
 
+Func lower_pad2d(const Pad2d &pad, const Value &in, const std::string &name) {
+  Var x("x"), y("y"), c("c"), n("n");
+  const Expr width = i32(in.shape[2]), height = i32(in.shape[1]);
+  Expr ix = x - i32(pad.left), iy = y - i32(pad.top);
+  // The input position each output reads: mirrored about the edge (reflection pads less than the
+  // image, so once is enough), or the edge itself; always clamped, so that the input's bounds
+  // stay the image's.
+  auto source = [&](Expr i, Expr size) {
+    if (pad.mode == PadMode::reflect) i = Halide::select(i < 0, -i, i >= size, 2 * (size - 1) - i, i);
+    return Halide::clamp(i, 0, size - 1);
+  };
+  Expr value = in.func(source(ix, width), source(iy, height), c, n);
+  if (pad.mode == PadMode::constant)
+    value = Halide::select(ix >= 0 && ix < width && iy >= 0 && iy < height, value, static_cast<float>(pad.value));
+  Func out(name);
+  out(x, y, c, n) = value;
+  return out;
+}
+
 Func lower_pool2d(const Pool2d &pool, const Value &in, const std::string &name) {
   Var x("x"), y("y"), c("c"), n("n");
   bool is_max = pool.kind == PoolKind::max;
@@ -90,8 +109,8 @@ Func lower_pool2d(const Pool2d &pool, const Value &in, const std::string &name) 
   RDom r(0, i32(pool.kernel.w), 0, i32(pool.kernel.h), name + suffix::reduction);
   // The input under tap (kx, ky) of the window at (x, y).
   auto tap = [&](Expr kx, Expr ky) {
-    return input(x * i32(pool.stride.w) + kx - i32(pool.padding.w),
-                 y * i32(pool.stride.h) + ky - i32(pool.padding.h), c, n);
+    return input(x * i32(pool.stride.w) + kx * i32(pool.dilation.w) - i32(pool.padding.w),
+                 y * i32(pool.stride.h) + ky * i32(pool.dilation.h) - i32(pool.padding.h), c, n);
   };
   Expr v = tap(r.x, r.y);
   Func out(name);
@@ -101,7 +120,8 @@ Func lower_pool2d(const Pool2d &pool, const Value &in, const std::string &name) 
     return out;
   }
   // count_include_pad=True: the divisor is the whole window, or with ceil_mode its part inside the
-  // padded input, per axis min(start + k, n + p) − start. A small window is summed as one
+  // padded input, per axis min(start + k, n + p) − start; count_include_pad=False: its part inside
+  // the input, min(start + k, n) − max(start, 0) (PyTorch's divide_factor). A small window is summed as one
   // expression, in the order of the reduction (columns, then rows), so that no loop is left for the
   // schedule to unroll (as a loop, LeNet's small poolings took a seventh of its time).
   Expr divisor = Expr(static_cast<float>(pool.kernel.h * pool.kernel.w));
@@ -112,6 +132,14 @@ Func lower_pool2d(const Pool2d &pool, const Value &in, const std::string &name) 
     };
     divisor = Halide::cast<float>(inside(x, pool.kernel.w, pool.stride.w, pool.padding.w, in.shape[2]) *
                                   inside(y, pool.kernel.h, pool.stride.h, pool.padding.h, in.shape[1]));
+  }
+  if (!pool.count_include_pad && (padded || pool.ceil_mode)) {
+    auto real = [](Expr o, std::int64_t k, std::int64_t s, std::int64_t p, std::int64_t n) {
+      Expr start = o * i32(s) - i32(p);
+      return Halide::min(start + i32(k), i32(n)) - Halide::max(start, 0);
+    };
+    divisor = Halide::cast<float>(real(x, pool.kernel.w, pool.stride.w, pool.padding.w, in.shape[2]) *
+                                  real(y, pool.kernel.h, pool.stride.h, pool.padding.h, in.shape[1]));
   }
   if (pool.kernel.h * pool.kernel.w <= 16) {
     Expr total;

@@ -52,6 +52,9 @@ Halide::Func lower_conv2d(const Conv2d &conv, const Value &in, const LayerWeight
 /// With ceil_mode, windows may overhang the padded input on the far side: max pooling reads −∞
 /// there, average pooling divides each window by its part inside the padded input.
 Halide::Func lower_pool2d(const Pool2d &pool, const Value &in, const std::string &name);
+
+/// The input padded as nn.ZeroPad2d, nn.ConstantPad2d, nn.ReflectionPad2d or nn.ReplicationPad2d pads it.
+Halide::Func lower_pad2d(const Pad2d &pad, const Value &in, const std::string &name);
 /// PyTorch's adaptive pooling: each output reads its own window [⌊i·n/o⌋, ⌈(i+1)·n/o⌉), through a
 /// reduction over the largest window with the taps past a window's end left out.
 Halide::Func lower_adaptive_pool2d(const AdaptivePool2d &pool, const Value &in,

@@ -10,7 +10,7 @@ namespace {
 bool is_tiling_pool(const Node &node) {
   const auto *pool = std::get_if<Pool2d>(&node.op);
   return pool && pool->padding.h == 0 && pool->padding.w == 0 && pool->stride.h == pool->kernel.h &&
-         pool->stride.w == pool->kernel.w && !pool->ceil_mode;
+         pool->stride.w == pool->kernel.w && !pool->ceil_mode && pool->dilation.h == 1 && pool->dilation.w == 1;
 }
 
 /// Whether `op` is a pointwise convolution: 1×1, stride 1, no padding, one group.

@@ -66,6 +66,7 @@ struct RootStage {
   void operator()(const Concat &op) const { store(op); }
   void operator()(const Softmax &op) const { store(op); }
   void operator()(const LayerNorm &op) const { store(op); }
+  void operator()(const Pad2d &op) const { store(op); }
   [[noreturn]] void unexpected() const {
     throw std::logic_error(std::string(schedule) + " schedule: " + describe(node) +
                            " planned as a stored stage");
@@ -115,6 +116,7 @@ struct HeadStage {
   void operator()(const LayerNorm &) const { unexpected(); }
   void operator()(const Permute &) const { unexpected(); }
   void operator()(const ParameterTensor &) const { unexpected(); }
+  void operator()(const Pad2d &) const { unexpected(); }
 };
 template <class Conv, class Linear_>
 HeadStage(const char *, const Node &, Conv, Linear_) -> HeadStage<Conv, Linear_>;

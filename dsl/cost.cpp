@@ -61,6 +61,7 @@ struct GrowField {
   Receptive operator()(const Concat &) const { return in; }
   Receptive operator()(const ChannelSlice &) const { return in; }
   Receptive operator()(const ChannelShuffle &) const { return in; }
+  Receptive operator()(const Pad2d &) const { return in; }  // shifts the field, grows it not
   Receptive operator()(const LayerNorm &) const { return in; }
   Receptive operator()(const Permute &) const { return in; }
   Receptive operator()(const ParameterTensor &) const { return {}; }  // sees nothing of the input

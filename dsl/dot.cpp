@@ -35,7 +35,9 @@ struct Arguments {
   }
   void operator()(const Pool2d &pool) const {
     window_arguments(out, pool.kernel, pool.stride, pool.kernel, pool.padding);
+    if (pool.dilation.h != 1 || pool.dilation.w != 1) out << ", dilation " << pair(pool.dilation);
     if (pool.ceil_mode) out << ", ceil_mode";
+    if (!pool.count_include_pad) out << ", padding not counted";
   }
   void operator()(const AdaptivePool2d &pool) const { out << "to " << kernel(pool.output); }
   void operator()(const BatchNorm &norm) const {
@@ -59,6 +61,10 @@ struct Arguments {
     out << "channels " << slice.start << "…" << slice.start + slice.length - 1;
   }
   void operator()(const ChannelShuffle &shuffle) const { out << shuffle.groups << " groups"; }
+  void operator()(const Pad2d &pad) const {
+    out << pad_mode_name(pad.mode) << " " << pad.left << ", " << pad.right << ", " << pad.top << ", " << pad.bottom;
+    if (pad.mode == PadMode::constant && pad.value != 0) out << ", value " << pad.value;
+  }
   void operator()(const LayerNorm &norm) const { out << "eps " << norm.eps; }
   void operator()(const Permute &permute) const { out << (permute.to_channels_last ? "to H×W×C" : "to C×H×W"); }
   void operator()(const ParameterTensor &parameter) const { out << describe(parameter.shape); }

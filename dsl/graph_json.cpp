@@ -53,7 +53,8 @@ struct Arguments {
   std::string operator()(const Pool2d &p) const {
     return std::string("{\"pool\": \"") + pool_kind(p.kind) + "\", \"kernel\": " + pair(p.kernel) +
            ", \"stride\": " + pair(p.stride) + ", \"padding\": " + pair(p.padding) +
-           ", \"ceil_mode\": " + boolean(p.ceil_mode) + "}";
+           ", \"ceil_mode\": " + boolean(p.ceil_mode) + ", \"dilation\": " + pair(p.dilation) +
+           ", \"count_include_pad\": " + boolean(p.count_include_pad) + "}";
   }
   std::string operator()(const AdaptivePool2d &p) const {
     return std::string("{\"pool\": \"") + pool_kind(p.kind) + "\", \"output\": " + pair(p.output) + "}";
@@ -82,6 +83,11 @@ struct Arguments {
     return "{\"start\": " + std::to_string(s.start) + ", \"length\": " + std::to_string(s.length) + "}";
   }
   std::string operator()(const ChannelShuffle &s) const { return "{\"groups\": " + std::to_string(s.groups) + "}"; }
+  std::string operator()(const Pad2d &p) const {
+    return std::string("{\"mode\": \"") + pad_mode_name(p.mode) + "\", \"padding\": [" + std::to_string(p.left) + ", " +
+           std::to_string(p.right) + ", " + std::to_string(p.top) + ", " + std::to_string(p.bottom) +
+           "], \"value\": " + real(p.value) + "}";
+  }
   std::string operator()(const LayerNorm &l) const {
     return "{\"channels\": " + std::to_string(l.channels) + ", \"eps\": " + real(l.eps) +
            ", \"affine\": " + boolean(l.affine) + "}";

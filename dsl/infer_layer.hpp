@@ -61,6 +61,10 @@ int infer_layer(const ast::Layer &layer, int input, const NodePlace &place, Netw
 std::optional<Inferred> infer_conv2d(const LayerContext &context);
 std::optional<Inferred> infer_maxpool2d(const LayerContext &context);
 std::optional<Inferred> infer_avgpool2d(const LayerContext &context);
+std::optional<Inferred> infer_zeropad2d(const LayerContext &context);
+std::optional<Inferred> infer_constantpad2d(const LayerContext &context);
+std::optional<Inferred> infer_reflectionpad2d(const LayerContext &context);
+std::optional<Inferred> infer_replicationpad2d(const LayerContext &context);
 std::optional<Inferred> infer_adaptiveavgpool2d(const LayerContext &context);
 std::optional<Inferred> infer_adaptivemaxpool2d(const LayerContext &context);
 std::optional<Inferred> infer_batchnorm2d(const LayerContext &context);

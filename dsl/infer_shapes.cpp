@@ -37,6 +37,10 @@ const std::map<std::string, InferFunction, std::less<>> &layer_kinds() {
       {"layernorm", infer_layernorm},
       {"layernorm2d", infer_layernorm2d},
       {"identity", infer_identity},
+      {"zeropad2d", infer_zeropad2d},
+      {"constantpad2d", infer_constantpad2d},
+      {"reflectionpad2d", infer_reflectionpad2d},
+      {"replicationpad2d", infer_replicationpad2d},
   };
   return kinds;
 }

@@ -106,18 +106,24 @@ std::optional<Pair> spatial_output(const LayerContext &context, const Shape &in,
 }
 
 std::optional<Inferred> infer_pool(const LayerContext &context, PoolKind kind) {
-  // PyTorch's order: nn.AvgPool2d's fourth parameter is ceil_mode, nn.MaxPool2d's is dilation
-  // (which cnngen's max pooling lacks), so there ceil_mode is keyword-only.
-  const std::size_t positional = kind == PoolKind::average ? 4 : 3;
-  LayerArguments args(context.layer, {"kernel", "stride", "padding", "ceil_mode"}, positional,
-                      context.diagnostics,
-                      kind == PoolKind::max ? "nn.MaxPool2d's fourth parameter is dilation, not ceil_mode" : "");
+  // PyTorch's order: nn.MaxPool2d(kernel_size, stride, padding, dilation, return_indices,
+  // ceil_mode), so there ceil_mode is keyword-only; nn.AvgPool2d(kernel_size, stride, padding,
+  // ceil_mode, count_include_pad).
+  const bool max = kind == PoolKind::max;
+  LayerArguments args(context.layer,
+                      max ? std::vector<std::string_view>{"kernel", "stride", "padding", "dilation", "ceil_mode"}
+                          : std::vector<std::string_view>{"kernel", "stride", "padding", "ceil_mode", "count_include_pad"},
+                      max ? 4 : 5, context.diagnostics,
+                      max ? "nn.MaxPool2d's fifth parameter is return_indices, which cnngen does not give" : "");
   auto kernel = args.pair("kernel", std::nullopt, 1);
   // PyTorch: the stride defaults to the kernel size.
   auto stride = kernel ? args.pair("stride", kernel, 1) : std::nullopt;
   auto padding = args.pair("padding", Pair{0, 0}, 0);
+  auto dilation = max ? args.pair("dilation", Pair{1, 1}, 1) : std::optional<Pair>(Pair{1, 1});
   auto ceil_mode = args.boolean("ceil_mode", false);
-  if (!kernel || !stride || !padding || !ceil_mode || !context.expect_rank(3)) return std::nullopt;
+  auto count_include_pad = max ? std::optional<bool>(true) : args.boolean("count_include_pad", true);
+  if (!kernel || !stride || !padding || !dilation || !ceil_mode || !count_include_pad || !context.expect_rank(3))
+    return std::nullopt;
   bool ok = true;
   for (auto [pad, k, axis] : {std::tuple{padding->h, kernel->h, "height"},
                               std::tuple{padding->w, kernel->w, "width"}}) {
@@ -135,9 +141,10 @@ std::optional<Inferred> infer_pool(const LayerContext &context, PoolKind kind) {
   }
   if (!ok) return std::nullopt;
   const Shape &in = *context.input_shape();
-  auto out = spatial_output(context, in, *kernel, *stride, *padding, Pair{1, 1}, *ceil_mode);
+  auto out = spatial_output(context, in, *kernel, *stride, *padding, *dilation, *ceil_mode);
   if (!out) return std::nullopt;
-  return Inferred{Pool2d{kind, *kernel, *stride, *padding, *ceil_mode}, {in[0], out->h, out->w}};
+  return Inferred{Pool2d{kind, *kernel, *stride, *padding, *ceil_mode, *dilation, *count_include_pad},
+                  {in[0], out->h, out->w}};
 }
 
 /// PyTorch's adaptive pooling: any output size of at least 1, also larger than the input (then
@@ -203,6 +210,61 @@ std::optional<Inferred> infer_maxpool2d(const LayerContext &context) {
 
 std::optional<Inferred> infer_avgpool2d(const LayerContext &context) {
   return infer_pool(context, PoolKind::average);
+}
+
+namespace {
+
+/// nn.ZeroPad2d(padding), nn.ConstantPad2d(padding, value), nn.ReflectionPad2d(padding),
+/// nn.ReplicationPad2d(padding): `padding` one number for every side or (left, right, top,
+/// bottom), as PyTorch's; reflection needs each side's padding smaller than the image along it.
+std::optional<Inferred> infer_pad(const LayerContext &context, PadMode mode) {
+  const bool constant = mode == PadMode::constant && context.layer.kind.name == "constantpad2d";
+  LayerArguments args(context.layer,
+                      constant ? std::vector<std::string_view>{"padding", "value"} : std::vector<std::string_view>{"padding"},
+                      constant ? 2 : 1, context.diagnostics);
+  auto padding = args.integers("padding", 0);
+  std::optional<double> value = 0.0;
+  if (constant) {
+    if (!args.given("value")) {
+      context.diagnostics.error(context.layer.range, "constantpad2d needs the value it pads with")
+          .with_help("write constantpad2d(padding, value), as nn.ConstantPad2d(padding, value)");
+      return std::nullopt;
+    }
+    value = args.real("value", 0.0, -3.4e38, 3.4e38);
+  }
+  if (!padding || !value || !context.expect_rank(3)) return std::nullopt;
+  if (padding->size() != 1 && padding->size() != 4) {
+    context.diagnostics.error(args.where("padding"), context.layer.kind.name + " padding is one number or four, "
+                                                     "(left, right, top, bottom), not " +
+                                                         std::to_string(padding->size()));
+    return std::nullopt;
+  }
+  const std::vector<std::int64_t> p = padding->size() == 1 ? std::vector<std::int64_t>(4, (*padding)[0]) : *padding;
+  const Shape &in = *context.input_shape();
+  if (mode == PadMode::reflect) {
+    for (int side = 0; side < 4; ++side) {
+      const std::int64_t n = side < 2 ? in[2] : in[1];
+      if (p[static_cast<std::size_t>(side)] >= n) {
+        Diagnostic &d = context.diagnostics.error(
+            args.where("padding"), "reflectionpad2d pads " + std::to_string(p[static_cast<std::size_t>(side)]) +
+                                       " on a side of an image " + std::to_string(n) + (side < 2 ? " wide" : " high") +
+                                       "; reflection pads less than the image along each side (PyTorch's rule)");
+        context.note_input(d);
+        return std::nullopt;
+      }
+    }
+  }
+  Pad2d pad{mode, p[0], p[1], p[2], p[3], *value};
+  return Inferred{pad, {in[0], in[1] + p[2] + p[3], in[2] + p[0] + p[1]}};
+}
+
+}  // namespace
+
+std::optional<Inferred> infer_zeropad2d(const LayerContext &context) { return infer_pad(context, PadMode::constant); }
+std::optional<Inferred> infer_constantpad2d(const LayerContext &context) { return infer_pad(context, PadMode::constant); }
+std::optional<Inferred> infer_reflectionpad2d(const LayerContext &context) { return infer_pad(context, PadMode::reflect); }
+std::optional<Inferred> infer_replicationpad2d(const LayerContext &context) {
+  return infer_pad(context, PadMode::replicate);
 }
 
 std::optional<Inferred> infer_adaptiveavgpool2d(const LayerContext &context) {

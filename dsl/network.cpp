@@ -15,6 +15,15 @@ std::vector<Parameter> parameters(const Node &node) {
   return operation_parameters(node.op, parameter_prefix(node) + ".");
 }
 
+const char *pad_mode_name(PadMode mode) {
+  switch (mode) {
+    case PadMode::constant: return "constant";
+    case PadMode::reflect: return "reflect";
+    case PadMode::replicate: return "replicate";
+  }
+  return "constant";
+}
+
 const char *activation_name(ActivationKind kind) {
   switch (kind) {
     case ActivationKind::relu: return "relu";

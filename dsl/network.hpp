@@ -34,14 +34,17 @@ struct Conv2d {
 
 enum class PoolKind { max, average };
 
-/// Average pooling divides by the whole window, padded zeros included (PyTorch's default).
-/// With ceil_mode the output size rounds up, PyTorch's rule: the last window must start inside
-/// the input or its left padding; average windows then divide by the part of the window that lies
-/// inside the padded input.
+/// Average pooling divides by the whole window, padded zeros included (PyTorch's default,
+/// count_include_pad); without count_include_pad by the taps inside the input. With ceil_mode the
+/// output size rounds up, PyTorch's rule: the last window must start inside the input or its left
+/// padding; average windows then divide by the part of the window that lies inside the padded
+/// input. Max pooling may be dilated (nn.MaxPool2d's dilation: taps d apart).
 struct Pool2d {
   PoolKind kind = PoolKind::max;
   Pair kernel, stride, padding;
   bool ceil_mode = false;
+  Pair dilation{1, 1};            // max pooling only
+  bool count_include_pad = true;  // average pooling only
 };
 
 /// PyTorch's adaptive pooling to a fixed H×W output: window i along an axis of n inputs spans
@@ -94,6 +97,10 @@ struct Activation {
 /// The activation's layer kind as written: "relu", "sigmoid", …, "hardsigmoid", "gelu".
 const char *activation_name(ActivationKind kind);
 
+enum class PadMode { constant, reflect, replicate };
+/// "constant", "reflect", "replicate": PyTorch's F.pad modes.
+const char *pad_mode_name(PadMode mode);
+
 /// Softmax over the channels (PyTorch's dim=1 of an N×C… tensor).
 struct Softmax {};
 
@@ -139,9 +146,18 @@ struct ChannelShuffle {
 /// along dim 1).
 struct Concat {};
 
+/// nn.ZeroPad2d and nn.ConstantPad2d (columns and rows of `value`), nn.ReflectionPad2d (the image
+/// mirrored about its edge, the edge not repeated) and nn.ReplicationPad2d (the edge repeated):
+/// each image grown by `left`, `right` columns and `top`, `bottom` rows.
+struct Pad2d {
+  PadMode mode = PadMode::constant;
+  std::int64_t left = 0, right = 0, top = 0, bottom = 0;
+  double value = 0;
+};
+
 using Operation = std::variant<Conv2d, Pool2d, AdaptivePool2d, BatchNorm, Activation, Softmax,
                                Flatten, Linear, Dropout, Identity, Add, Mul, Concat, ChannelSlice,
-                               ChannelShuffle, LayerNorm, Permute, ParameterTensor>;
+                               ChannelShuffle, LayerNorm, Permute, ParameterTensor, Pad2d>;
 
 /// Calls `visitor` with the operation's alternative. Every pass over layers dispatches through
 /// std::visit (this or directly), so that a kind a pass forgets fails to compile instead of

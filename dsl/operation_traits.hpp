@@ -75,8 +75,8 @@ struct OperationTraits<Pool2d> {
   static constexpr bool starts_stage = true;
   static constexpr bool aliases_input = false;
   static std::optional<Windows> windows(const Pool2d &op) {
-    return Windows{{op.kernel.h, op.stride.h, op.padding.h, 1, op.ceil_mode},
-                   {op.kernel.w, op.stride.w, op.padding.w, 1, op.ceil_mode}};
+    return Windows{{op.kernel.h, op.stride.h, op.padding.h, op.dilation.h, op.ceil_mode},
+                   {op.kernel.w, op.stride.w, op.padding.w, op.dilation.w, op.ceil_mode}};
   }
   static std::int64_t multiply_adds(const Pool2d &, const Shape &) { return 0; }
   static std::vector<Parameter> parameters(const Pool2d &, const std::string &) { return {}; }
@@ -225,6 +225,18 @@ struct OperationTraits<ChannelShuffle> {
   static std::optional<Windows> windows(const ChannelShuffle &) { return std::nullopt; }
   static std::int64_t multiply_adds(const ChannelShuffle &, const Shape &) { return 0; }
   static std::vector<Parameter> parameters(const ChannelShuffle &, const std::string &) { return {}; }
+};
+
+// Stored whole by the generic schedule: a convolution or pooling after it reads it as its input.
+template <>
+struct OperationTraits<Pad2d> {
+  static constexpr const char *name = "pad2d";
+  static constexpr FusionRole fusion = FusionRole::stored;
+  static constexpr bool starts_stage = true;
+  static constexpr bool aliases_input = false;
+  static std::optional<Windows> windows(const Pad2d &) { return std::nullopt; }
+  static std::int64_t multiply_adds(const Pad2d &, const Shape &) { return 0; }
+  static std::vector<Parameter> parameters(const Pad2d &, const std::string &) { return {}; }
 };
 
 // Stored whole by the generic schedule, its mean and variance per pixel computed with each row.

@@ -35,11 +35,22 @@ WeightTensor weight_tensor(const Constant &c) {
   return w;
 }
 
-/// A window's padding in PyTorch's terms (one number per axis, both sides alike), from ONNX's
-/// `pads` (begin h, begin w, end h, end w) or `auto_pad`; nothing and `why` where the sides differ.
+/// A window's padding in PyTorch's terms, from ONNX's `pads` (begin h, begin w, end h, end w) or
+/// `auto_pad`: `padding`, one number per axis for both sides, and where the sides differ the
+/// `extra` on one of them (left, right, top, bottom: nn.ZeroPad2d's order) for a padding layer
+/// before the window's.
 struct Window {
   std::int64_t kernel[2], stride[2], dilation[2], padding[2];
+  std::int64_t extra[4];
+  bool asymmetric() const { return extra[0] || extra[1] || extra[2] || extra[3]; }
 };
+
+/// Padding as nn.ZeroPad2d's and its kin's argument: one number, or (left, right, top, bottom).
+std::string padding_text(const std::int64_t (&p)[4]) {
+  if (p[0] == p[1] && p[1] == p[2] && p[2] == p[3]) return std::to_string(p[0]);
+  return "(" + std::to_string(p[0]) + ", " + std::to_string(p[1]) + ", " + std::to_string(p[2]) + ", " +
+         std::to_string(p[3]) + ")";
+}
 
 class Mapper {
  public:
@@ -237,17 +248,14 @@ class Mapper {
     }
     for (int a = 0; a < 2; ++a) {
       const std::int64_t begin = pads[static_cast<std::size_t>(a)], end = pads[static_cast<std::size_t>(a + 2)];
-      if (begin != end) {
-        refuse("it pads the " + std::string(a == 0 ? "top and bottom" : "left and right") + " differently (" +
-                   std::to_string(begin) + " and " + std::to_string(end) + "); cnngen's layers pad both sides alike",
-               "export with symmetric padding (an odd kernel with 'same' padding at stride 1 has it)");
-        return std::nullopt;
-      }
-      if (begin < 0) {
+      if (begin < 0 || end < 0) {
         refuse("its pads are negative");
         return std::nullopt;
       }
-      w.padding[a] = begin;
+      w.padding[a] = std::min(begin, end);
+      // extra: left, right (the width, a = 1), then top, bottom (the height, a = 0)
+      w.extra[a == 1 ? 0 : 2] = begin - w.padding[a];
+      w.extra[a == 1 ? 1 : 3] = end - w.padding[a];
     }
     return w;
   }
@@ -291,6 +299,7 @@ class Mapper {
     if (groups != 1) args << ", groups=" << groups;
     if (!bias) args << ", bias=false";
     Step s = layer("conv2d", args.str());
+    if (w->asymmetric()) s.inputs = {pad_before("zeropad2d", *w)};
     s.name = layer_name(node_->input(1), "conv");
     s.weights.emplace_back(s.name + ".weight", weight_tensor(*weight));
     if (bias) s.weights.emplace_back(s.name + ".bias", weight_tensor(*bias));
@@ -331,8 +340,9 @@ class Mapper {
     }
     std::optional<Window> w = window(ints_attribute(*node_, "kernel_shape"));
     if (!w) return {};
-    if (w->dilation[0] != 1 || w->dilation[1] != 1) {
-      refuse("its dilations are not 1; cnngen's pooling has none");
+    const bool dilated = w->dilation[0] != 1 || w->dilation[1] != 1;
+    if (!max && dilated) {
+      refuse("its dilations are not 1; cnngen's average pooling, as PyTorch's, has none");
       return {};
     }
     for (int a = 0; a < 2; ++a) {
@@ -343,16 +353,36 @@ class Mapper {
       }
     }
     const bool ceil = int_attribute(*node_, "ceil_mode", 0) != 0;
-    if (!max && (w->padding[0] || w->padding[1]) && int_attribute(*node_, "count_include_pad", 0) == 0) {
-      refuse("it pads and leaves the padding out of each window's count (count_include_pad=0, ONNX's default); "
-             "cnngen's avgpool2d counts it, as PyTorch's default does");
-      return {};
+    const bool padded = w->padding[0] || w->padding[1];
+    std::string input = node_->input(0);
+    if (w->asymmetric()) {
+      // Padded on one side beforehand: with zeros that the average counts, or for the maximum with
+      // copies of the edge, which every window that reads one also reads (each side pads less than
+      // the window, which is not dilated): exactly PyTorch's −∞.
+      bool fits = !ceil && !dilated;
+      for (int side = 0; side < 4; ++side) fits = fits && w->padding[side / 2 == 0 ? 1 : 0] + w->extra[side] < w->kernel[side / 2 == 0 ? 1 : 0];
+      if (!max && int_attribute(*node_, "count_include_pad", 0) == 0) {
+        refuse("it pads one side more than the other and leaves the padding out of each window's count "
+               "(count_include_pad=0): cnngen's padding layer before the pooling would be counted");
+        return {};
+      }
+      if (!fits) {
+        refuse("it pads one side more than the other with ceil_mode, dilations, or a side padded as much as the "
+               "window: cnngen's padding layer before the pooling would change its windows");
+        return {};
+      }
+      input = pad_before(max ? "replicationpad2d" : "zeropad2d", *w);
     }
     std::ostringstream args;
     args << pair_text(w->kernel[0], w->kernel[1]) << ", stride=" << pair_text(w->stride[0], w->stride[1]);
-    if (w->padding[0] || w->padding[1]) args << ", padding=" << pair_text(w->padding[0], w->padding[1]);
+    if (padded) args << ", padding=" << pair_text(w->padding[0], w->padding[1]);
+    if (dilated) args << ", dilation=" << pair_text(w->dilation[0], w->dilation[1]);
     if (ceil) args << ", ceil_mode=true";
-    return layer(max ? "maxpool2d" : "avgpool2d", args.str());
+    // ONNX's default leaves the padding out of each window's count; PyTorch's counts it.
+    if (!max && padded && int_attribute(*node_, "count_include_pad", 0) == 0) args << ", count_include_pad=false";
+    Step s = layer(max ? "maxpool2d" : "avgpool2d", args.str());
+    s.inputs = {input};
+    return s;
   }
 
   Step flatten_to(std::int64_t axis, const Value &in) {
@@ -841,18 +871,59 @@ class Mapper {
     return layer("permute", to_last ? "(0, 2, 3, 1)" : "(0, 3, 1, 2)");
   }
 
-  /// Pad: only where it pads nothing (constant mode, every pad 0), as exporters sometimes write.
+  /// The padding layer `kind` with window `w`'s extra padding, as a step of its own before the
+  /// window's layer: the value it gives.
+  std::string pad_before(const char *kind, const Window &w) {
+    Step pad = layer(kind, padding_text(w.extra));
+    pad.output = node_->output(0) + " (padded)";
+    pad.origin = describe(*node_);
+    push(std::move(pad));
+    return node_->output(0) + " (padded)";
+  }
+
+  /// Pad of the height and width: nn.ZeroPad2d, nn.ConstantPad2d (mode constant), nn.ReflectionPad2d
+  /// (reflect), nn.ReplicationPad2d (edge); nothing where it pads nothing.
   Step pad() {
     const std::optional<std::vector<std::int64_t>> pads = integer_input(1, ints_attribute(*node_, "pads"), "pads");
     if (!pads) return {};
-    for (std::int64_t p : *pads) {
-      if (p != 0) {
-        refuse("it pads (pads " + std::to_string(p) + " somewhere); cnngen pads only inside convolution and pooling layers",
-               "fold the padding into the layer that follows it where that layer's padding can say it");
+    bool none = true;
+    for (std::int64_t p : *pads) none = none && p == 0;
+    if (none) return alias();
+    const Value *in = value(node_->input(0));
+    const std::vector<std::int64_t> &p = *pads;
+    if (!in || !in->has_shape || in->shape.size() != 4 || p.size() != 8 || p[0] || p[1] || p[4] || p[5]) {
+      refuse("it pads other than the height and width of an N×C×H×W tensor; cnngen's padding layers pad images");
+      return {};
+    }
+    for (std::int64_t v : p) {
+      if (v < 0) {
+        refuse("it crops (a negative pad); cnngen's padding layers only pad");
         return {};
       }
     }
-    return alias();
+    const std::int64_t sides[4] = {p[3], p[7], p[2], p[6]};  // left, right, top, bottom
+    const std::string mode = string_attribute(*node_, "mode", "constant");
+    if (mode == "reflect") return layer("reflectionpad2d", padding_text(sides));
+    if (mode == "edge") return layer("replicationpad2d", padding_text(sides));
+    if (mode != "constant") {
+      refuse("its mode '" + mode + "' is not constant, reflect or edge");
+      return {};
+    }
+    float fill = 0;
+    if (node_->input_size() > 2 && !node_->input(2).empty()) {
+      const Value *v = value(node_->input(2));
+      if (!v || !v->constant || v->constant->integer || v->constant->count() != 1) {
+        refuse("its constant_value is not a constant float");
+        return {};
+      }
+      fill = v->constant->floats[0];
+    }
+    if (fill == 0) return layer("zeropad2d", padding_text(sides));
+    if (!std::isfinite(fill)) {
+      refuse("it pads with " + decimal(fill) + ", which a .net file cannot write");
+      return {};
+    }
+    return layer("constantpad2d", padding_text(sides) + ", " + decimal(fill));
   }
 
   Step map(const onnx::NodeProto &node) {

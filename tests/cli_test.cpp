@@ -709,7 +709,7 @@ TEST_F(Cli, JsonOfBlocks) {
         "\"symbol\": \"add_layer1_0_add0\", \"op\": \"add\"",
         "\"inputs\": [2, 0], \"output\": 3", "\"inputs\": [5, 6], \"output\": 7",
         "\"arguments\": {\"pool\": \"max\", \"kernel\": [3, 3], \"stride\": [1, 1], \"padding\": [1, 1], "
-        "\"ceil_mode\": false}",
+        "\"ceil_mode\": false, \"dilation\": [1, 1], \"count_include_pad\": true}",
         "\"op\": \"adaptive_pool2d\",\n   \"arguments\": {\"pool\": \"average\", \"output\": [1, 1]}"}) {
     EXPECT_NE(run.output.find(expected), std::string::npos) << expected << "\n" << run.output;
   }

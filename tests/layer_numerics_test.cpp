@@ -273,6 +273,14 @@ INSTANTIATE_TEST_SUITE_P(
         NumericsCase{"maxpool_padded", "3x7x7", "maxpool2d(3, stride=2, padding=1)"},
         NumericsCase{"maxpool_d2l_nonsquare", "1x4x4",
                      "maxpool2d((2, 3), stride=(2, 3), padding=(0, 1))"},
+        // Issue 33: pooling's dilation and count_include_pad=false (ONNX's AveragePool default);
+        // PyTorch's padding layers, before a convolution and pooling.
+        NumericsCase{"maxpool_dilated", "3x11x10", "maxpool2d(3, stride=(1, 2), padding=1, dilation=(2, 3))"},
+        NumericsCase{"avgpool_padding_uncounted", "2x7x6",
+                     "avgpool2d(3, stride=2, padding=1, ceil_mode=true, count_include_pad=false)"},
+        NumericsCase{"pads", "3x6x7",
+                     "zeropad2d((1, 2, 0, 3))\nreflectionpad2d((2, 1, 3, 2))\nreplicationpad2d((0, 1, 2, 0))\n"
+                     "constantpad2d(1, -1.5)\nconv2d(4, 3)\nmaxpool2d(2, padding=1)"},
         NumericsCase{"maxpool_overlapping", "2x9x9", "maxpool2d(3, stride=1)"},
         NumericsCase{"avgpool_padded_counts_zeros", "3x7x7", "avgpool2d(3, stride=2, padding=1)"},
         NumericsCase{"avgpool_default_stride", "2x8x6", "avgpool2d(2)"},

@@ -54,19 +54,22 @@ Tensor pool2d(const Pool2d &p, const Tensor &in, Dims d, Dims o, int batch) {
         for (std::int64_t ox = 0; ox < o.w; ++ox) {
           double best = -std::numeric_limits<double>::infinity(), sum = 0;
           // PyTorch's avg_pool2d: the window clipped to the padded input (ceil_mode's last window
-          // may overhang it), padding counted.
+          // may overhang it), padding counted; without count_include_pad only the taps inside.
           std::int64_t y0 = oy * p.stride.h - p.padding.h, x0 = ox * p.stride.w - p.padding.w;
           double divisor = static_cast<double>((std::min(y0 + p.kernel.h, d.h + p.padding.h) - y0) *
                                                (std::min(x0 + p.kernel.w, d.w + p.padding.w) - x0));
+          std::int64_t inside = 0;
           for (std::int64_t ky = 0; ky < p.kernel.h; ++ky)
             for (std::int64_t kx = 0; kx < p.kernel.w; ++kx) {
-              std::int64_t iy = oy * p.stride.h + ky - p.padding.h;
-              std::int64_t ix = ox * p.stride.w + kx - p.padding.w;
+              std::int64_t iy = oy * p.stride.h + ky * p.dilation.h - p.padding.h;
+              std::int64_t ix = ox * p.stride.w + kx * p.dilation.w - p.padding.w;
               if (iy < 0 || iy >= d.h || ix < 0 || ix >= d.w) continue;  // padding: −∞ or 0
               double v = in[((n * d.c + c) * d.h + iy) * d.w + ix];
               best = nan_max(best, v);
               sum += v;
+              ++inside;
             }
+          if (!p.count_include_pad) divisor = static_cast<double>(inside);
           out[((n * o.c + c) * o.h + oy) * o.w + ox] =
               p.kind == PoolKind::max ? best : sum / divisor;
         }
@@ -262,6 +265,28 @@ struct NodeReference {
     return out;
   }
   Tensor operator()(const ChannelSlice &p) const { return rearranged(p.length, [&](std::int64_t c) { return p.start + c; }); }
+  Tensor operator()(const Pad2d &p) const {
+    const Dims d = in_dims[0];
+    Tensor out;
+    // PyTorch's F.pad: reflection mirrors about the edge without repeating it; replication
+    // repeats the edge.
+    auto source = [&](std::int64_t i, std::int64_t size) {
+      if (p.mode == PadMode::reflect) i = i < 0 ? -i : i >= size ? 2 * (size - 1) - i : i;
+      return std::clamp<std::int64_t>(i, 0, size - 1);
+    };
+    for (int n = 0; n < batch; ++n)
+      for (std::int64_t c = 0; c < out_dims.c; ++c)
+        for (std::int64_t y = 0; y < out_dims.h; ++y)
+          for (std::int64_t x = 0; x < out_dims.w; ++x) {
+            const std::int64_t iy = y - p.top, ix = x - p.left;
+            const bool outside = iy < 0 || iy >= d.h || ix < 0 || ix >= d.w;
+            out.push_back(p.mode == PadMode::constant && outside
+                              ? p.value
+                              : (*in[0])[static_cast<std::size_t>(((n * d.c + c) * d.h + source(iy, d.h)) * d.w +
+                                                                  source(ix, d.w))]);
+          }
+    return out;
+  }
   Tensor operator()(const ChannelShuffle &p) const {
     const std::int64_t per_group = in_dims[0].c / p.groups;
     return rearranged(in_dims[0].c, [&](std::int64_t c) { return (c % p.groups) * per_group + c / p.groups; });

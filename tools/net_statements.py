@@ -190,6 +190,15 @@ def _layer(kind, a, shape):
         if length < 1:
             raise Invalid(f"{kind} of channels that do not exist")
         shape = (length,) + shape[1:]
+    elif kind in PADS:
+        if len(shape) != 3:
+            raise Invalid(f"{kind} needs C×H×W")
+        p = a["padding"] if isinstance(a["padding"], tuple) else (a["padding"],) * 4
+        if len(p) != 4 or min(p) < 0:
+            raise Invalid(f"{kind} padding out of range")
+        if kind == "reflectionpad2d" and (max(p[:2]) >= shape[2] or max(p[2:]) >= shape[1]):
+            raise Invalid("reflection pads as much as the image")
+        shape = (shape[0], shape[1] + p[2] + p[3], shape[2] + p[0] + p[1])
     elif kind == "parameter":
         shape = a["shape"] if isinstance(a["shape"], tuple) else (a["shape"],)
         if not shape or min(shape) < 1:
@@ -333,8 +342,8 @@ def _layers(model):
 # Writing it out
 
 ORDER = {"conv2d": ["out", "kernel", "stride", "padding", "dilation", "groups", "bias", "in"],
-         "maxpool2d": ["kernel", "stride", "padding", "ceil_mode"],
-         "avgpool2d": ["kernel", "stride", "padding", "ceil_mode"],
+         "maxpool2d": ["kernel", "stride", "padding", "dilation", "ceil_mode"],
+         "avgpool2d": ["kernel", "stride", "padding", "ceil_mode", "count_include_pad"],
          "adaptiveavgpool2d": ["output"], "adaptivemaxpool2d": ["output"],
          "batchnorm2d": ["num_features", "eps", "momentum", "affine", "track_running_stats"],
          "batchnorm1d": ["num_features", "eps", "momentum", "affine", "track_running_stats"],
@@ -342,18 +351,23 @@ ORDER = {"conv2d": ["out", "kernel", "stride", "padding", "dilation", "groups", 
          "chunk": ["chunks", "index"], "narrow": ["start", "length"], "channel_shuffle": ["groups"],
          "layernorm2d": ["num_channels", "eps", "elementwise_affine"],
          "layernorm": ["normalized_shape", "eps", "elementwise_affine"], "permute": ["dims"],
-         "parameter": ["shape"]}
+         "parameter": ["shape"], "zeropad2d": ["padding"], "constantpad2d": ["padding", "value"],
+         "reflectionpad2d": ["padding"], "replicationpad2d": ["padding"]}
 # How many parameters may go without their key (docs/dsl.md: PyTorch's positional form where the
-# order is PyTorch's; max pooling's ceil_mode, conv2d's and linear's `in` are keyword-only).
-POSITIONAL = {"conv2d": 7, "maxpool2d": 3, "avgpool2d": 4, "adaptiveavgpool2d": 1, "adaptivemaxpool2d": 1,
+# order is PyTorch's; max pooling's ceil_mode (after return_indices), conv2d's and linear's `in`
+# are keyword-only).
+POSITIONAL = {"conv2d": 7, "maxpool2d": 4, "avgpool2d": 5, "adaptiveavgpool2d": 1, "adaptivemaxpool2d": 1,
               "batchnorm2d": 5, "batchnorm1d": 5, "linear": 1, "dropout": 1, "leaky_relu": 1,
               "chunk": 2, "narrow": 2, "channel_shuffle": 1, "layernorm2d": 3, "layernorm": 3, "permute": 1,
-              "parameter": 1}
+              "parameter": 1, "zeropad2d": 1, "constantpad2d": 2, "reflectionpad2d": 1, "replicationpad2d": 1}
 DEFAULTS = {"stride": (1, 1), "padding": (0, 0), "dilation": (1, 1), "groups": 1, "bias": True,
-            "ceil_mode": False, "eps": 1e-5, "momentum": 0.1, "affine": True, "track_running_stats": True,
+            "ceil_mode": False, "count_include_pad": True, "eps": 1e-5, "momentum": 0.1, "affine": True, "track_running_stats": True,
             "negative_slope": 0.01, "elementwise_affine": True}
 # Kinds whose arguments of those names have no default (channel_shuffle's groups, ...).
-REQUIRED = ("chunk", "narrow", "channel_shuffle", "permute", "parameter")
+REQUIRED = ("chunk", "narrow", "channel_shuffle", "permute", "parameter", "zeropad2d", "constantpad2d",
+            "reflectionpad2d", "replicationpad2d")
+# nn.ZeroPad2d, nn.ConstantPad2d, nn.ReflectionPad2d, nn.ReplicationPad2d.
+PADS = ("zeropad2d", "constantpad2d", "reflectionpad2d", "replicationpad2d")
 
 
 def _text(v, tuples, grouped=False):
@@ -552,6 +566,10 @@ def features(model):
                 found.add(f"{kind}:padding")
             if a.get("ceil_mode"):
                 found.add(f"{kind}:ceil_mode")
+            if pair(a.get("dilation", 1)) != (1, 1):
+                found.add(f"{kind}:dilation")
+            if not a.get("count_include_pad", True):
+                found.add(f"{kind}:padding-uncounted")
             if pair(a.get("stride", a["kernel"])) != pair(a["kernel"]):
                 found.add(f"{kind}:stride{'>' if max(pair(a['stride'])) > max(pair(a['kernel'])) else '<'}kernel")
         elif kind.startswith("adaptive"):
@@ -580,6 +598,8 @@ def features(model):
             found.add("pattern:channels-last")
         elif kind == "parameter":
             found.add(f"parameter:{'x'.join('1' if d == 1 else 'n' for d in out_shape)}")
+        elif kind in PADS:
+            found.add(f"{kind}:{'sides' if isinstance(a['padding'], tuple) else 'all'}")
     return found
 
 

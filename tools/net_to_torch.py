@@ -104,11 +104,17 @@ def _step(node):
         return m, m
     if op == "pool2d":
         if a["pool"] == "max":
-            f = nn.MaxPool2d(tuple(a["kernel"]), tuple(a["stride"]), tuple(a["padding"]), ceil_mode=a["ceil_mode"])
+            f = nn.MaxPool2d(tuple(a["kernel"]), tuple(a["stride"]), tuple(a["padding"]), tuple(a["dilation"]),
+                             ceil_mode=a["ceil_mode"])
         else:
             f = nn.AvgPool2d(tuple(a["kernel"]), tuple(a["stride"]), tuple(a["padding"]), ceil_mode=a["ceil_mode"],
-                             count_include_pad=True)
+                             count_include_pad=a["count_include_pad"])
         return None, f
+    if op == "pad2d":
+        padding = tuple(a["padding"])
+        if a["mode"] == "constant":
+            return None, nn.ConstantPad2d(padding, a["value"])
+        return None, (nn.ReflectionPad2d if a["mode"] == "reflect" else nn.ReplicationPad2d)(padding)
     if op == "adaptive_pool2d":
         pool = nn.AdaptiveMaxPool2d if a["pool"] == "max" else nn.AdaptiveAvgPool2d
         return None, pool(tuple(a["output"]))

@@ -78,6 +78,10 @@ class _Drawer:
                 stride = kernel if rng.random() < 0.5 else (rng.randint(1, kernel[0] + 1), rng.randint(1, kernel[1] + 1))
                 padding = (0, 0) if rng.random() < 0.5 else (rng.randint(0, kernel[0] // 2), rng.randint(0, kernel[1] // 2))
                 args = {"kernel": kernel, "stride": stride, "padding": padding, "ceil_mode": rng.random() < 0.25}
+                if kind == "maxpool2d" and rng.random() < 0.2:
+                    args["dilation"] = (rng.randint(1, 3), rng.randint(1, 3))
+                if kind == "avgpool2d" and rng.random() < 0.3:
+                    args["count_include_pad"] = False
             else:  # adaptive pooling: global most often, else any size up to the input's
                 output = (1, 1) if rng.random() < 0.5 else (rng.randint(1, shape[1]), rng.randint(1, shape[2]))
                 args = {"output": output}
@@ -136,9 +140,19 @@ class _Drawer:
 
     def channel_layer(self, shape):
         """One of ShuffleNetV2's and ConvNeXt's layers on C×H×W: a slice of the channels (chunk,
-        narrow), channel_shuffle, layernorm2d."""
+        narrow), channel_shuffle, layernorm2d; or a padding layer (nn.ZeroPad2d and its kin)."""
         rng, c = self.rng, shape[0]
-        kind = rng.choice(["chunk", "narrow", "channel_shuffle", "layernorm2d", "layernorm2d"])
+        kind = rng.choice(["chunk", "narrow", "channel_shuffle", "layernorm2d", "layernorm2d", "pad"])
+        if kind == "pad":
+            kind = rng.choice(["zeropad2d", "constantpad2d", "reflectionpad2d", "replicationpad2d"])
+            padding = tuple(rng.randint(0, 3) for _ in range(4)) if rng.random() < 0.6 else rng.randint(0, 2)
+            if kind == "reflectionpad2d":  # less than the image along each side
+                sides = padding if isinstance(padding, tuple) else (padding,) * 4
+                padding = tuple(min(p, (shape[2] if i < 2 else shape[1]) - 1) for i, p in enumerate(sides))
+            args = {"padding": padding}
+            if kind == "constantpad2d":
+                args["value"] = rng.choice([0.5, -1.25, 3.0])
+            return _layer_item(kind, args)
         if kind == "chunk":
             chunks = rng.choice([1, 2, 2, 2, 3, 4, 5, 8])
             valid = [i for i in range(chunks) if chunk_length(c, chunks, i) > 0]
