@@ -949,10 +949,7 @@ class Mapper {
       if (is_gate()) return skip();
       if (op == "Sigmoid") return layer("sigmoid");
       if (hard_sigmoid_is_pytorchs(node)) return layer("hardsigmoid");
-      refuse("its alpha " + decimal(float_attribute(node, "alpha", 0.2f)) + " and beta " +
-             decimal(float_attribute(node, "beta", 0.5f)) +
-             " are not PyTorch's (1/6 and 1/2), which cnngen's hardsigmoid computes");
-      return {};
+      return hard_sigmoid();
     }
     if (op == "LeakyRelu") return layer("leaky_relu", decimal(float_attribute(node, "alpha", 0.01f)));
     if (op == "Clip") return clip();
@@ -1025,6 +1022,40 @@ class Mapper {
     Step s = layer("gelu");
     s.inputs = {run.input};
     s.output = run.output;
+    return s;
+  }
+
+  /// ONNX's HardSigmoid with its own alpha and beta, max(0, min(1, αx + β)): PyTorch's hardsigmoid
+  /// (α 1/6, β 1/2) of 6αx + 6β − 3, that affine map a batch norm of mean 0 and variance 1 with
+  /// weight 6α and bias 6β − 3 on every channel (folded into a convolution or linear layer before
+  /// it where there is one).
+  Step hard_sigmoid() {
+    const Value *in = value(node_->input(0));
+    const std::size_t rank = in && in->has_shape ? in->shape.size() : 0;
+    if ((rank != 4 && rank != 2) || in->shape[1] <= 0 || channels_last(node_->input(0))) {
+      refuse("its alpha and beta are not PyTorch's (1/6 and 1/2), and its input is not N×C×H×W or N×F, where "
+             "cnngen computes it as PyTorch's hardsigmoid of a per-channel affine map");
+      return {};
+    }
+    const float alpha = float_attribute(*node_, "alpha", 0.2f), beta = float_attribute(*node_, "beta", 0.5f);
+    const std::int64_t channels = in->shape[1];
+    auto filled = [&](float v) {
+      WeightTensor w;
+      w.shape = {channels};
+      w.data.assign(static_cast<std::size_t>(channels), v);
+      return w;
+    };
+    Step affine = layer(rank == 4 ? "batchnorm2d" : "batchnorm1d", "eps=0.000000000001");
+    affine.name = layer_name("", "hardsigmoid_affine");
+    affine.weights.emplace_back(affine.name + ".weight", filled(6 * alpha));
+    affine.weights.emplace_back(affine.name + ".bias", filled(6 * beta - 3));
+    affine.weights.emplace_back(affine.name + ".running_mean", filled(0));
+    affine.weights.emplace_back(affine.name + ".running_var", filled(1));
+    affine.output = node_->output(0) + " (6αx + 6β − 3)";
+    affine.origin = describe(*node_) + ": alpha " + decimal(alpha) + ", beta " + decimal(beta);
+    push(std::move(affine));
+    Step s = layer("hardsigmoid");
+    s.inputs = {node_->output(0) + " (6αx + 6β − 3)"};
     return s;
   }
 

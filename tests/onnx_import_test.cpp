@@ -5,6 +5,7 @@
 // imported, every node at once.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -214,6 +215,49 @@ TEST(OnnxImport, RefusesGraphsTheLanguageCannotWrite) {
   EXPECT_FALSE(imported.model);
   EXPECT_NE(imported.diagnostics.find("is not a nesting of chains and joins"), std::string::npos)
       << imported.diagnostics;
+}
+
+// ONNX's HardSigmoid with its own alpha and beta (here 0.2 and 0.6; Keras' are 0.2 and 0.5) is
+// PyTorch's hardsigmoid of a per-channel affine map: max(0, min(1, αx + β)) at every element.
+TEST(OnnxImport, HardSigmoidWithItsOwnAlphaAndBeta) {
+  onnx::ModelProto model;
+  model.set_ir_version(8);
+  model.add_opset_import()->set_version(13);
+  onnx::GraphProto &graph = *model.mutable_graph();
+  graph.set_name("hard_sigmoid");
+  auto declare = [](onnx::ValueInfoProto &value, const char *name) {
+    value.set_name(name);
+    auto *tensor = value.mutable_type()->mutable_tensor_type();
+    tensor->set_elem_type(onnx::TensorProto::FLOAT);
+    auto *shape = tensor->mutable_shape();
+    shape->add_dim()->set_dim_param("n");
+    for (int d : {3, 4, 5}) shape->add_dim()->set_dim_value(d);
+  };
+  declare(*graph.add_input(), "x");
+  declare(*graph.add_output(), "y");
+  onnx::NodeProto &node = *graph.add_node();
+  node.set_op_type("HardSigmoid");
+  node.set_name("gate");
+  node.add_input("x");
+  node.add_output("y");
+  for (auto [name, value] : {std::pair{"alpha", 0.2f}, std::pair{"beta", 0.6f}}) {
+    auto *attribute = node.add_attribute();
+    attribute->set_name(name);
+    attribute->set_type(onnx::AttributeProto::FLOAT);
+    attribute->set_f(value);
+  }
+  Imported imported = import_bytes(model.SerializeAsString());
+  ASSERT_TRUE(imported.model) << imported.diagnostics;
+  EXPECT_NE(imported.model->net_text.find("hardsigmoid"), std::string::npos) << imported.model->net_text;
+  std::vector<float> input(2 * 3 * 4 * 5);
+  for (std::size_t i = 0; i < input.size(); ++i) input[i] = -6.0f + 12.0f * static_cast<float>(i) / (input.size() - 1);
+  std::optional<std::vector<float>> out = testing::run_imported(*imported.model, input, 2);
+  ASSERT_TRUE(out);
+  ASSERT_EQ(out->size(), input.size());
+  for (std::size_t i = 0; i < input.size(); ++i) {
+    const float want = std::max(0.0f, std::min(1.0f, 0.2f * input[i] + 0.6f));
+    EXPECT_NEAR((*out)[i], want, 1e-6f) << "x = " << input[i];
+  }
 }
 
 TEST(OnnxImport, ModelNamesAreIdentifiers) {
