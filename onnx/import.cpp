@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include <onnx/checker.h>
@@ -42,6 +43,19 @@ bool front_end_accepts(const ImportedModel &model, const std::string &file, Diag
   return false;
 }
 
+/// A graph output that no input, initializer or node defines, or "". ONNX's checker lets one
+/// through, and its version converter (graphProtoToGraph) then dereferences the missing value.
+std::string undefined_output(const onnx::GraphProto &graph) {
+  std::set<std::string> defined;
+  for (const auto &input : graph.input()) defined.insert(input.name());
+  for (const auto &init : graph.initializer()) defined.insert(init.name());
+  for (const auto &node : graph.node()) defined.insert(node.output().begin(), node.output().end());
+  for (const auto &output : graph.output()) {
+    if (!defined.count(output.name())) return output.name();
+  }
+  return "";
+}
+
 /// The first line of ONNX's exception text (it may add the node's whole description after it).
 std::string first_line(const std::string &text) {
   std::string line = text.substr(0, text.find('\n'));
@@ -74,6 +88,10 @@ std::optional<ImportedModel> import_onnx(std::string_view bytes, const std::stri
     onnx::checker::check_model(model);
   } catch (const std::exception &e) {
     diagnostics.error_in(file, "ONNX's checker refuses the model: " + first_line(e.what()));
+    return std::nullopt;
+  }
+  if (const std::string name = undefined_output(model.graph()); !name.empty()) {
+    diagnostics.error_in(file, "the graph's output '" + name + "' is computed by no node, and is no input or initializer");
     return std::nullopt;
   }
   // One opset to map: older models are converted to 13 by ONNX's own converter (Softmax's axis,

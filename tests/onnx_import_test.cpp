@@ -194,6 +194,18 @@ TEST(OnnxImport, ReportsEveryNodeItCannotMap) {
       << imported.diagnostics;
 }
 
+// A graph output that nothing computes is a diagnostic before ONNX's version converter sees it (it
+// dereferences the missing value: a crash fuzz_onnx found, from opset 11's mobile fixture).
+TEST(OnnxImport, AnOutputNothingComputesIsDiagnosed) {
+  onnx::ModelProto model;
+  ASSERT_TRUE(model.ParseFromString(file_bytes("onnx/mobile_opset11.onnx")));
+  model.mutable_graph()->mutable_output(0)->set_name("tutput");
+  Imported imported = import_bytes(model.SerializeAsString());
+  EXPECT_FALSE(imported.model);
+  EXPECT_NE(imported.diagnostics.find("the graph's output 'tutput' is computed by no node"), std::string::npos)
+      << imported.diagnostics;
+}
+
 // A graph that is not a nesting of chains and joins names the value at fault.
 TEST(OnnxImport, RefusesGraphsTheLanguageCannotWrite) {
   onnx::ModelProto model;
