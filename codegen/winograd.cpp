@@ -80,9 +80,9 @@ bool winograd_computes(const Conv2d &conv) {
 }
 
 int winograd_tile(const Conv2d &conv, const Shape &output, ConvAlgorithm algorithm) {
-  // Its weights come in blocks of 16 output channels or more (winograd_weights), and its
-  // schedule vectorizes across them (17 outputs would read past the last block).
-  if (algorithm == ConvAlgorithm::direct || !winograd_computes(conv) || conv.out_channels % 16 != 0) return 0;
+  // Its schedule vectorizes across the output channels, 16 at a time; where they are not a
+  // multiple of 16 (232, 368), the last block is shifted inwards over the one before it.
+  if (algorithm == ConvAlgorithm::direct || !winograd_computes(conv) || conv.out_channels < 16) return 0;
   // 5×5 kernels: F(2×2, 5×5) only (F(4×4, 5×5) would need 8 interpolation points).
   const bool five = conv.kernel.h == 5;
   if (algorithm == ConvAlgorithm::winograd) return 2;
@@ -101,7 +101,9 @@ int winograd_tile(const Conv2d &conv, const Shape &output, ConvAlgorithm algorit
 
 WinogradWeights winograd_weights(const WeightTensor &weight, const std::string &name, int tile) {
   const int outputs = static_cast<int>(weight.shape.at(0)), inputs = static_cast<int>(weight.shape.at(1));
-  const int block = outputs % 64 == 0 ? 64 : outputs % 32 == 0 ? 32 : 16;
+  // Output channels that are not a multiple of 16 make one block: the schedule's last block of
+  // channels, shifted inwards, starts anywhere, and must still read one sequential run.
+  const int block = outputs % 64 == 0 ? 64 : outputs % 32 == 0 ? 32 : outputs % 16 == 0 ? 16 : outputs;
   const int kernel = static_cast<int>(weight.shape.at(2)), points = tile + kernel - 1;
   const std::vector<std::vector<double>> &g_matrix = matrices(tile, kernel).g;
   Halide::Buffer<float> buffer(block, inputs, points, points, outputs / block, name + suffix::data);
@@ -125,7 +127,8 @@ WinogradWeights winograd_weights(const WeightTensor &weight, const std::string &
   }
   Var e("e"), f("f"), c("c"), k("k");
   Func transformed(name);
-  transformed(e, f, c, k) = buffer(k % block, c, e, f, k / block);
+  if (block == outputs) transformed(e, f, c, k) = buffer(k, c, e, f, 0);
+  else transformed(e, f, c, k) = buffer(k % block, c, e, f, k / block);
   return {transformed, tile, kernel};
 }
 

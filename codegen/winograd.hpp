@@ -41,7 +41,7 @@ bool winograd_computes(const Conv2d &conv);
 
 /// The output tile m with which `algorithm` puts `conv` (whose output is `output`) on the Winograd
 /// path, or 0 for the direct one: for `winograd` (2) and `winograd4` (4; 5×5 kernels 2) wherever
-/// it computes the layer and the output channels are a multiple of 16, never for `direct`, and for
+/// it computes the layer and there are at least 16 output channels, never for `direct`, and for
 /// `automatic` where it was measured faster (docs/performance.md): 3×3 kernels with at least 64
 /// input and output channels, by F(4×4) where the output is at least 12×12, else by F(2×2); 5×5
 /// kernels with at least 48 input and 64 output channels.
@@ -49,8 +49,9 @@ int winograd_tile(const Conv2d &conv, const Shape &output, ConvAlgorithm algorit
 
 /// U = G g Gᵀ for every output channel k and input channel c of PyTorch's (out, in, r, r) weight,
 /// computed in double precision and embedded as the Func `name` over (e, f, c, k). Its buffer
-/// holds blocks of 64 output channels (else 32, else 16), each block contiguous for each product
-/// (e, f) with the output channel innermost, so that a register tile streams one sequential run.
+/// holds blocks of 64 output channels (else 32, else 16, else all of them in one), each block
+/// contiguous for each product (e, f) with the output channel innermost, so that a register tile
+/// streams one sequential run.
 WinogradWeights winograd_weights(const WeightTensor &weight, const std::string &name, int tile);
 
 /// The convolution `conv` of `in` with the transformed weights (winograd_weights()) and `bias`

@@ -301,6 +301,17 @@ INSTANTIATE_TEST_SUITE_P(
         NumericsCase{"conv_grouped_many_channels", "32x6x6",
                      "conv2d(32, kernel=3, padding=2, dilation=2, groups=4, bias=false)\nsigmoid"},
         NumericsCase{"conv_narrower_than_a_tile", "16x3x3", "conv2d(32, kernel=3, padding=1)\ntanh"},
+        // Groups narrower than a vector (a vector of output channels spans groups whose inputs
+        // differ lane by lane): one input and two output channels per group, unpadded with a
+        // non-square kernel and stride, and over 10 M multiply-adds (threads share rows): 4 per
+        // group (ResNeXt's) with a folded batch norm and relu, then 8 per group (RegNet's) at
+        // stride 2 in a residual block.
+        NumericsCase{"conv_groups_multiplier", "8x9x11", "conv2d(16, kernel=3, padding=1, groups=8)\nrelu"},
+        NumericsCase{"conv_groups_unpadded", "12x7x19", "conv2d(24, kernel=(3, 2), stride=(1, 2), groups=4)"},
+        NumericsCase{"conv_groups_threads", "96x56x40",
+                     "conv2d(96, kernel=3, padding=1, groups=24, bias=false)\nbatchnorm2d\nrelu\n"
+                     "add {\n  branch {\n    conv2d a(96, kernel=3, stride=2, padding=1, groups=12)\n"
+                     "    relu\n    conv2d b(96, kernel=1)\n  }\n  branch { avgpool2d(2) }\n}\nrelu"},
         NumericsCase{"vgg_block", "3x16x16",
                      "conv2d(32, kernel=3, padding=1)\nrelu\nconv2d(32, kernel=3, padding=1)\nrelu\n"
                      "maxpool2d(2)\nflatten\nlinear(40)\nrelu\ndropout\nlinear(5)"},
@@ -516,8 +527,11 @@ INSTANTIATE_TEST_SUITE_P(
         NumericsCase{"no_padding", "16x9x6", "conv2d(48, kernel=3)"},
         NumericsCase{"padding_2", "16x5x5", "conv2d(16, kernel=3, padding=2)\nsigmoid"},
         NumericsCase{"three_inputs", "3x10x10", "conv2d(16, kernel=3, padding=1)"},
-        // Not a multiple of 16 outputs: direct (a forced Winograd read past its last weight block).
+        // Not a multiple of 16 outputs: the last block of channels shifted inwards over the one
+        // before (17: [1, 17)); 304 = 19 vectors in blocks of 4, the last at 240.
         NumericsCase{"seventeen_outputs", "16x6x6", "conv2d(17, kernel=3, padding=1)"},
+        NumericsCase{"ragged_outputs_relu", "24x7x9", "conv2d(72, kernel=3, padding=1)\nrelu"},
+        NumericsCase{"ragged_blocks_of_four", "16x5x6", "conv2d(304, kernel=3, padding=1)"},
         NumericsCase{"folded_batchnorm", "32x6x10",
                      "conv2d(64, kernel=3, padding=1, bias=false)\nbatchnorm2d\nrelu"},
         NumericsCase{"residual", "32x8x8",
@@ -552,6 +566,7 @@ INSTANTIATE_TEST_SUITE_P(
         NumericsCase{"padding_1", "16x6x6", "conv2d(16, kernel=5, padding=1)\nsigmoid"},
         NumericsCase{"three_inputs", "3x10x10", "conv2d(16, kernel=5, padding=2)"},
         NumericsCase{"seventeen_outputs", "16x6x6", "conv2d(17, kernel=5, padding=2)"},
+        NumericsCase{"ragged_outputs", "16x7x6", "conv2d(200, kernel=5, padding=2)\nrelu"},
         NumericsCase{"folded_batchnorm", "32x6x10",
                      "conv2d(64, kernel=5, padding=2, bias=false)\nbatchnorm2d\nrelu"},
         NumericsCase{"residual", "32x8x8",
@@ -598,8 +613,8 @@ TEST(ConcatSlices, BranchesAreWrittenStraightIntoTheirSlices) {
 }
 
 // Where the automatic choice (the default) puts Winograd: 3×3 stride-1 convolutions of at least 64
-// input and output channels, 5×5 ones of at least 48 inputs and 64 outputs, with embedded weights,
-// in networks without a batch-vectorized copy.
+// input and output channels (a multiple of 16 or not), 5×5 ones of at least 48 inputs and 64
+// outputs, with embedded weights, in networks without a batch-vectorized copy.
 TEST(Winograd, ChosenWhereMeasuredFaster) {
   auto network = check_source(
       "model t\ninput 64x12x12\n"
@@ -615,7 +630,8 @@ TEST(Winograd, ChosenWhereMeasuredFaster) {
       "conv2d(64, kernel=5, padding=2)\n"                  // 10: 5×5, 48 inputs: F(2×2, 5×5)
       "conv2d(64, kernel=1)\nconv2d(32, kernel=1)\n"       // 11, 12: 1×1 to 32 channels
       "conv2d(64, kernel=5, padding=2)\n"                  // 13: 5×5, 32 inputs: direct
-      "conv2d(64, kernel=5, stride=2, padding=2)\n");      // 14: stride 2: direct
+      "conv2d(64, kernel=5, stride=2, padding=2)\n"        // 14: stride 2: direct
+      "conv2d(72, kernel=3, padding=1)\n");                // 15: 72 = 4.5 vectors, 6×6: F(2×2)
   ASSERT_TRUE(network);
   std::mt19937 rng(1);
   TensorFile weights = random_weights(*network, rng);
@@ -629,11 +645,11 @@ TEST(Winograd, ChosenWhereMeasuredFaster) {
     }
     return out;
   };
-  EXPECT_EQ(winograd_layers(&weights, 0, ConvAlgorithm::automatic), (Layers{{0, 4}, {7, 2}, {8, 2}, {10, 2}}));
+  EXPECT_EQ(winograd_layers(&weights, 0, ConvAlgorithm::automatic), (Layers{{0, 4}, {7, 2}, {8, 2}, {10, 2}, {15, 2}}));
   EXPECT_EQ(winograd_layers(&weights, 0, ConvAlgorithm::winograd),
-            (Layers{{0, 2}, {2, 2}, {3, 2}, {7, 2}, {8, 2}, {9, 2}, {10, 2}, {13, 2}}));
+            (Layers{{0, 2}, {2, 2}, {3, 2}, {7, 2}, {8, 2}, {9, 2}, {10, 2}, {13, 2}, {15, 2}}));
   EXPECT_EQ(winograd_layers(&weights, 0, ConvAlgorithm::winograd4),
-            (Layers{{0, 4}, {2, 4}, {3, 4}, {7, 4}, {8, 2}, {9, 2}, {10, 2}, {13, 2}}));
+            (Layers{{0, 4}, {2, 4}, {3, 4}, {7, 4}, {8, 2}, {9, 2}, {10, 2}, {13, 2}, {15, 4}}));
   EXPECT_EQ(winograd_layers(&weights, 0, ConvAlgorithm::direct), Layers{});
   EXPECT_EQ(winograd_layers(nullptr, 0, ConvAlgorithm::winograd), Layers{}) << "weights as arguments";
   EXPECT_EQ(winograd_layers(&weights, 16, ConvAlgorithm::winograd), Layers{}) << "batch-vectorized";
