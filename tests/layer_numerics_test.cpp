@@ -291,6 +291,11 @@ INSTANTIATE_TEST_SUITE_P(
         NumericsCase{"relu_features", "33", "relu"},
         NumericsCase{"softmax_features", "10", "softmax"},
         NumericsCase{"softmax_channels", "4x3x5", "softmax"},
+        // An FCN head: each pixel's maximum and sum over 21 channels computed once per pixel,
+        // rows of 19 and 96 columns (a vector and a ragged one; whole vectors), the second over
+        // 10 M multiply-adds (threads share the rows of all images).
+        NumericsCase{"softmax_channels_rows", "8x5x19", "conv2d(21, kernel=1)\nsoftmax"},
+        NumericsCase{"softmax_channels_threads", "64x96x96", "conv2d(21, kernel=1)\nsoftmax"},
         NumericsCase{"flatten", "3x4x5", "flatten"},
         NumericsCase{"dropout_is_identity", "3x4x5", "dropout(0.5)"},
         NumericsCase{"linear", "17", "linear(9)"},
