@@ -46,10 +46,12 @@ Expr nan_max(const Expr &so_far, const Expr &v) {
   return Halide::select(is_nan_bits(v), v, nan_or(so_far, Halide::max(so_far, v)));
 }
 
+/// The H×W extent of `in`, for Halide's boundary conditions.
+Halide::Region image_region(const Value &in) { return {{0, i32(in.shape[2])}, {0, i32(in.shape[1])}}; }
+
 /// `in` read anywhere, with `value` outside its H×W extent: the padding of conv2d and pooling.
 Func pad_spatial(const Value &in, float value) {
-  return Halide::BoundaryConditions::constant_exterior(
-      in.func, value, {{0, i32(in.shape[2])}, {0, i32(in.shape[1])}});
+  return Halide::BoundaryConditions::constant_exterior(in.func, value, image_region(in));
 }
 
 }  // namespace
@@ -80,20 +82,15 @@ Func lower_conv2d(const Conv2d &conv, const Value &in, const LayerWeights &weigh
 
 Func lower_pad2d(const Pad2d &pad, const Value &in, const std::string &name) {
   Var x("x"), y("y"), c("c"), n("n");
-  const Expr width = i32(in.shape[2]), height = i32(in.shape[1]);
-  Expr ix = x - i32(pad.left), iy = y - i32(pad.top);
-  // The input position each output reads: mirrored about the edge (reflection pads less than the
-  // image, so once is enough), or the edge itself; always clamped, so that the input's bounds
-  // stay the image's.
-  auto source = [&](Expr i, Expr size) {
-    if (pad.mode == PadMode::reflect) i = Halide::select(i < 0, -i, i >= size, 2 * (size - 1) - i, i);
-    return Halide::clamp(i, 0, size - 1);
-  };
-  Expr value = in.func(source(ix, width), source(iy, height), c, n);
-  if (pad.mode == PadMode::constant)
-    value = Halide::select(ix >= 0 && ix < width && iy >= 0 && iy < height, value, static_cast<float>(pad.value));
+  // The input read anywhere: the value outside it, its reflection about the edge (PyTorch's
+  // reflection pads less than the image, so one reflection is enough) or its edge.
+  const Halide::Region image = image_region(in);
+  Func extended = pad.mode == PadMode::reflect     ? Halide::BoundaryConditions::mirror_interior(in.func, image)
+                  : pad.mode == PadMode::replicate ? Halide::BoundaryConditions::repeat_edge(in.func, image)
+                                                   : Halide::BoundaryConditions::constant_exterior(
+                                                         in.func, static_cast<float>(pad.value), image);
   Func out(name);
-  out(x, y, c, n) = value;
+  out(x, y, c, n) = extended(x - i32(pad.left), y - i32(pad.top), c, n);
   return out;
 }
 

@@ -217,8 +217,9 @@ namespace {
 /// nn.ZeroPad2d(padding), nn.ConstantPad2d(padding, value), nn.ReflectionPad2d(padding),
 /// nn.ReplicationPad2d(padding): `padding` one number for every side or (left, right, top,
 /// bottom), as PyTorch's; reflection needs each side's padding smaller than the image along it.
-std::optional<Inferred> infer_pad(const LayerContext &context, PadMode mode) {
-  const bool constant = mode == PadMode::constant && context.layer.kind.name == "constantpad2d";
+/// `takes_value`: the layer names the value it pads with (constantpad2d; zeropad2d pads with 0).
+std::optional<Inferred> infer_pad(const LayerContext &context, PadMode mode, bool takes_value = false) {
+  const bool constant = takes_value;
   LayerArguments args(context.layer,
                       constant ? std::vector<std::string_view>{"padding", "value"} : std::vector<std::string_view>{"padding"},
                       constant ? 2 : 1, context.diagnostics);
@@ -261,7 +262,9 @@ std::optional<Inferred> infer_pad(const LayerContext &context, PadMode mode) {
 }  // namespace
 
 std::optional<Inferred> infer_zeropad2d(const LayerContext &context) { return infer_pad(context, PadMode::constant); }
-std::optional<Inferred> infer_constantpad2d(const LayerContext &context) { return infer_pad(context, PadMode::constant); }
+std::optional<Inferred> infer_constantpad2d(const LayerContext &context) {
+  return infer_pad(context, PadMode::constant, true);
+}
 std::optional<Inferred> infer_reflectionpad2d(const LayerContext &context) { return infer_pad(context, PadMode::reflect); }
 std::optional<Inferred> infer_replicationpad2d(const LayerContext &context) {
   return infer_pad(context, PadMode::replicate);

@@ -55,6 +55,8 @@ LAYER_CASES = [
     ("softmax_features", "10", ["softmax"]),
     ("softmax_channels", "4x3x3", ["softmax"]),
     ("softmax_channels_wide_rows", "3x2x19", ["softmax"]),
+    ("pads", "2x4x5", ["zeropad2d((1, 2, 0, 1))", "reflectionpad2d((2, 1, 1, 3))", "replicationpad2d(1)",
+                       "constantpad2d((0, 1, 2, 0), -1.5)"]),
     ("batchnorm2d", "3x4x4", ["batchnorm2d"]),
     ("batchnorm1d", "12", ["batchnorm1d"]),
     ("conv_batchnorm2d_relu", "2x5x5", ["conv2d(4, kernel=3, padding=1, bias=false)", "batchnorm2d", "relu"]),
