@@ -219,13 +219,13 @@ namespace {
 /// bottom), as PyTorch's; reflection needs each side's padding smaller than the image along it.
 /// `takes_value`: the layer names the value it pads with (constantpad2d; zeropad2d pads with 0).
 std::optional<Inferred> infer_pad(const LayerContext &context, PadMode mode, bool takes_value = false) {
-  const bool constant = takes_value;
   LayerArguments args(context.layer,
-                      constant ? std::vector<std::string_view>{"padding", "value"} : std::vector<std::string_view>{"padding"},
-                      constant ? 2 : 1, context.diagnostics);
+                      takes_value ? std::vector<std::string_view>{"padding", "value"}
+                                  : std::vector<std::string_view>{"padding"},
+                      takes_value ? 2 : 1, context.diagnostics);
   auto padding = args.integers("padding", 0);
   std::optional<double> value = 0.0;
-  if (constant) {
+  if (takes_value) {
     if (!args.given("value")) {
       context.diagnostics.error(context.layer.range, "constantpad2d needs the value it pads with")
           .with_help("write constantpad2d(padding, value), as nn.ConstantPad2d(padding, value)");
