@@ -153,8 +153,8 @@ void schedule_stored(LoweredLayer &layer, const Shape &shape, const CpuContext &
     }
     if constexpr (std::is_same_v<Op, Softmax>) {
       const Var loop = schedule_generic(layer.func, static_cast<int>(shape.back()), context);
-      const SoftmaxStages &stages = std::get<SoftmaxStages>(layer.stages);
       if (shape.size() == 3) {
+        const SoftmaxStages &stages = std::get<SoftmaxStages>(layer.stages);
         // Over the channels of a C×H×W tensor: each pixel's largest value and sum of exponentials
         // computed once, before the layer, as a layer norm's statistics (in the generic
         // schedule's loop over channels they were recomputed for every channel: O(C²) a pixel,

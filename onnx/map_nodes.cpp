@@ -28,6 +28,16 @@ std::string pair_text(std::int64_t h, std::int64_t w) {
   return h == w ? std::to_string(h) : "(" + std::to_string(h) + ", " + std::to_string(w) + ")";
 }
 
+/// A tensor of shape `dims` holding `value` everywhere.
+WeightTensor filled_tensor(std::vector<std::int64_t> dims, float value) {
+  WeightTensor w;
+  std::size_t count = 1;
+  for (std::int64_t d : dims) count *= static_cast<std::size_t>(d);
+  w.shape = std::move(dims);
+  w.data.assign(count, value);
+  return w;
+}
+
 WeightTensor weight_tensor(const Constant &c) {
   WeightTensor w;
   w.shape = c.dims;
@@ -830,10 +840,8 @@ class Mapper {
     const Constant &w = *value(run.weight)->constant;
     s.name = layer_name(run.weight, "layernorm");
     s.weights.emplace_back(s.name + ".weight", weight_tensor(w));
-    WeightTensor bias;
-    bias.shape = w.dims;
-    bias.data.assign(w.floats.size(), 0.0f);  // nn.LayerNorm always has one; LayerNormalization's B is optional
-    if (!run.bias.empty()) bias = weight_tensor(*value(run.bias)->constant);
+    // nn.LayerNorm always has a bias; LayerNormalization's B is optional.
+    WeightTensor bias = run.bias.empty() ? filled_tensor(w.dims, 0.0f) : weight_tensor(*value(run.bias)->constant);
     s.weights.emplace_back(s.name + ".bias", std::move(bias));
     return s;
   }
@@ -1038,24 +1046,19 @@ class Mapper {
       return {};
     }
     const float alpha = float_attribute(*node_, "alpha", 0.2f), beta = float_attribute(*node_, "beta", 0.5f);
-    const std::int64_t channels = in->shape[1];
-    auto filled = [&](float v) {
-      WeightTensor w;
-      w.shape = {channels};
-      w.data.assign(static_cast<std::size_t>(channels), v);
-      return w;
-    };
+    const std::vector<std::int64_t> channels{in->shape[1]};
     Step affine = layer(rank == 4 ? "batchnorm2d" : "batchnorm1d", "eps=0.000000000001");
     affine.name = layer_name("", "hardsigmoid_affine");
-    affine.weights.emplace_back(affine.name + ".weight", filled(6 * alpha));
-    affine.weights.emplace_back(affine.name + ".bias", filled(6 * beta - 3));
-    affine.weights.emplace_back(affine.name + ".running_mean", filled(0));
-    affine.weights.emplace_back(affine.name + ".running_var", filled(1));
-    affine.output = node_->output(0) + " (6αx + 6β − 3)";
+    affine.weights.emplace_back(affine.name + ".weight", filled_tensor(channels, 6 * alpha));
+    affine.weights.emplace_back(affine.name + ".bias", filled_tensor(channels, 6 * beta - 3));
+    affine.weights.emplace_back(affine.name + ".running_mean", filled_tensor(channels, 0));
+    affine.weights.emplace_back(affine.name + ".running_var", filled_tensor(channels, 1));
+    const std::string mapped = node_->output(0) + " (6αx + 6β − 3)";
+    affine.output = mapped;
     affine.origin = describe(*node_) + ": alpha " + decimal(alpha) + ", beta " + decimal(beta);
     push(std::move(affine));
     Step s = layer("hardsigmoid");
-    s.inputs = {node_->output(0) + " (6αx + 6β − 3)"};
+    s.inputs = {mapped};
     return s;
   }
 
