@@ -94,6 +94,10 @@ std::optional<ImportedModel> import_onnx(std::string_view bytes, const std::stri
     diagnostics.error_in(file, "the graph's output '" + name + "' is computed by no node, and is no input or initializer");
     return std::nullopt;
   }
+  if (const std::string why = faults_onnx_inference(model.graph()); !why.empty()) {
+    diagnostics.error_in(file, why);
+    return std::nullopt;
+  }
   // One opset to map: older models are converted to 13 by ONNX's own converter (Softmax's axis,
   // Clip's bounds as inputs, Unsqueeze's axes); 13 to 17 differ in nothing the importer maps.
   const std::int64_t opset = default_opset(model);

@@ -316,6 +316,26 @@ std::int64_t default_opset(const onnx::ModelProto &model) {
   return opset;
 }
 
+std::string faults_onnx_inference(const onnx::GraphProto &graph) {
+  for (const onnx::NodeProto &node : graph.node()) {
+    if (node.op_type() == "SplitToSequence") return describe(node) + ": cnngen imports no sequence operators";
+    for (const onnx::AttributeProto &a : node.attribute()) {
+      if (a.name() == "strides") {
+        for (std::int64_t s : a.ints()) {
+          if (s < 1) return describe(node) + ": its strides must be positive, and one is " + std::to_string(s);
+        }
+      }
+      for (const onnx::GraphProto &body : a.graphs()) {
+        if (std::string why = faults_onnx_inference(body); !why.empty()) return why;
+      }
+      if (a.has_g()) {
+        if (std::string why = faults_onnx_inference(a.g()); !why.empty()) return why;
+      }
+    }
+  }
+  return "";
+}
+
 std::optional<Graph> read_graph(onnx::ModelProto &model, const std::string &file, Diagnostics &diagnostics) {
   const std::size_t errors = diagnostics.error_count();
   Graph graph;

@@ -54,6 +54,11 @@ struct Graph {
 /// The opset `model` imports of ONNX's default domain (0 where it imports none).
 std::int64_t default_opset(const onnx::ModelProto &model);
 
+/// Why ONNX 1.12's shape inference must not see `graph`, or "" where it may. It divides by a
+/// node's strides (Conv and the pools) and by SplitToSequence's split sizes without checking them
+/// first: a zero there is a division fault inside libonnx, which no exception catches.
+std::string faults_onnx_inference(const onnx::GraphProto &graph);
+
 /// Reads `model`'s graph: one float input of rank 2 or 4 (batch first), one output, every other
 /// graph input an initializer; runs shape inference and folds the shape arithmetic. Reports every
 /// problem against `file` and returns nothing if there was one.

@@ -206,6 +206,34 @@ TEST(OnnxImport, AnOutputNothingComputesIsDiagnosed) {
       << imported.diagnostics;
 }
 
+// A stride of zero or less is a diagnostic before ONNX's shape inference sees it: that divides by
+// the strides unchecked, a division fault inside libonnx (fuzz_onnx found it from opset 11's
+// mobile fixture, before the version converter; opset 13 reaches the same code later).
+TEST(OnnxImport, NonPositiveStridesAreDiagnosed) {
+  for (const char *fixture : {"onnx/mobile_opset11.onnx", "onnx/residual_opset13.onnx"}) {
+    for (std::int64_t stride : {0, -1}) {
+      onnx::ModelProto model;
+      ASSERT_TRUE(model.ParseFromString(file_bytes(fixture)));
+      std::string name;
+      for (auto &node : *model.mutable_graph()->mutable_node()) {
+        if (node.op_type() != "Conv" || !name.empty()) continue;
+        name = node.name();
+        for (auto &attribute : *node.mutable_attribute()) {
+          if (attribute.name() == "strides") attribute.set_ints(1, stride);
+        }
+      }
+      ASSERT_FALSE(name.empty()) << fixture;
+      Imported imported = import_bytes(model.SerializeAsString());
+      EXPECT_FALSE(imported.model);
+      EXPECT_EQ(imported.errors, 1u) << imported.diagnostics;
+      EXPECT_NE(imported.diagnostics.find("Conv '" + name + "': its strides must be positive, and one is " +
+                                          std::to_string(stride)),
+                std::string::npos)
+          << fixture << "\n" << imported.diagnostics;
+    }
+  }
+}
+
 // A graph that is not a nesting of chains and joins names the value at fault.
 TEST(OnnxImport, RefusesGraphsTheLanguageCannotWrite) {
   onnx::ModelProto model;
