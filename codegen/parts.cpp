@@ -45,6 +45,11 @@ bool cut_after(const Network &network, const std::vector<int> &last, std::size_t
   return true;
 }
 
+/// The shape of the tensor node `i` makes.
+const Shape &tensor_shape(const Network &network, std::size_t i) {
+  return network.tensors[static_cast<std::size_t>(network.nodes[i].output)].shape;
+}
+
 /// Nodes [begin, end) of `network` as a network whose input is tensor `input`.
 NetworkPart part_of(const Network &network, std::size_t begin, std::size_t end, int input, int output) {
   Network part;
@@ -131,11 +136,22 @@ std::vector<NetworkPart> split_network(const Network &network, int layers_per_pa
   std::vector<NetworkPart> parts;
   std::size_t begin = 0;
   int input = network.input;
+  const auto per_part = static_cast<std::size_t>(layers_per_part);
+  // The rest must make a part of its own: no tail shorter than half a part.
+  auto may_cut = [&](std::size_t i) {
+    return network.nodes.size() - (i + 1) >= per_part / 2 && cut_after(network, last, i);
+  };
   for (std::size_t i = 0; i < network.nodes.size(); ++i) {
-    // The rest must make a part of its own: no tail shorter than half a part.
-    const bool long_enough = i + 1 - begin >= static_cast<std::size_t>(layers_per_part) &&
-                             network.nodes.size() - (i + 1) >= static_cast<std::size_t>(layers_per_part) / 2;
-    if (!long_enough || !cut_after(network, last, i)) continue;
+    if (i + 1 - begin < per_part || !may_cut(i)) continue;
+    // Of the cuts up to half a part further, the one whose tensor is smallest: it is written out
+    // whole and read back by the next part. In an inverted residual that is the block's output,
+    // not its expansion (MobileNetV3's cut 672×14×14 tensors where 112×14×14 came three layers
+    // later).
+    std::size_t best = i;
+    for (std::size_t j = i + 1; j < network.nodes.size() && j + 1 - begin < per_part + per_part / 2; ++j) {
+      if (may_cut(j) && element_count(tensor_shape(network, j)) < element_count(tensor_shape(network, best))) best = j;
+    }
+    i = best;
     const int cut = network.nodes[i].output;
     parts.push_back(part_of(network, begin, i + 1, input, cut));
     begin = i + 1;

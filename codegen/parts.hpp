@@ -39,7 +39,9 @@ struct NetworkPart {
 /// falls only where that tensor is the only one alive, has channels, height and width, and the
 /// next layer starts a stage of its own (a convolution, pooling or linear layer) or only reads
 /// channels elsewhere (chunk, narrow, channel_shuffle), so that neither
-/// batch-norm folding nor epilogue fusion is lost. One part, the network itself, when no cut
+/// batch-norm folding nor epilogue fusion is lost. Of the cuts from `layers_per_part` layers to half
+/// as many more, the one whose tensor has the fewest elements (it crosses to the next part through
+/// memory, whole, in its planar layout). One part, the network itself, when no cut
 /// qualifies, the network has fewer than 2 × `layers_per_part` layers, or `layers_per_part` is 0.
 std::vector<NetworkPart> split_network(const Network &network, int layers_per_part);
 

@@ -91,6 +91,29 @@ TEST(Parts, ShuffleNetIsCutBeforeItsShuffles) {
   EXPECT_GE(shuffle_first, 5u) << "parts begin with " << firsts;
 }
 
+// Between parts a tensor goes through memory whole and planar: of the cuts within half a part,
+// the smallest tensor's. In the mobile networks that is an inverted residual's output, never the
+// expansion a depthwise convolution reads (MobileNetV3 had 3 of its 7 cuts there, the largest
+// 672×14×14 where a 112×14×14 block output came three layers later).
+TEST(Parts, MobileNetworksAreCutWhereTheTensorIsNarrow) {
+  for (const char *model : {"mobilenet_v3_large", "efficientnet_b0", "mobilenet_v2"}) {
+    SCOPED_TRACE(model);
+    std::optional<Network> network = checked_example(model);
+    ASSERT_TRUE(network);
+    std::vector<NetworkPart> parts = split_network(*network, kDefaultLayersPerPart);
+    EXPECT_GE(parts.size(), 4u);
+    expect_parts_of(*network, parts, kDefaultLayersPerPart);
+    for (std::size_t k = 1; k < parts.size(); ++k) {
+      const Node &first = parts[k].network.nodes.front();
+      const auto *conv = std::get_if<Conv2d>(&first.op);
+      EXPECT_FALSE(conv && conv->groups > 1) << first.path << " (depthwise) starts a part";
+      if (k + 1 < parts.size()) {
+        EXPECT_LE(parts[k].network.nodes.size(), 3u * kDefaultLayersPerPart / 2) << "part " << k;
+      }
+    }
+  }
+}
+
 TEST(Parts, ResidualBlocksStayWhole) {
   std::optional<Network> network = checked_example("resnet18");
   ASSERT_TRUE(network);
