@@ -63,6 +63,12 @@ LAYERS = [
     ("channels", "conv3x3-368", 368, 7, 7, 368, 3, 1, 1, 1),
     ("channels", "conv3x3-384", 384, 7, 7, 384, 3, 1, 1, 1),
     ("channels", "conv1x1-1001", 512, 7, 7, 1001, 1, 1, 0, 1),
+    # Odd multiples of AVX2's 8-float vector beside the nearest multiple of 16 (AVX2's 2-vector
+    # register tile): RegNetY-400MF's last stage (440 wide at 7×7) and its second (104 at 28×28).
+    ("channels", "conv1x1-440", 440, 7, 7, 440, 1, 1, 0, 1),
+    ("channels", "conv1x1-448", 448, 7, 7, 448, 1, 1, 0, 1),
+    ("channels", "conv1x1-104", 104, 28, 28, 104, 1, 1, 0, 1),
+    ("channels", "conv1x1-112", 112, 28, 28, 112, 1, 1, 0, 1),
     # Issue 32: grouped convolutions with few channels per group (the last field: groups), each
     # beside the same layer with 16 channels per group, one 16-float vector (`--only groups`):
     # ResNeXt-50 32×4d's 3×3 layers (4, 8, 16 and 32 channels per group) and RegNetY-400MF's

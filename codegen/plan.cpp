@@ -46,6 +46,20 @@ std::vector<std::pair<int, int>> foldable_batch_norms(const Network &network) {
   return folds;
 }
 
+/// Whether the stage `i` (a mul) is read by a convolution or linear layer. Inlined there, its
+/// product would be recomputed for every block of output channels the reader computes, a scalar
+/// multiply and a broadcast beside each multiply-add of a register tile one vector of channels
+/// wide (RegNetY's SE-scaled 1×1 convolutions on AVX2: 22% of peak against 34% unscaled).
+bool read_by_head(const Network &network, const SchedulePlan &plan, std::size_t i) {
+  for (const Node &node : network.nodes) {
+    if (!is_head(node.op)) continue;
+    for (int tensor : node.inputs) {
+      if (plan.source[static_cast<std::size_t>(tensor)] == static_cast<int>(i)) return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 SchedulePlan plan_network(const Network &network, bool weights_embedded, const PlanOptions &options) {
@@ -93,7 +107,15 @@ SchedulePlan plan_network(const Network &network, bool weights_embedded, const P
     if (!entry.has_func) continue;                     // Role::none
     if (entry.role != NodePlan::Role::none) continue;  // already in a chain
     const FusionRole kind = fusion_role(network.nodes[i].op);
-    if (kind == FusionRole::inlined) continue;
+    if (kind == FusionRole::inlined) {
+      // A mul that a convolution or linear layer reads: stored once, vectorized, by cnngen's CPU
+      // schedules (the GPU schedule and the autoschedulers keep it inlined).
+      if (options.own_cpu_schedule && std::holds_alternative<Mul>(network.nodes[i].op) &&
+          read_by_head(network, plan, i)) {
+        entry.role = NodePlan::Role::root;
+      }
+      continue;
+    }
     if (kind != FusionRole::head) {
       entry.role = NodePlan::Role::root;
       continue;

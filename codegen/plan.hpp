@@ -25,6 +25,11 @@
 // - Every other stage with a Func (pooling, adaptive pooling, unfolded batch norm, activations,
 //   add, concat, softmax) is stored whole (compute_root) by a generic schedule; flatten is inlined.
 //   Concat is stored once.
+// - A mul is inlined into its readers, except, for cnngen's own CPU schedules (own_cpu_schedule),
+//   where a convolution or linear layer reads it (squeeze-and-excitation's scaled input before the
+//   projection): then it is stored whole, once. Inlined there, each product was recomputed for
+//   every block of the reader's output channels, a scalar multiply and a broadcast beside each
+//   multiply-add.
 // - concat_slice: a head whose chain's tail has exactly one reader, a concatenation (that reads it
 //   once): the CPU schedule may compute the head's tiles inside the concatenation's update for
 //   that input, writing them straight into the input's channel slice (the tail is then inlined
@@ -53,8 +58,9 @@ struct PlanOptions {
   /// Let heads compute element-wise layers and residual adds in their epilogue. Off: each stage is
   /// stored on its own (for measuring what fusion gains).
   bool fuse_epilogues = true;
-  /// For cnngen's own per-image CPU schedule: concatenations in slices (in_slices) and the output's
-  /// values a stage of their own that it stores in transposed blocks (stage_output). Off for the
+  /// For cnngen's own per-image CPU schedule: concatenations in slices (in_slices), the output's
+  /// values a stage of their own that it stores in transposed blocks (stage_output), and a mul that
+  /// a convolution or linear layer reads stored (its batch-vectorized copy too). Off for the
   /// GPU schedule and Halide's autoschedulers (with the output staged, Adams2019 scheduled a small
   /// network's softmax into wrong values).
   bool own_cpu_schedule = false;

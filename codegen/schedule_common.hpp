@@ -67,6 +67,7 @@ struct RootStage {
   void operator()(const Softmax &op) const { store(op); }
   void operator()(const LayerNorm &op) const { store(op); }
   void operator()(const Pad2d &op) const { store(op); }
+  void operator()(const Mul &op) const { store(op); }
   [[noreturn]] void unexpected() const {
     throw std::logic_error(std::string(schedule) + " schedule: " + describe(node) +
                            " planned as a stored stage");
@@ -76,7 +77,6 @@ struct RootStage {
   void operator()(const Flatten &) const { unexpected(); }
   void operator()(const Dropout &) const { unexpected(); }
   void operator()(const Identity &) const { unexpected(); }
-  void operator()(const Mul &) const { unexpected(); }
   void operator()(const ChannelSlice &) const { unexpected(); }
   void operator()(const ChannelShuffle &) const { unexpected(); }
   void operator()(const Permute &) const { unexpected(); }

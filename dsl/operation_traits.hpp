@@ -180,8 +180,10 @@ struct OperationTraits<Add> {
   static std::vector<Parameter> parameters(const Add &, const std::string &) { return {}; }
 };
 
-// Inlined into its readers: a multiply where each reads it (squeeze-and-excitation's scale applied
-// as the projection convolution after it reads its input), never a pass over memory of its own.
+// Inlined into its readers, a multiply where each reads it (ConvNeXt's layer scale inside the
+// residual add), except where a convolution or linear layer reads it: cnngen's CPU schedules then
+// store it (codegen/plan.hpp), since a convolution reads each input value once per block of output
+// channels (squeeze-and-excitation's scaled input before the projection).
 template <>
 struct OperationTraits<Mul> {
   static constexpr const char *name = "mul";

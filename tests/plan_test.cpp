@@ -24,6 +24,14 @@ struct Planned {
     ADD_FAILURE() << "no node " << path;
     return plan[0];
   }
+  /// The plan of the network's one mul (a join has no name of its own).
+  const NodePlan &only_mul() const {
+    for (std::size_t i = 0; i < network.nodes.size(); ++i) {
+      if (std::holds_alternative<Mul>(network.nodes[i].op)) return plan[i];
+    }
+    ADD_FAILURE() << "no mul";
+    return plan[0];
+  }
   int index(const std::string &path) const {
     for (std::size_t i = 0; i < network.nodes.size(); ++i) {
       if (network.nodes[i].path == path) return static_cast<int>(i);
@@ -212,6 +220,47 @@ conv2d e(48, 1)
 conv2d d(48, 3, padding=1, groups=4)
 )", own);
   EXPECT_EQ(grouped->at("e").strip_reader, -1);
+}
+
+// Squeeze-and-excitation's mul read by the projection convolution: stored by cnngen's CPU
+// schedules (inlined, it was recomputed for every block of the convolution's output channels), and
+// inlined by the GPU's and the autoschedulers' plans. A mul read by an add (ConvNeXt's layer
+// scale) stays inlined into the add.
+TEST(Plan, MulReadByAConvolutionIsStored) {
+  PlanOptions own;
+  own.own_cpu_schedule = true;
+  const std::string excitation = R"(model m
+input 16x8x8
+conv2d d(16, 3, padding=1, groups=16)
+relu
+mul {
+  branch {}
+  branch {
+    adaptiveavgpool2d(1)
+    conv2d fc1(4, 1)
+    relu
+    conv2d fc2(16, 1)
+    sigmoid
+  }
+}
+conv2d project(8, 1)
+)";
+  EXPECT_EQ(planned(excitation, own)->only_mul().role, Role::root);
+  EXPECT_EQ(planned(excitation)->only_mul().role, Role::none);
+
+  auto scaled = planned(R"(model m
+input 16x8x8
+add {
+  branch {}
+  branch {
+    mul {
+      branch { conv2d c(16, 3, padding=1) }
+      branch { parameter gamma((16, 1, 1)) }
+    }
+  }
+}
+)", own);
+  EXPECT_EQ(scaled->only_mul().role, Role::none);
 }
 
 }  // namespace
