@@ -62,17 +62,24 @@ Halide::Func parameter_func(const Parameter &parameter, const TensorFile *weight
     // channels then streams its weights from a few sequential runs. Unblocked, one tap of a tile
     // read 64 channels out of every 512 (2 KB apart): the tile's 590 KB of weights (256 inputs)
     // fell in an eighth of L2's sets and came from L3 again for every tile.
+    //
+    // Where the output channels are not a whole number of blocks the last block is padded with
+    // zeros: a convolution whose sums over every channel are vectorized rounds its channels up to
+    // whole vectors (25 channels to 32 with AVX2's 2-vector tile summed in slices of input
+    // channels), and those sums, never stored, must read weights inside the buffer (found by
+    // tools/difftest.py: tests/differential/ragged_channels_in_slices).
     const WeightTensor &tensor = weights->at(parameter.name);
     const int outputs = extents[3];
-    const int block = outputs % kWeightBlock == 0 ? kWeightBlock : outputs;
-    Halide::Buffer<float> buffer({block, extents[0], extents[1], extents[2], outputs / block},
-                                 name + suffix::data);
+    const int blocks = (outputs + kWeightBlock - 1) / kWeightBlock;
+    Halide::Buffer<float> buffer({kWeightBlock, extents[0], extents[1], extents[2], blocks}, name + suffix::data);
+    buffer.fill(0.0f);
     std::size_t i = 0;
     for (int co = 0; co < outputs; ++co)
       for (int ci = 0; ci < extents[2]; ++ci)
         for (int ky = 0; ky < extents[1]; ++ky)
-          for (int kx = 0; kx < extents[0]; ++kx) buffer(co % block, kx, ky, ci, co / block) = tensor.data[i++];
-    func(vars) = buffer(at[3] % block, at[0], at[1], at[2], at[3] / block);
+          for (int kx = 0; kx < extents[0]; ++kx)
+            buffer(co % kWeightBlock, kx, ky, ci, co / kWeightBlock) = tensor.data[i++];
+    func(vars) = buffer(at[3] % kWeightBlock, at[0], at[1], at[2], at[3] / kWeightBlock);
   } else if (weights) {
     const WeightTensor &tensor = weights->at(parameter.name);
     Halide::Buffer<float> buffer(extents, name + suffix::data);
