@@ -6,15 +6,10 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "codegen/integer_arithmetic.hpp"
 #include "dsl/network.hpp"
 
 namespace cnngen {
-
-/// ⌈a / b⌉ for positive a and b: how many pieces of b cover a.
-template <typename T>
-constexpr T ceil_div(T a, T b) {
-  return (a + b - 1) / b;
-}
 
 /// The cache budgets the CPU schedule's blocking is sized against (per core; schedule_report.hpp
 /// prints each layer's working sets against them): a 32 KB L1, of which a slice of weights and the

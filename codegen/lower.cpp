@@ -6,6 +6,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "codegen/integer_arithmetic.hpp"
 #include "codegen/lower_layers.hpp"
 #include "dsl/symbols.hpp"
 
@@ -49,6 +50,8 @@ Halide::Func parameter_func(const Parameter &parameter, const TensorFile *weight
       }
       func(vars) = buffer(at[1] % kWeightBlock, at[0], at[1] / kWeightBlock);
     } else {
+      // Unblocked, exactly `outputs` wide: the schedule guards the last vector of each tile's sums
+      // (schedule_linear.cpp), so no read goes past the last output.
       Halide::Buffer<float> buffer(outputs, inputs, name + suffix::data);
       for (int o = 0; o < outputs; ++o) {
         for (int i = 0; i < inputs; ++i) buffer(o, i) = tensor.data[static_cast<std::size_t>(o) * inputs + i];
@@ -70,7 +73,7 @@ Halide::Func parameter_func(const Parameter &parameter, const TensorFile *weight
     // tools/difftest.py: tests/differential/ragged_channels_in_slices).
     const WeightTensor &tensor = weights->at(parameter.name);
     const int outputs = extents[3];
-    const int blocks = (outputs + kWeightBlock - 1) / kWeightBlock;
+    const int blocks = ceil_div(outputs, kWeightBlock);
     Halide::Buffer<float> buffer({kWeightBlock, extents[0], extents[1], extents[2], blocks}, name + suffix::data);
     buffer.fill(0.0f);
     std::size_t i = 0;

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-30}
 mkdir -p build-fuzz/corpus_model build-fuzz/corpus_weights build-fuzz/corpus_onnx build-fuzz/obj
-flags=(-std=c++17 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -I. -DONNX_NAMESPACE=onnx
+flags=(-std=c++17 -O1 -gline-tables-only -fsanitize=address,undefined -fno-sanitize-recover=undefined -I. -DONNX_NAMESPACE=onnx
        -DONNX_ML=1)
 # dsl/ and onnx/ compiled once for all targets, a file per core at a time, into two archives (the
 # ONNX importer links Debian's libonnx, ONNX's own code built without the sanitizers).
@@ -44,7 +44,20 @@ run() {
   fi
   echo "fuzz: $target ran $runs executions in ${seconds} s, clean"
 }
-# New inputs go to the first (writable) corpus directory; the seeds are only read.
-run fuzz_model -max_len=8192 corpus_model ../tests/fuzz/seeds_model ../tests/diagnostics
-run fuzz_weights -max_len=4096 corpus_weights ../tests/fuzz/seeds_weights
+# New inputs go to the first (writable) corpus directory; the seeds are only read. Each fuzzer is
+# one process on one core: with two cores or more the first two run side by side (each still gets
+# its SECONDS of a core), then the third.
+run_model() { run fuzz_model -max_len=8192 corpus_model ../tests/fuzz/seeds_model ../tests/diagnostics; }
+run_weights() { run fuzz_weights -max_len=4096 corpus_weights ../tests/fuzz/seeds_weights; }
+if [ "$(nproc)" -ge 2 ]; then
+  run_model & model=$!
+  run_weights & weights=$!
+  failed=0
+  wait "$model" || failed=1
+  wait "$weights" || failed=1
+  [ "$failed" -eq 0 ] || exit 1
+else
+  run_model
+  run_weights
+fi
 run fuzz_onnx -max_len=70000 corpus_onnx ../tests/onnx
