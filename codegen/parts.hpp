@@ -24,9 +24,11 @@ using PipelineBuilder =
     std::function<LoweredNetwork(const Network &, const std::string &function_name, const Halide::Target &)>;
 
 /// Layers per part (cnngen --layers-per-part); networks of fewer than twice as many are compiled
-/// whole. Parts of 20 compiled MobileNetV2 several times faster than whole, with the same run time
-/// (docs/performance.md).
-inline constexpr int kDefaultLayersPerPart = 20;
+/// whole. Halide's passes take time growing with the square of a pipeline's depth: a chain of 32
+/// small convolutions took 109 s whole and 7 s in parts of 8, ResNet-18 34 s in parts of 20 and
+/// 23 s in parts of 12. A cut costs a few microseconds, and a small batch-vectorized network its
+/// layout round trip (docs/performance.md, "Deep networks in parts").
+inline constexpr int kDefaultLayersPerPart = 12;
 
 /// Nodes [first, first + network.nodes.size()) of a network, as a network of their own.
 struct NetworkPart {

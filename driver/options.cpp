@@ -49,7 +49,7 @@ constexpr const char *kUsage =
     "                 F(2×2, 3×3), or always by F(4×4, 3×3); 5×5 kernels always by F(2×2, 5×5)\n"
     "                 with either (Winograd needs embedded weights; other layers are direct)\n"
     "  --layers-per-part N   compile a CPU network of 2N layers or more in parts of about N\n"
-    "                 layers, each its own Halide pipeline (default: 20; 0: whole): Halide's\n"
+    "                 layers, each its own Halide pipeline (default: 12; 0: whole): Halide's\n"
     "                 compile time grows with depth × size, the parts' with their own\n"
     "  -j N, --jobs N   compile up to N parts at once, each in a process of its own (default:\n"
     "                 one per core this process may use)\n"
