@@ -99,8 +99,9 @@ def main():
             for batch in (int(b) for b in options.batches.split(",")):
                 times = {"base": [], "new": []}
                 for round_index in range(options.rounds):
-                    # Each side first in every other round: on a 2-core Zen 3 the second of two
-                    # identical binaries ran 10-20% faster, round after round.
+                    # Each side first in every other round, so that a drift of the machine over a
+                    # pair of runs does not always favour the same side (on a 2-core Zen 3, with
+                    # the base always first, identical libraries read 0.81-0.90).
                     order = list(binaries.items())
                     for tag, binary in (order if round_index % 2 == 0 else order[::-1]):
                         out = subprocess.run([binary, net, "--batch", str(batch), "--seconds", str(options.seconds),

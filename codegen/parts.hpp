@@ -27,7 +27,7 @@ using PipelineBuilder =
 /// whole. Halide's passes take time growing with the square of a pipeline's depth: a chain of 32
 /// small convolutions took 109 s whole and 7 s in parts of 8, ResNet-18 34 s in parts of 20 and
 /// 23 s in parts of 12. A cut costs a few microseconds, and a small batch-vectorized network its
-/// layout round trip (docs/performance.md, "Deep networks in parts").
+/// layout round trip (docs/performance.md, "Deep networks in parts of 12 rather than 20").
 inline constexpr int kDefaultLayersPerPart = 12;
 
 /// Nodes [first, first + network.nodes.size()) of a network, as a network of their own.
