@@ -19,6 +19,9 @@ inline constexpr int kL1 = 32 * 1024;
 inline constexpr int kHalfL1 = kL1 / 2;
 inline constexpr std::int64_t kL2 = 1024 * 1024;
 inline constexpr std::int64_t kHalfL2 = kL2 / 2;
+/// What may stay in L2 beside data streaming through it where the L2 may be as small as 512 KB
+/// (the Zen 3): a group of blocks' weights (blocks_per_task).
+inline constexpr std::int64_t kQuarterL2 = kL2 / 4;
 
 /// The weights of `outputs` output channels of a convolution with `input_channels` inputs, in
 /// bytes: a block's (outputs = its channels) or the layer's.

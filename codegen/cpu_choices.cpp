@@ -34,6 +34,23 @@ bool weight_blocks_outer(const Conv2d &op, const Shape &in_shape, const Shape &s
   return weights > kHalfL2 && blocks * input < row_tiles * weights;
 }
 
+/// Blocks of `channel_tile` output channels per task of a convolution whose blocks lie outside its
+/// row tiles (weight_blocks_outer): 1, each task one band of one block, where the image's input
+/// fits in half of L2 and stays there from one block to the next. Where it outgrows it, every block
+/// would read the whole input again from L3 (ResNet-50's 1024×14×14 → 256: 16 blocks of 16 × 784 KB
+/// with AVX2): a task then computes its band for a group of blocks, one after another, so that the
+/// band's input, read from L3 once, serves them all from L2. As many blocks as divide the blocks and
+/// whose weights fit in a quarter of L2 (they stay there from one band to the next beside the input
+/// rows streaming past, even in a 512 KB L2), leaving at least 8 tasks per image for the threads.
+int blocks_per_task(const Conv2d &op, const Shape &in_shape, const Shape &shape, int channel_tile, int block_rows) {
+  if (4 * element_count(in_shape) <= kHalfL2) return 1;
+  const int blocks = ceil_div(static_cast<int>(shape[0]), channel_tile);
+  const std::int64_t row_tiles = ceil_div<std::int64_t>(shape[1], block_rows);
+  const std::int64_t fit = kQuarterL2 / conv_weight_bytes(op, in_shape[0], channel_tile);
+  const std::int64_t enough_tasks = blocks * row_tiles / 8;
+  return divisor_at_most(blocks, static_cast<int>(std::clamp<std::int64_t>(std::min(fit, enough_tasks), 1, blocks)));
+}
+
 /// Whether the padded input rows that one band of `rows` output rows reads fit in half of L2, where
 /// they stay from their copy to their last read: then each task copies its band's rows (the halo
 /// rows twice) instead of a pass over the whole padded input before the convolution.
@@ -129,6 +146,7 @@ DirectChoice choose_direct(const Conv2d &op, const Shape &in_shape, const Shape 
   // one), so that the blocks share the threads.
   const bool blocks_outer = !nested && !sliced && !strip_rows &&
                             (block_rows > row_tile || weight_blocks_outer(op, in_shape, shape, tile.channels, block_rows));
+  const int task_blocks = blocks_outer ? blocks_per_task(op, in_shape, shape, tile.channels, block_rows) : 1;
   // Where each task is one band of rows of one image (a whole image in a small network; all blocks
   // of output channels), its padded rows are copied inside the task, just before they are read.
   const int task_rows = context.per_image_threads ? height : block_rows;
@@ -139,7 +157,7 @@ DirectChoice choose_direct(const Conv2d &op, const Shape &in_shape, const Shape 
                         : per_task                             ? Padded::per_task
                                                                : Padded::whole;
   return {op,         in_shape,   shape,        context.vector, tile.channels,    column_tile,
-          row_tile,   chunk,      block_rows,   blocks_outer,   pool != nullptr,  sliced,
+          row_tile,   chunk,      block_rows,   blocks_outer,   task_blocks, pool != nullptr,  sliced,
           strips.inside, strip_rows, context.per_image_threads, padded};
 }
 

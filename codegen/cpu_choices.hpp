@@ -42,6 +42,7 @@ struct DirectChoice {
   int chunk;                            // input channels per slice; 0: all at once
   int block_rows;                       // rows per band (row tile)
   bool blocks_outer;                    // blocks of output channels outside the bands
+  int task_blocks;                      // blocks of output channels per task (blocks_outer); else 1
   bool pooled;                          // computed row by row inside the pooling that reads it
   bool sliced;                          // written tile by tile into a concatenation's slice
   bool in_strips;                       // computed inside the row strips of the depthwise convolution reading it

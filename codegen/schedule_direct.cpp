@@ -52,7 +52,10 @@ void apply_direct(const DirectChoice &choice, const LoweredLayer &layer, Func st
   stage.split(choice.strip_rows ? yr : y, yo, yi, choice.block_rows)
       .split(c, co, ci, choice.channels)
       .split(x, xo, xi, choice.columns);
+  Var cg("cg"), cb("cb");  // groups of blocks of output channels, the blocks of one (task_blocks)
+  if (choice.task_blocks > 1) stage.split(co, cg, cb, choice.task_blocks);
   if (choice.strip_rows) stage.reorder(ci, xi, yi, xo, co, yo, ys, n);
+  else if (choice.task_blocks > 1) stage.reorder(ci, xi, yi, xo, cb, yo, cg, n);
   else stage.reorder(ci, xi, yi, xo, choice.blocks_outer ? yo : co, choice.blocks_outer ? co : yo, n);
   stage.vectorize(ci, choice.vector).unroll(ci).unroll(xi).unroll(yi);
   if (choice.strip_rows) {
@@ -62,7 +65,8 @@ void apply_direct(const DirectChoice &choice, const LoweredLayer &layer, Func st
   } else if (choice.blocks_outer) {
     // Row tiles of one block of output channels, then of the next: the block's weights stay in L2
     // (where they fit) from one row tile to the next. The blocks × row tiles share the threads.
-    stage.fuse(yo, co, yc).fuse(yc, n, yn);
+    // With several blocks per task, a task's blocks one after another read its band's input from L2.
+    stage.fuse(yo, choice.task_blocks > 1 ? VarOrRVar(cg) : co, yc).fuse(yc, n, yn);
   } else if (!choice.in_strips) {
     // Inside a strip the rows stay a loop of their own: Halide 14's sliding window over rows fused
     // with the images computed the wrong rows (found by tools/difftest.py).
@@ -86,7 +90,8 @@ void apply_direct(const DirectChoice &choice, const LoweredLayer &layer, Func st
     // update may not recompute a sum.
     RVar cio("cio"), cii("cii");
     Var cxo("cxo"), cxi("cxi"), cyo("cyo"), cyi("cyi");
-    if (choice.blocks_outer) conv.compute_at(owner, yn);
+    if (choice.task_blocks > 1) conv.compute_at(owner, cb);
+    else if (choice.blocks_outer) conv.compute_at(owner, yn);
     else conv.compute_at(owner, co.var);
     conv.update()
         .split(r[2], cio, cii, choice.chunk)

@@ -50,6 +50,9 @@ LayerSchedule report_direct(const DirectChoice &c) {
     report.tasks = "written tile by tile into its concatenation's channel slice";
   } else if (c.per_image_threads) {
     report.tasks = kWholeImages;
+  } else if (c.task_blocks > 1) {
+    report.tasks = block_text + " in " + counted(blocks / c.task_blocks, "group") + " of " +
+                   std::to_string(c.task_blocks) + " × " + band_text + " per image (a task: a group's blocks for one band)";
   } else if (c.blocks_outer) {
     report.tasks = block_text + " × " + band_text + " per image";
   } else {
@@ -66,7 +69,13 @@ LayerSchedule report_direct(const DirectChoice &c) {
     report.sets.push_back({"L1", "the block's weights, read by every tile", block_weights, kL1});
   }
   const bool per_task = c.padded == DirectChoice::Padded::per_task;
-  if (c.blocks_outer) {
+  if (c.task_blocks > 1) {
+    report.sets.push_back({"L2", "the group's weights (" + counted(c.task_blocks, "block") + "), read by each of its row bands",
+                           c.task_blocks * block_weights, kQuarterL2});
+    report.sets.push_back({"L2", "the band's input rows, read by each block of the group",
+                           band_input_bytes(c.op, c.in_shape, c.block_rows), kHalfL2});
+    report.sets.push_back({"L3", "the image's input, read once per group", 4 * element_count(c.in_shape), 0});
+  } else if (c.blocks_outer) {
     if (row_tiles > 1) {
       report.sets.push_back({"L2", "the block's weights, read by each of its row bands", block_weights, kHalfL2});
     } else {

@@ -49,6 +49,29 @@ TEST(CpuChoices, StrideTwoConvolutionByHand) {
   EXPECT_EQ(narrow.padded, DirectChoice::Padded::whole);
 }
 
+// ResNet-50's layer3 1×1 convolutions 1024×14×14 → 256, with AVX2: blocks of 16 output channels
+// (64 KiB of weights each, 1 MiB in all) outside 14 bands of a row. The 784 KiB input outgrows half
+// of L2, so a task computes its band for 4 blocks (256 KiB of weights, a quarter of L2): the input
+// comes from L3 4 times per call rather than 16. Its 256 → 1024 expansion, whose 196 KiB input
+// stays in L2 from block to block, keeps one block per task.
+TEST(CpuChoices, BlocksPerTaskWhereTheInputOutgrowsL2) {
+  Conv2d reduce = conv3x3(1024, 256, 1);
+  reduce.kernel = {1, 1};
+  reduce.padding = {0, 0};
+  const DirectChoice c = choose_direct(reduce, {1024, 14, 14}, {256, 14, 14}, kAvx2, nullptr, false);
+  EXPECT_EQ(c.channels, 16);
+  EXPECT_EQ(c.block_rows, 1);
+  EXPECT_TRUE(c.blocks_outer);
+  EXPECT_EQ(c.task_blocks, 4);
+
+  Conv2d expand = reduce;
+  expand.in_channels = 256;
+  expand.out_channels = 1024;
+  const DirectChoice e = choose_direct(expand, {256, 14, 14}, {1024, 14, 14}, kAvx2, nullptr, false);
+  EXPECT_TRUE(e.blocks_outer);
+  EXPECT_EQ(e.task_blocks, 1);
+}
+
 Conv2d depthwise(std::int64_t channels, std::int64_t kernel, std::int64_t stride) {
   Conv2d op = conv3x3(channels, channels, stride);
   op.kernel = {kernel, kernel};
@@ -142,7 +165,7 @@ TEST(CpuChoices, RegisterTilesFitTheRegisters) {
 // half of L1 each, a band's padded rows copied in its task in half of L2.
 TEST(CpuChoices, DirectChoicesKeepTheirBudgets) {
   for (const CpuContext &context : {kAvx512, kAvx2}) {
-    for (std::int64_t in : {3, 16, 64, 128, 256, 512}) {
+    for (std::int64_t in : {3, 16, 64, 128, 256, 512, 1024}) {
       for (std::int64_t out : {16, 64, 128, 256, 512}) {
         for (std::int64_t size : {7, 14, 28, 56, 112, 224}) {
           for (std::int64_t stride : {1, 2}) {
@@ -161,6 +184,13 @@ TEST(CpuChoices, DirectChoicesKeepTheirBudgets) {
               EXPECT_FALSE(c.blocks_outer);
             }
             EXPECT_EQ(c.block_rows % c.rows, 0);
+            if (c.task_blocks > 1) {
+              // Groups of blocks only where the input outgrows half of L2, their weights in a quarter.
+              EXPECT_TRUE(c.blocks_outer);
+              EXPECT_GT(4 * element_count(in_shape), kHalfL2);
+              EXPECT_EQ(ceil_div<std::int64_t>(out, c.channels) % c.task_blocks, 0);
+              EXPECT_LE(c.task_blocks * conv_weight_bytes(op, in, c.channels), kQuarterL2);
+            }
           }
         }
       }

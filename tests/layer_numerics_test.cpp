@@ -170,6 +170,24 @@ TEST(DirectConv, ChunkedFiveByFiveMatchesNaiveReference) {
                            "manual", ConvAlgorithm::direct);
 }
 
+/// What the threads share in each layer of `c` as cnngen's CPU schedule for `target` places it (the
+/// schedule report's `tasks`, as `cnngen schedule` prints them): a test checks that the schedule it
+/// means to test is the one taken.
+std::vector<std::string> scheduled_tasks(const NumericsCase &c, const Halide::Target &target) {
+  std::string diagnostics;
+  auto network = check_source(std::string("model t\ninput ") + c.input + "\n" + c.layers + "\n", &diagnostics);
+  EXPECT_TRUE(network) << diagnostics;
+  if (!network) return {};
+  PlanOptions options;
+  options.own_cpu_schedule = true;
+  LoweredNetwork lowered = lower(*network, plan_network(*network, false, options), nullptr, "t");
+  ScheduleReport report;
+  schedule_cpu(lowered, *network, target, nullptr, &report);
+  std::vector<std::string> tasks;
+  for (const LayerSchedule &layer : report.layers) tasks.push_back(layer.tasks);
+  return tasks;
+}
+
 // Inverted residuals whose expanded tensor outgrows the L2 budget (over 1 MiB an image): the
 // depthwise convolution runs in strips of rows and the expansion is computed inside them
 // (cpu_choices.hpp, depthwise_strip_rows; the schedule report says so, or the test would pass on
@@ -188,18 +206,30 @@ TEST(InvertedResidualStrips, MatchNaiveReference) {
   };
   for (const NumericsCase &c : cases) {
     SCOPED_TRACE(c.name);
-    std::string diagnostics;
-    auto network = check_source(std::string("model t\ninput ") + c.input + "\n" + c.layers + "\n", &diagnostics);
-    ASSERT_TRUE(network) << diagnostics;
-    PlanOptions options;
-    options.own_cpu_schedule = true;
     for (const Halide::Target &target : cpu_test_targets()) {
-      LoweredNetwork lowered = lower(*network, plan_network(*network, false, options), nullptr, "t");
-      ScheduleReport report;
-      schedule_cpu(lowered, *network, target, nullptr, &report);
       int strips = 0;
-      for (const LayerSchedule &layer : report.layers) strips += layer.tasks.find("strip") != std::string::npos;
+      for (const std::string &tasks : scheduled_tasks(c, target)) strips += tasks.find("strip") != std::string::npos;
       EXPECT_EQ(strips, 2) << "the depthwise convolution in strips and the expansion inside them";
+    }
+    expect_matches_reference(c, "manual");
+  }
+}
+
+// 1×1 convolutions whose input outgrows half of L2 and whose weights outgrow it too, as ResNet-50's
+// layer3 reductions: with 8-float vectors each task computes its band for a group of blocks of output
+// channels (cpu_choices.hpp, DirectChoice::task_blocks; the schedule report says so, or the test
+// would pass on the schedule it means to test). 1024×12×12 → 236: 15 blocks of 16, the last shifted
+// inwards, in groups of 3; → 256: 16 blocks in groups of 4. With 16-float vectors a block's weights
+// fill the group's budget alone: one block per task.
+TEST(DirectConv, GroupsOfBlocksPerTaskMatchNaiveReference) {
+  for (const char *layers : {"conv2d(236, 1)\nrelu", "conv2d(256, 1)\nrelu"}) {
+    const NumericsCase c{"groups_of_blocks", "1024x12x12", layers};
+    SCOPED_TRACE(c.layers);
+    for (const Halide::Target &target : cpu_test_targets()) {
+      const std::vector<std::string> tasks = scheduled_tasks(c, target);
+      ASSERT_FALSE(tasks.empty());
+      const bool grouped = tasks[0].find("group") != std::string::npos;
+      EXPECT_EQ(grouped, target.natural_vector_size(Halide::Float(32)) == 8) << tasks[0];
     }
     expect_matches_reference(c, "manual");
   }
