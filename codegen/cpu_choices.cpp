@@ -156,9 +156,16 @@ DirectChoice choose_direct(const Conv2d &op, const Shape &in_shape, const Shape 
                         : strip_rows                           ? Padded::per_strip_row
                         : per_task                             ? Padded::per_task
                                                                : Padded::whole;
+  const int padded_channels = padded == Padded::none ? input_channels : padded_copy_channels(op, input_channels);
   return {op,         in_shape,   shape,        context.vector, tile.channels,    column_tile,
           row_tile,   chunk,      block_rows,   blocks_outer,   task_blocks, pool != nullptr,  sliced,
-          strips.inside, strip_rows, context.per_image_threads, padded};
+          strips.inside, strip_rows, context.per_image_threads, padded, padded_channels};
+}
+
+int padded_copy_channels(const Conv2d &op, int input_channels) {
+  constexpr int kLineFloats = 16;
+  const bool even_lines = input_channels % (2 * kLineFloats) == 0;
+  return op.groups == 1 && even_lines ? input_channels + kLineFloats : input_channels;
 }
 
 int depthwise_strip_rows(const Conv2d &op, const Shape &in_shape, const Shape &shape, const CpuContext &context) {

@@ -61,7 +61,11 @@ Func lower_conv2d(const Conv2d &conv, const Value &in, const LayerWeights &weigh
   Var x("x"), y("y"), c("c"), n("n");
   Func input = in.func;
   if (conv.padding.h > 0 || conv.padding.w > 0) {
-    Func bounded = pad_spatial(in, 0.0f);
+    // Zero outside the channels too: the CPU schedule may store a few channels more per pixel than
+    // the input has (DirectChoice::padded_channels), and they must read as zeros, not past it.
+    Halide::Region region = image_region(in);
+    region.push_back({0, i32(in.shape[0])});
+    Func bounded = Halide::BoundaryConditions::constant_exterior(in.func, 0.0f, region);
     input = Func(name + suffix::padded);
     input(x, y, c, n) = bounded(x, y, c, n);
     padded = input;

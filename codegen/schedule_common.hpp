@@ -39,13 +39,14 @@ inline void bound_to_shape(Halide::Func func, const Shape &shape) {
 }
 
 /// Declares that a convolution's zero-padded input `padded` covers the input of PyTorch shape
-/// `input` and its padding, for the same reason as bound_to_shape. Without `rows`, only its
-/// columns and channels: a padded input computed per task holds the rows that task reads.
-inline void bound_padded(Halide::Func padded, const Shape &input, const Conv2d &conv, bool rows = true) {
+/// `input` and its padding, with `channels` channels a pixel (the input's, or a few zero channels
+/// more: DirectChoice::padded_channels), for the same reason as bound_to_shape. Without `rows`, only
+/// its columns and channels: a padded input computed per task holds the rows that task reads.
+inline void bound_padded(Halide::Func padded, const Shape &input, const Conv2d &conv, int channels, bool rows = true) {
   std::vector<Halide::Var> args = padded.args();
   padded.bound(args[0], static_cast<int>(-conv.padding.w), static_cast<int>(input[2] + 2 * conv.padding.w));
   if (rows) padded.bound(args[1], static_cast<int>(-conv.padding.h), static_cast<int>(input[1] + 2 * conv.padding.h));
-  padded.bound(args[2], 0, static_cast<int>(input[0]));
+  padded.bound(args[2], 0, channels);
 }
 
 /// Schedules the stage of a root layer (see plan.hpp): `store` is called with the operation of

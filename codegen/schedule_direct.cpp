@@ -128,11 +128,11 @@ void apply_direct(const DirectChoice &choice, const LoweredLayer &layer, Func st
     using Padded = DirectChoice::Padded;
     const bool whole = choice.padded == Padded::whole;
     Func padded = *layer.conv().padded;
-    schedule_channels_innermost(padded, input_channels, context,
+    schedule_channels_innermost(padded, choice.padded_channels, context,
                                 whole ? std::optional<Var>(Var(padded.name() + "_yn")) : std::nullopt);
     if (choice.padded == Padded::per_task) padded.compute_at(owner, yn);
     if (choice.padded == Padded::per_strip_row) padded.compute_at(owner, yo).store_at(owner, yn);
-    bound_padded(padded, choice.in_shape, op, whole);
+    bound_padded(padded, choice.in_shape, op, choice.padded_channels, whole);
   }
 }
 

@@ -33,6 +33,10 @@ LayerSchedule report_direct(const DirectChoice &c) {
                " × " + counted(c.rows, "row") + " (" + counted(vectors * c.columns * c.rows, "sum") +
                ")";
   if (c.chunk) report.how += ", input channels summed in slices of " + std::to_string(c.chunk);
+  if (c.padded != DirectChoice::Padded::none && c.padded_channels != c.in_shape[0]) {
+    report.how += ", padded input stored " + std::to_string(c.padded_channels) +
+                  " channels a pixel (an odd number of cache lines)";
+  }
   if (c.padded == DirectChoice::Padded::whole) report.how += ", padded input copied whole first";
   if (c.padded == DirectChoice::Padded::per_task) report.how += ", padded rows copied inside each task";
   if (c.padded == DirectChoice::Padded::per_strip_row) report.how += ", padded rows copied as each row tile reads them";

@@ -72,6 +72,29 @@ TEST(CpuChoices, BlocksPerTaskWhereTheInputOutgrowsL2) {
   EXPECT_EQ(e.task_blocks, 1);
 }
 
+// A dense convolution's padded input copy holds an odd number of cache lines a pixel: 512 channels
+// (32 lines, 2 KB: pixels in 2 of L1's 64 sets) are stored as 528 (33 lines); 48 (3 lines) and 3
+// stay as they are, and so do depthwise convolutions and inputs without padding.
+TEST(CpuChoices, PaddedCopyOfAnOddNumberOfCacheLines) {
+  EXPECT_EQ(padded_copy_channels(conv3x3(512, 512, 2), 512), 528);
+  EXPECT_EQ(padded_copy_channels(conv3x3(64, 64, 1), 64), 80);
+  EXPECT_EQ(padded_copy_channels(conv3x3(48, 64, 1), 48), 48);
+  EXPECT_EQ(padded_copy_channels(conv3x3(3, 64, 1), 3), 3);
+  Conv2d grouped = conv3x3(512, 512, 1);
+  grouped.groups = 512;
+  EXPECT_EQ(padded_copy_channels(grouped, 512), 512);
+
+  const DirectChoice c = choose_direct(conv3x3(512, 512, 2), {512, 14, 14}, {512, 7, 7}, kAvx2, nullptr, false);
+  EXPECT_NE(c.padded, DirectChoice::Padded::none);
+  EXPECT_EQ(c.padded_channels, 528);
+  Conv2d pointwise = conv3x3(512, 512, 1);
+  pointwise.kernel = {1, 1};
+  pointwise.padding = {0, 0};
+  const DirectChoice p = choose_direct(pointwise, {512, 14, 14}, {512, 14, 14}, kAvx2, nullptr, false);
+  EXPECT_EQ(p.padded, DirectChoice::Padded::none);
+  EXPECT_EQ(p.padded_channels, 512);
+}
+
 Conv2d depthwise(std::int64_t channels, std::int64_t kernel, std::int64_t stride) {
   Conv2d op = conv3x3(channels, channels, stride);
   op.kernel = {kernel, kernel};
