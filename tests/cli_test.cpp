@@ -591,8 +591,10 @@ TEST_F(Cli, ScheduleOfWinogradAndStrideTwoLayers) {
   const std::string direct = schedule_block(text, "conv2d 's'");
   for (const char *expected : {
            ":5: 64×28×28 → 128×14×14\n",
+           // 64 channels are 4 cache lines a pixel: the padded copy stores 5 (padded_copy_channels)
            "  how    direct, register tile of 4 vectors × 3 columns × 2 rows (24 sums), input channels summed in "
-           "slices of 4, padded rows copied inside each task\n",
+           "slices of 4, padded input stored 80 channels a pixel (an odd number of cache lines), padded rows "
+           "copied inside each task\n",
            "  tasks  7 bands of 2 rows per image, each through all 2 blocks of 64 output channels\n",
            // 4 × 9 × 64 floats; 64 × 14 × 2 floats; 5 padded rows × 30 × 64 floats; 64 × 9 × 128 floats
            "  L1      9.0 KiB of 16.0 KiB  a slice's weights (4 input channels × 9 taps × 64 outputs)",
@@ -622,7 +624,8 @@ TEST_F(Cli, ScheduleFollowsTheTarget) {
   for (const char *expected : {
            "(8-float vectors)",
            "  how    direct, register tile of 2 vectors × 5 columns × 1 row (10 sums), input channels summed in "
-           "slices of 16, padded input copied whole first\n",
+           "slices of 16, padded input stored 80 channels a pixel (an odd number of cache lines), padded input "
+           "copied whole first\n",
            "  tasks  8 blocks of 16 output channels × 1 band of 14 rows per image\n",
            // 16 × 9 × 16 floats; 16 × 14 × 14 floats
            "  L1      9.0 KiB of 16.0 KiB  a slice's weights (16 input channels × 9 taps × 16 outputs)",
