@@ -29,11 +29,11 @@ inline std::int64_t conv_weight_bytes(const Conv2d &op, std::int64_t input_chann
   return 4 * (input_channels / op.groups) * op.kernel.h * op.kernel.w * outputs;
 }
 
-/// The padded input rows that a band of `rows` output rows of a convolution reads, all input
-/// channels, in bytes.
-inline std::int64_t band_input_bytes(const Conv2d &op, const Shape &in_shape, int rows) {
+/// The padded input rows that a band of `rows` output rows of a convolution reads, in bytes, a
+/// pixel stored as `channels` channels (the padded copy's: DirectChoice::padded_channels).
+inline std::int64_t band_input_bytes(const Conv2d &op, const Shape &in_shape, int rows, std::int64_t channels) {
   const std::int64_t input_rows = (rows - 1) * op.stride.h + op.dilation.h * (op.kernel.h - 1) + 1;
-  return input_rows * (in_shape[2] + 2 * op.padding.w) * in_shape[0] * 4;
+  return input_rows * (in_shape[2] + 2 * op.padding.w) * channels * 4;
 }
 
 /// Vectors of `vector` output channels in a convolution's register tile: 4 where the channels

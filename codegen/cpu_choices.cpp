@@ -55,7 +55,7 @@ int blocks_per_task(const Conv2d &op, const Shape &in_shape, const Shape &shape,
 /// they stay from their copy to their last read: then each task copies its band's rows (the halo
 /// rows twice) instead of a pass over the whole padded input before the convolution.
 bool padded_rows_in_l2(const Conv2d &op, const Shape &in_shape, int rows) {
-  return band_input_bytes(op, in_shape, rows) <= kHalfL2;
+  return band_input_bytes(op, in_shape, rows, padded_copy_channels(op, static_cast<int>(in_shape[0]))) <= kHalfL2;
 }
 
 /// Rows of partial sums of `channel_tile` channels × `width` columns that fit in half of L1 (the

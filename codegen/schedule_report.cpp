@@ -77,7 +77,7 @@ LayerSchedule report_direct(const DirectChoice &c) {
     report.sets.push_back({"L2", "the group's weights (" + counted(c.task_blocks, "block") + "), read by each of its row bands",
                            c.task_blocks * block_weights, kQuarterL2});
     report.sets.push_back({"L2", "the band's input rows, read by each block of the group",
-                           band_input_bytes(c.op, c.in_shape, c.block_rows), kHalfL2});
+                           band_input_bytes(c.op, c.in_shape, c.block_rows, c.padded_channels), kHalfL2});
     report.sets.push_back({"L3", "the image's input, read once per group", 4 * element_count(c.in_shape), 0});
   } else if (c.blocks_outer) {
     if (row_tiles > 1) {
@@ -88,7 +88,7 @@ LayerSchedule report_direct(const DirectChoice &c) {
     report.sets.push_back({"L3", "the image's input, read once per block", 4 * element_count(c.in_shape), 0});
   } else if (c.strip_rows) {
     report.sets.push_back({"L2", "the expanded rows a row tile reads (a sliding window in its strip)",
-                           band_input_bytes(c.op, c.in_shape, c.block_rows), kHalfL2});
+                           band_input_bytes(c.op, c.in_shape, c.block_rows, c.padded_channels), kHalfL2});
   } else if (!c.pooled && !c.sliced && !c.in_strips) {
     if (!c.chunk && block_weights > kL1) {
       report.sets.push_back({"L2", "the block's weights, read by every tile of a band", block_weights, kHalfL2});
@@ -98,7 +98,7 @@ LayerSchedule report_direct(const DirectChoice &c) {
                            std::string(copied_per_band ? "the band's padded input rows, copied in its task"
                                                        : "the band's input rows") +
                                (blocks > 1 ? ", read by every block" : ""),
-                           band_input_bytes(c.op, c.in_shape, c.block_rows), kHalfL2});
+                           band_input_bytes(c.op, c.in_shape, c.block_rows, c.padded_channels), kHalfL2});
     if (blocks > 1) {
       report.sets.push_back({all_weights <= kHalfL2 ? "L2" : "L3", "all the weights, read once per band",
                              all_weights, all_weights <= kHalfL2 ? kHalfL2 : 0});
@@ -106,7 +106,7 @@ LayerSchedule report_direct(const DirectChoice &c) {
   }
   if (per_task && c.per_image_threads) {
     report.sets.push_back({"L2", "the image's padded input, copied in its task",
-                           band_input_bytes(c.op, c.in_shape, static_cast<int>(c.shape[1])), kHalfL2});
+                           band_input_bytes(c.op, c.in_shape, static_cast<int>(c.shape[1]), c.padded_channels), kHalfL2});
   }
   return report;
 }

@@ -596,10 +596,11 @@ TEST_F(Cli, ScheduleOfWinogradAndStrideTwoLayers) {
            "slices of 4, padded input stored 80 channels a pixel (an odd number of cache lines), padded rows "
            "copied inside each task\n",
            "  tasks  7 bands of 2 rows per image, each through all 2 blocks of 64 output channels\n",
-           // 4 × 9 × 64 floats; 64 × 14 × 2 floats; 5 padded rows × 30 × 64 floats; 64 × 9 × 128 floats
+           // 4 × 9 × 64 floats; 64 × 14 × 2 floats; 5 padded rows × 30 × 80 floats (the copy's channels);
+           // 64 × 9 × 128 floats
            "  L1      9.0 KiB of 16.0 KiB  a slice's weights (4 input channels × 9 taps × 64 outputs)",
            "  L1      7.0 KiB of 16.0 KiB  the partial sums of the block's 2 rows\n",
-           "  L2    37.5 KiB of 512.0 KiB  the band's padded input rows, copied in its task, read by every block\n",
+           "  L2    46.9 KiB of 512.0 KiB  the band's padded input rows, copied in its task, read by every block\n",
            "  L2   288.0 KiB of 512.0 KiB  all the weights, read once per band"}) {
     EXPECT_NE(direct.find(expected), std::string::npos) << expected << "\n" << text;
   }

@@ -93,6 +93,14 @@ TEST(CpuChoices, PaddedCopyOfAnOddNumberOfCacheLines) {
   const DirectChoice p = choose_direct(pointwise, {512, 14, 14}, {512, 14, 14}, kAvx2, nullptr, false);
   EXPECT_EQ(p.padded, DirectChoice::Padded::none);
   EXPECT_EQ(p.padded_channels, 512);
+
+  // Whether a band's padded rows fit in half of L2 counts the channels the copy stores: 96 × 240²
+  // → 64, stride 2, bands of 2 rows on AVX-512 read 5 rows × 242 columns, 454 KiB at 96 channels
+  // but 529 KiB at the 112 stored; so the copy is made whole first, not per task.
+  const DirectChoice wide = choose_direct(conv3x3(96, 64, 2), {96, 240, 240}, {64, 120, 120}, kAvx512, nullptr, false);
+  EXPECT_EQ(wide.block_rows, 2);
+  EXPECT_EQ(wide.padded_channels, 112);
+  EXPECT_EQ(wide.padded, DirectChoice::Padded::whole);
 }
 
 Conv2d depthwise(std::int64_t channels, std::int64_t kernel, std::int64_t stride) {
@@ -203,7 +211,8 @@ TEST(CpuChoices, DirectChoicesKeepTheirBudgets) {
               EXPECT_EQ(in % c.chunk, 0);
             }
             if (c.padded == DirectChoice::Padded::per_task) {
-              EXPECT_LE(band_input_bytes(op, in_shape, c.block_rows), kHalfL2);
+              // The rows as the copy stores them, its extra channels included.
+              EXPECT_LE(band_input_bytes(op, in_shape, c.block_rows, c.padded_channels), kHalfL2);
               EXPECT_FALSE(c.blocks_outer);
             }
             EXPECT_EQ(c.block_rows % c.rows, 0);
