@@ -2,7 +2,7 @@
 # The README's second Quick start command: the whole test suite. Builds (if needed) and runs the
 # GoogleTest suites under CTest, then cnngen as other builds use it (tools/integration_tests.sh:
 # installed package, two models in one app, AArch64 under qemu), then the same suites built with
-# AddressSanitizer and UndefinedBehaviorSanitizer, then each libFuzzer target for 60 seconds.
+# AddressSanitizer and UndefinedBehaviorSanitizer, then the libFuzzer targets side by side for 60 seconds.
 #   bash tools/run_tests.sh           everything (what CI runs)
 #   bash tools/run_tests.sh --quick   the CTest suites only
 set -euo pipefail

@@ -28,7 +28,9 @@ cd build-asan
 #   whole under the sanitizers in the F(2×2, 3×3) grid.
 # - the ONNX fixtures' numerics (OnnxFixture): their time is Halide's JIT; the importer itself runs
 #   under the sanitizers in the rest of onnx_import_test, in onnx_conformance_test and in fuzz_onnx.
-# (The numerics tests JIT-compile for the host's vectors alone here: tests/cpu_test_targets.hpp.)
+# (The numerics tests JIT-compile for the host's vectors alone here, tests/cpu_test_targets.hpp, and
+# each case of the grid with one form of its weights, embedded or arguments: embedded_forms in
+# tests/layer_numerics_test.cpp.)
 # The JIT-compiling executables run as shards of many tests each (tests/CMakeLists.txt,
 # cnngen_sharded_test), so GoogleTest's filter leaves their tests out; ctest's -E the others'.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
