@@ -53,9 +53,10 @@ int blocks_per_task(const Conv2d &op, const Shape &in_shape, const Shape &shape,
 
 /// Whether the padded input rows that one band of `rows` output rows reads fit in half of L2, where
 /// they stay from their copy to their last read: then each task copies its band's rows (the halo
-/// rows twice) instead of a pass over the whole padded input before the convolution.
-bool padded_rows_in_l2(const Conv2d &op, const Shape &in_shape, int rows) {
-  return band_input_bytes(op, in_shape, rows, padded_copy_channels(op, static_cast<int>(in_shape[0]))) <= kHalfL2;
+/// rows twice) instead of a pass over the whole padded input before the convolution. `padded_channels`:
+/// the channels a pixel of the copy is stored with (padded_copy_channels).
+bool padded_rows_in_l2(const Conv2d &op, const Shape &in_shape, int rows, int padded_channels) {
+  return band_input_bytes(op, in_shape, rows, padded_channels) <= kHalfL2;
 }
 
 /// Rows of partial sums of `channel_tile` channels × `width` columns that fit in half of L1 (the
@@ -150,13 +151,14 @@ DirectChoice choose_direct(const Conv2d &op, const Shape &in_shape, const Shape 
   // Where each task is one band of rows of one image (a whole image in a small network; all blocks
   // of output channels), its padded rows are copied inside the task, just before they are read.
   const int task_rows = context.per_image_threads ? height : block_rows;
-  const bool per_task = !nested && !sliced && !blocks_outer && padded_rows_in_l2(op, in_shape, task_rows);
+  const int copy_channels = padded_copy_channels(op, input_channels);
+  const bool per_task = !nested && !sliced && !blocks_outer && padded_rows_in_l2(op, in_shape, task_rows, copy_channels);
   using Padded = DirectChoice::Padded;
   const Padded padded = op.padding.h == 0 && op.padding.w == 0 ? Padded::none
                         : strip_rows                           ? Padded::per_strip_row
                         : per_task                             ? Padded::per_task
                                                                : Padded::whole;
-  const int padded_channels = padded == Padded::none ? input_channels : padded_copy_channels(op, input_channels);
+  const int padded_channels = padded == Padded::none ? input_channels : copy_channels;
   return {op,         in_shape,   shape,        context.vector, tile.channels,    column_tile,
           row_tile,   chunk,      block_rows,   blocks_outer,   task_blocks, pool != nullptr,  sliced,
           strips.inside, strip_rows, context.per_image_threads, padded, padded_channels};

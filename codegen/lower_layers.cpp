@@ -50,8 +50,11 @@ Expr nan_max(const Expr &so_far, const Expr &v) {
 Halide::Region image_region(const Value &in) { return {{0, i32(in.shape[2])}, {0, i32(in.shape[1])}}; }
 
 /// `in` read anywhere, with `value` outside its H×W extent: the padding of conv2d and pooling.
-Func pad_spatial(const Value &in, float value) {
-  return Halide::BoundaryConditions::constant_exterior(in.func, value, image_region(in));
+/// With `bound_channels`, outside its channels too.
+Func pad_spatial(const Value &in, float value, bool bound_channels = false) {
+  Halide::Region region = image_region(in);
+  if (bound_channels) region.push_back({0, i32(in.shape[0])});
+  return Halide::BoundaryConditions::constant_exterior(in.func, value, region);
 }
 
 }  // namespace
@@ -63,9 +66,7 @@ Func lower_conv2d(const Conv2d &conv, const Value &in, const LayerWeights &weigh
   if (conv.padding.h > 0 || conv.padding.w > 0) {
     // Zero outside the channels too: the CPU schedule may store a few channels more per pixel than
     // the input has (DirectChoice::padded_channels), and they must read as zeros, not past it.
-    Halide::Region region = image_region(in);
-    region.push_back({0, i32(in.shape[0])});
-    Func bounded = Halide::BoundaryConditions::constant_exterior(in.func, 0.0f, region);
+    Func bounded = pad_spatial(in, 0.0f, /*bound_channels=*/true);
     input = Func(name + suffix::padded);
     input(x, y, c, n) = bounded(x, y, c, n);
     padded = input;
