@@ -2,13 +2,15 @@
 // against PyTorch: AlexNet, D2L's NiN and D2L's ResNet-18 with their deterministic weights embedded
 // (so that --conv=auto, the default, takes Winograd for their 3×3 convolutions of 64 channels or
 // more: F(4×4) from 12×12 outputs, F(2×2) below (ResNet's last two stages), batch norms folded in
-// and residual adds fused after them; and for AlexNet's 5×5 one, 96 → 256), JIT-compiled for the host and compared with the same golden
-// logits as their golden tests, whose libraries take the weights as arguments and so stay direct.
+// and residual adds fused after them; and for AlexNet's 5×5 one, 96 → 256), JIT-compiled for the
+// host in parts where cnngen compiles them in parts, and compared with the same golden logits as
+// their golden tests, whose libraries take the weights as arguments and so stay direct.
 #include <gtest/gtest.h>
 
 #include "check_source.hpp"
 #include "cpu_test_targets.hpp"
 #include "codegen/lower.hpp"
+#include "codegen/parts.hpp"
 #include "codegen/schedule_batched.hpp"
 #include "codegen/schedule_cpu.hpp"
 #include "deterministic_arguments.hpp"
@@ -31,14 +33,27 @@ TEST_P(WinogradGolden, EmbeddedWeightsMatchPyTorch) {
 
   const TensorFile weights = deterministic_weights(*network);  // the golden tests' arguments, embedded
   const Halide::Target target = cpu_test_targets().front();
-  LoweredNetwork lowered =
-      lower(*network, plan_network(*network, true), &weights, model, batch_vector_width(*network, target));
+  // Lowered and scheduled as `cnngen compile --weights` does, in parts where split_network cuts
+  // (ResNet: Halide lowers a part in a fraction of the whole network's time, which grows with the
+  // square of its depth), each part JIT-compiled and run on the output of the one before it.
+  const PipelineBuilder build = [&](const Network &part, const std::string &name, const Halide::Target &t) {
+    LoweredNetwork lowered =
+        lower(part, plan_network(part, true), &weights, name, batch_vector_width(*network, t));
+    schedule_cpu(lowered, part, t, &*network);
+    return lowered;
+  };
+  LoweredParts parts = lower_parts(*network, build, model, target, kDefaultLayersPerPart);
+  if (model == "resnet") {
+    EXPECT_TRUE(parts.cut()) << "resnet is no longer cut into parts: the test JIT-compiles it whole";
+  }
   int f2_layers = 0, f4_layers = 0, five_layers = 0;
-  for (const LoweredLayer &layer : lowered.layers) {
-    const auto *conv = std::get_if<ConvStages>(&layer.stages);
-    if (!conv || !conv->winograd) continue;
-    if (conv->weights.winograd->kernel == 5) ++five_layers;
-    else ++(conv->weights.winograd->tile == 4 ? f4_layers : f2_layers);
+  for (const LoweredNetwork &part : parts.lowered) {
+    for (const LoweredLayer &layer : part.layers) {
+      const auto *conv = std::get_if<ConvStages>(&layer.stages);
+      if (!conv || !conv->winograd) continue;
+      if (conv->weights.winograd->kernel == 5) ++five_layers;
+      else ++(conv->weights.winograd->tile == 4 ? f4_layers : f2_layers);
+    }
   }
   // Each has 3×3 layers of 64 channels or more at 12×12 or larger (F(4×4)); ResNet also smaller.
   EXPECT_GT(f4_layers, 0) << "no convolution of " << model << " took Winograd F(4×4, 3×3)";
@@ -48,18 +63,23 @@ TEST_P(WinogradGolden, EmbeddedWeightsMatchPyTorch) {
   if (model == "alexnet") {
     EXPECT_EQ(five_layers, 1) << "AlexNet's 5×5 convolution did not take Winograd F(2×2, 5×5)";
   }
-  schedule_cpu(lowered, *network, target);
 
   std::vector<float> input = deterministic_uniform(
       static_cast<std::size_t>(element_count(in_shape) * batch), kDeterministicInputSeed);
-  std::vector<int> in_extents = halide_extents(in_shape), out_extents = halide_extents(out_shape);
+  std::vector<int> in_extents = halide_extents(in_shape);
   in_extents.push_back(batch);
-  out_extents.push_back(batch);
-  Halide::Buffer<float> in(input.data(), in_extents);
-  lowered.input.set(in);
-  Halide::Buffer<float> out(out_extents);
-  Halide::Pipeline(lowered.output).realize(out, target);
-  std::vector<float> logits(out.data(), out.data() + out.number_of_elements());
+  Halide::Buffer<float> tensor(input.data(), in_extents);
+  for (std::size_t k = 0; k < parts.lowered.size(); ++k) {
+    const Network &part = parts.parts[k].network;
+    std::vector<int> out_extents = halide_extents(part.tensors[static_cast<std::size_t>(part.output)].shape);
+    out_extents.push_back(batch);
+    Halide::Buffer<float> out(out_extents);
+    parts.lowered[k].input.set(tensor);
+    Halide::Pipeline(parts.lowered[k].output).realize(out, target);
+    tensor = out;
+  }
+  ASSERT_EQ(static_cast<std::int64_t>(tensor.number_of_elements()), element_count(out_shape) * batch);
+  std::vector<float> logits(tensor.data(), tensor.data() + tensor.number_of_elements());
   expect_logits_match(logits, golden, static_cast<int>(element_count(out_shape)));
 }
 
