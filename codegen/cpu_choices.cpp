@@ -152,7 +152,8 @@ DirectChoice choose_direct(const Conv2d &op, const Shape &in_shape, const Shape 
   // of output channels), its padded rows are copied inside the task, just before they are read.
   const int task_rows = context.per_image_threads ? height : block_rows;
   const int copy_channels = padded_copy_channels(op, input_channels);
-  const bool per_task = !nested && !sliced && !blocks_outer && padded_rows_in_l2(op, in_shape, task_rows, copy_channels);
+  const bool per_task =
+      !nested && !sliced && !blocks_outer && padded_rows_in_l2(op, in_shape, task_rows, copy_channels);
   using Padded = DirectChoice::Padded;
   const Padded padded = op.padding.h == 0 && op.padding.w == 0 ? Padded::none
                         : strip_rows                           ? Padded::per_strip_row
