@@ -35,10 +35,11 @@ struct Slice {
 /// channels and images fused for an image tensor, the images for features.
 Halide::Var schedule_generic(Halide::Func func, int innermost_extent, const CpuContext &context);
 
-/// A C×H×W tensor stored channels-innermost, vectorized across channels; where `root`, computed
-/// whole, row by row in parallel, the rows (fused with the images) in `rows`.
+/// A C×H×W tensor stored channels-innermost, vectorized across channels; where `rows` is given,
+/// computed whole, row by row in parallel, the rows (fused with the images) in `rows`. An output
+/// (`is_output`) is not stored by the pipeline: its buffer's layout is the caller's.
 void schedule_channels_innermost(Halide::Func func, int channels, const CpuContext &context,
-                                 const std::optional<Halide::Var> &rows);
+                                 const std::optional<Halide::Var> &rows, bool is_output = false);
 
 /// The output copied from `values` (stored channels-innermost) in blocks of one vector of
 /// channels × one vector of columns (the whole row where `width` is narrower).

@@ -302,25 +302,30 @@ std::vector<Halide::Func> LoweredLayer::internals() const {
   return {};
 }
 
-void constrain(Halide::OutputImageParam param, const std::vector<int> &extents) {
+void constrain(Halide::OutputImageParam param, const std::vector<int> &extents, bool channels_innermost) {
+  std::vector<int> order(extents.size());  // the dimensions from the innermost in memory
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
+  if (channels_innermost && extents.size() == 3) order = {2, 0, 1};
   Halide::Expr stride = 1;
-  for (std::size_t i = 0; i < extents.size(); ++i) {
-    param.dim(static_cast<int>(i)).set_bounds(0, extents[i]);
-    param.dim(static_cast<int>(i)).set_stride(stride);
-    stride = stride * extents[i];
+  for (int d : order) {
+    param.dim(d).set_bounds(0, extents[static_cast<std::size_t>(d)]);
+    param.dim(d).set_stride(stride);
+    stride = stride * extents[static_cast<std::size_t>(d)];
   }
 }
 
 LoweredNetwork lower(const Network &network, const SchedulePlan &plan, const TensorFile *weights,
-                     const std::string &function_name, int batch_vector, ConvAlgorithm conv) {
+                     const std::string &function_name, int batch_vector, ConvAlgorithm conv,
+                     const BoundaryLayout &layout) {
   LoweredNetwork lowered;
   lowered.plan = plan;
+  lowered.layout = layout;
   ModelNames names(network);
   const Shape &input_shape = network.tensors[static_cast<std::size_t>(network.input)].shape;
   lowered.input = Halide::ImageParam(Halide::Float(32), static_cast<int>(input_shape.size()) + 1,
                                      names.take("input"));
   std::vector<int> input_extents = halide_extents(input_shape);
-  constrain(lowered.input, input_extents);
+  constrain(lowered.input, input_extents, layout.input_channels_innermost);
   lowered.input.dim(static_cast<int>(input_extents.size())).set_min(0);
 
   // Funcs over named Vars (x, y, c, n or f, n), not the ImageParam's implicit ones, so that layers
@@ -379,7 +384,7 @@ LoweredNetwork lower(const Network &network, const SchedulePlan &plan, const Ten
   lowered.output(args) = value;
   std::vector<int> output_extents =
       halide_extents(network.tensors[static_cast<std::size_t>(network.output)].shape);
-  constrain(lowered.output.output_buffer(), output_extents);
+  constrain(lowered.output.output_buffer(), output_extents, layout.output_channels_innermost);
   lowered.output.output_buffer().dim(static_cast<int>(output_extents.size())).set_min(0);
   return lowered;
 }

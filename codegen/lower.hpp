@@ -89,6 +89,15 @@ struct WeightArgument {
   const Node *node;
 };
 
+/// How a pipeline's input and output tensors lie in memory: planar, PyTorch's layout (the entry
+/// point's), or with the channels innermost, as cnngen's CPU schedule stores the tensors inside a
+/// network: the tensors between the parts of a cut network (parts.hpp), which then cross from one
+/// part to the next without a transposition either way.
+struct BoundaryLayout {
+  bool input_channels_innermost = false;
+  bool output_channels_innermost = false;
+};
+
 struct LoweredNetwork {
   Halide::ImageParam input;
   Halide::Func output;
@@ -107,6 +116,8 @@ struct LoweredNetwork {
   int batch_vector = 0;
   /// The plan lower() followed (plan.hpp), which the schedules follow too.
   SchedulePlan plan;
+  /// How the input and output are constrained to lie (lower()'s `layout`).
+  BoundaryLayout layout;
 
   /// The pipeline's arguments in the order of the generated C function, after the output.
   std::vector<Halide::Argument> arguments() const;
@@ -118,12 +129,15 @@ struct LoweredNetwork {
 /// same `weights`). `conv` picks the convolutions Winograd computes (winograd.hpp; only with
 /// embedded weights, which it transforms at compile time, and without a batch-vectorized copy).
 /// With `batch_vector` > 0 the network is lowered twice (see LoweredNetwork::batched_layers).
+/// `layout`: how the input and output are constrained to lie in memory.
 LoweredNetwork lower(const Network &network, const SchedulePlan &plan, const TensorFile *weights,
                      const std::string &function_name, int batch_vector = 0,
-                     ConvAlgorithm conv = ConvAlgorithm::automatic);
+                     ConvAlgorithm conv = ConvAlgorithm::automatic, const BoundaryLayout &layout = {});
 
-/// Constrains `param` to exactly `extents` (innermost first), dense, starting at 0.
-void constrain(Halide::OutputImageParam param, const std::vector<int> &extents);
+/// Constrains `param` to exactly `extents` (innermost first), dense, starting at 0; with
+/// `channels_innermost` (3 extents: W, H, C) the channels lie innermost, then the columns, then
+/// the rows. The batch dimension after them, if any, is left to the caller.
+void constrain(Halide::OutputImageParam param, const std::vector<int> &extents, bool channels_innermost = false);
 
 /// Halide dimension order of a PyTorch shape with a batch dimension added last: {C, H, W} gives
 /// extents W, H, C and then the batch.

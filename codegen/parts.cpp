@@ -111,7 +111,10 @@ LoweredNetwork lower_outer(const Network &network, const std::vector<NetworkPart
       // input asks for less, and one that reads none of it (every window of its first
       // convolution in the padding) for no images at all, with which the parts before it were
       // then called (errors -28 and -7).
+      // Stored with the channels innermost, as the part before writes it and the next reads it.
       call.compute_root();
+      std::vector<Halide::Var> dims = call.args();
+      call.reorder_storage(dims[2], dims[0], dims[1], dims[3]);
       const Network &next = parts[k + 1].network;
       const std::vector<int> extents = halide_extents(next.tensors[static_cast<std::size_t>(next.input)].shape);
       std::vector<Halide::Var> args = call.args();
@@ -169,7 +172,7 @@ LoweredParts lower_parts(const Network &network, const PipelineBuilder &build, c
   if (!result.cut()) {
     if (progress) progress("scheduling");
     result.names = {function_name};
-    result.lowered.push_back(build(network, function_name, target));
+    result.lowered.push_back(build(network, function_name, target, BoundaryLayout{}));
     result.entry = result.lowered.front();
     return result;
   }
@@ -179,7 +182,8 @@ LoweredParts lower_parts(const Network &network, const PipelineBuilder &build, c
   for (std::size_t k = 0; k < result.parts.size(); ++k) {
     result.names.push_back(stem + "_part" + std::to_string(k));
     if (progress) progress("scheduling part " + std::to_string(k + 1) + " of " + std::to_string(result.parts.size()));
-    result.lowered.push_back(build(result.parts[k].network, result.names.back(), target));
+    const BoundaryLayout layout{k > 0, k + 1 < result.parts.size()};  // between parts: channels innermost
+    result.lowered.push_back(build(result.parts[k].network, result.names.back(), target, layout));
   }
   result.entry = lower_outer(network, result.parts, result.lowered, result.names, stem);
   return result;

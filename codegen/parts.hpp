@@ -19,9 +19,11 @@
 
 namespace cnngen {
 
-/// Lowers and schedules a network (a whole one, or a part) as the function `function_name`.
-using PipelineBuilder =
-    std::function<LoweredNetwork(const Network &, const std::string &function_name, const Halide::Target &)>;
+/// Lowers and schedules a network (a whole one, or a part) as the function `function_name`, its
+/// input and output lying in memory as `layout` says (lower()'s argument): a part's tensors from
+/// and to another part lie with the channels innermost.
+using PipelineBuilder = std::function<LoweredNetwork(const Network &, const std::string &function_name,
+                                                     const Halide::Target &, const BoundaryLayout &layout)>;
 
 /// Layers per part (cnngen --layers-per-part); networks of fewer than twice as many are compiled
 /// whole. Halide's passes take time growing with the square of a pipeline's depth: a chain of 32

@@ -187,7 +187,12 @@ void schedule_cpu(LoweredNetwork &lowered, const Network &network, const Halide:
   // The batched copy's specialization takes the output's schedule as it is when made: make it first.
   if (lowered.batch_vector > 0) schedule_batched(lowered, network);
   const Shape &out_shape = network.tensors[static_cast<std::size_t>(network.output)].shape;
-  if (lowered.output_values && lowered.batch_vector == 0 && transposes_output(out_shape, context)) {
+  if (lowered.layout.output_channels_innermost) {
+    // A tensor for the next part of a cut network: a straight copy of the last tensor, which the
+    // schedule stores channels-innermost too.
+    schedule_channels_innermost(lowered.output, static_cast<int>(out_shape[0]), context,
+                                Var(lowered.output.name() + "_yn"), /*is_output=*/true);
+  } else if (lowered.output_values && lowered.batch_vector == 0 && transposes_output(out_shape, context)) {
     schedule_transposed_output(lowered.output, *lowered.output_values, static_cast<int>(out_shape[2]), context);
   } else {
     schedule_generic(lowered.output, static_cast<int>(out_shape.back()), context);

@@ -41,10 +41,10 @@ Var schedule_generic(Func func, int innermost_extent, const CpuContext &context)
 }
 
 void schedule_channels_innermost(Func func, int channels, const CpuContext &context,
-                                 const std::optional<Var> &rows) {
+                                 const std::optional<Var> &rows, bool is_output) {
   Var x = func.args()[0], y = func.args()[1], c = func.args()[2], n = func.args()[3];
   if (rows) func.compute_root();
-  func.reorder_storage(c, x, y, n);
+  if (!is_output) func.reorder_storage(c, x, y, n);
   // At least a vector of channels: whole vectors, the last guarded where they are ragged (72).
   int width = channels >= context.vector ? context.vector : channels >= 4 ? 4 : 1;
   auto place = [&](auto &&stage, std::vector<VarOrRVar> order) {

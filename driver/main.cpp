@@ -99,7 +99,7 @@ int internal_error(const std::string &model, const std::string &where, const std
 PipelineBuilder pipeline_builder(const Options &options, const Network &network, const CheckedModel &checked,
                                  ScheduleReport *report = nullptr) {
   return [&options, &network, &checked, report](const Network &part, const std::string &function_name,
-                                                const Halide::Target &target) {
+                                                const Halide::Target &target, const BoundaryLayout &layout) {
     int batch_vector = is_autoscheduler(options.schedule) ? 0 : batch_vector_width(network, target);
     const bool own_cpu_schedule = !is_autoscheduler(options.schedule) && !target.has_gpu_feature();
     PlanOptions plan_options;
@@ -109,7 +109,7 @@ PipelineBuilder pipeline_builder(const Options &options, const Network &network,
     // Winograd is scheduled for the CPU by cnngen's own schedule only.
     const ConvAlgorithm conv = own_cpu_schedule ? options.conv : ConvAlgorithm::direct;
     LoweredNetwork lowered = lower(part, plan, checked.weights ? &*checked.weights : nullptr, function_name,
-                                   batch_vector, conv);
+                                   batch_vector, conv, layout);
     if (is_autoscheduler(options.schedule)) {
       autoschedule(lowered, part, target, options.schedule, static_cast<int>(options.batch));
     } else if (target.has_gpu_feature()) {
@@ -171,9 +171,12 @@ int schedule_reports(const Options &options, const std::vector<Halide::Target> &
     ScheduleReport report;
     report.weights_embedded = checked.weights.has_value();
     try {
-      for (const NetworkPart &part : split_network(network, layers_per_part)) {
+      const std::vector<NetworkPart> parts = split_network(network, layers_per_part);
+      for (std::size_t p = 0; p < parts.size(); ++p) {
+        const NetworkPart &part = parts[p];
         const std::size_t first_layer = report.layers.size();
-        pipeline_builder(options, network, checked, &report)(part.network, network.name, target);
+        const BoundaryLayout layout{p > 0, p + 1 < parts.size()};  // as lower_parts lays them
+        pipeline_builder(options, network, checked, &report)(part.network, network.name, target, layout);
         // The part's layers name its nodes: the network's from part.first on.
         for (std::size_t k = first_layer; k < report.layers.size(); ++k) report.layers[k].node += part.first;
       }

@@ -36,9 +36,10 @@ TEST_P(WinogradGolden, EmbeddedWeightsMatchPyTorch) {
   // Lowered and scheduled as `cnngen compile --weights` does, in parts where split_network cuts
   // (ResNet: Halide lowers a part in a fraction of the whole network's time, which grows with the
   // square of its depth), each part JIT-compiled and run on the output of the one before it.
-  const PipelineBuilder build = [&](const Network &part, const std::string &name, const Halide::Target &t) {
-    LoweredNetwork lowered =
-        lower(part, plan_network(part, true), &weights, name, batch_vector_width(*network, t));
+  const PipelineBuilder build = [&](const Network &part, const std::string &name, const Halide::Target &t,
+                                    const BoundaryLayout &layout) {
+    LoweredNetwork lowered = lower(part, plan_network(part, true), &weights, name, batch_vector_width(*network, t),
+                                   ConvAlgorithm::automatic, layout);
     schedule_cpu(lowered, part, t, &*network);
     return lowered;
   };
@@ -73,7 +74,11 @@ TEST_P(WinogradGolden, EmbeddedWeightsMatchPyTorch) {
     const Network &part = parts.parts[k].network;
     std::vector<int> out_extents = halide_extents(part.tensors[static_cast<std::size_t>(part.output)].shape);
     out_extents.push_back(batch);
-    Halide::Buffer<float> out(out_extents);
+    // Between parts the tensor lies with the channels innermost (BoundaryLayout), as the outer
+    // pipeline of a compiled library stores it.
+    const bool last = k + 1 == parts.lowered.size();
+    Halide::Buffer<float> out = last ? Halide::Buffer<float>(out_extents)
+                                     : Halide::Buffer<float>(out_extents, std::vector<int>{2, 0, 1, 3});
     parts.lowered[k].input.set(tensor);
     Halide::Pipeline(parts.lowered[k].output).realize(out, target);
     tensor = out;
