@@ -45,7 +45,7 @@ struct NetworkPart {
 /// channels elsewhere (chunk, narrow, channel_shuffle), so that neither
 /// batch-norm folding nor epilogue fusion is lost. Of the cuts from `layers_per_part` layers to half
 /// as many more, the one whose tensor has the fewest elements (it crosses to the next part through
-/// memory, whole, in its planar layout). One part, the network itself, when no cut
+/// memory, whole, channels innermost). One part, the network itself, when no cut
 /// qualifies, the network has fewer than 2 × `layers_per_part` layers, or `layers_per_part` is 0.
 std::vector<NetworkPart> split_network(const Network &network, int layers_per_part);
 
