@@ -113,11 +113,10 @@ LoweredNetwork lower_outer(const Network &network, const std::vector<NetworkPart
       // then called (errors -28 and -7).
       // Stored with the channels innermost, as the part before writes it and the next reads it.
       call.compute_root();
-      std::vector<Halide::Var> dims = call.args();
-      call.reorder_storage(dims[2], dims[0], dims[1], dims[3]);
+      std::vector<Halide::Var> args = call.args();
+      call.reorder_storage(args[2], args[0], args[1], args[3]);
       const Network &next = parts[k + 1].network;
       const std::vector<int> extents = halide_extents(next.tensors[static_cast<std::size_t>(next.input)].shape);
-      std::vector<Halide::Var> args = call.args();
       for (std::size_t d = 0; d < extents.size(); ++d) call.bound(args[d], 0, extents[d]);
       call.bound(args[extents.size()], 0, outer.input.dim(static_cast<int>(input.size())).extent());
     }
