@@ -181,8 +181,8 @@ LoweredParts lower_parts(const Network &network, const PipelineBuilder &build, c
   for (std::size_t k = 0; k < result.parts.size(); ++k) {
     result.names.push_back(stem + "_part" + std::to_string(k));
     if (progress) progress("scheduling part " + std::to_string(k + 1) + " of " + std::to_string(result.parts.size()));
-    const BoundaryLayout layout{k > 0, k + 1 < result.parts.size()};  // between parts: channels innermost
-    result.lowered.push_back(build(result.parts[k].network, result.names.back(), target, layout));
+    result.lowered.push_back(
+        build(result.parts[k].network, result.names.back(), target, part_layout(k, result.parts.size())));
   }
   result.entry = lower_outer(network, result.parts, result.lowered, result.names, stem);
   return result;

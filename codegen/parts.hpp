@@ -38,6 +38,10 @@ struct NetworkPart {
   std::size_t first = 0;
 };
 
+/// How part `k` of `parts` lays out its input and output: the channels innermost between parts,
+/// planar (PyTorch's layout) at the network's own input and output.
+inline BoundaryLayout part_layout(std::size_t k, std::size_t parts) { return {k > 0, k + 1 < parts}; }
+
 /// `network` cut into consecutive parts of at least `layers_per_part` layers (the last of at least
 /// half as many), each a Network whose input is the one tensor the part before it leaves. A cut
 /// falls only where that tensor is the only one alive, has channels, height and width, and the

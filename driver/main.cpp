@@ -175,8 +175,8 @@ int schedule_reports(const Options &options, const std::vector<Halide::Target> &
       for (std::size_t p = 0; p < parts.size(); ++p) {
         const NetworkPart &part = parts[p];
         const std::size_t first_layer = report.layers.size();
-        const BoundaryLayout layout{p > 0, p + 1 < parts.size()};  // as lower_parts lays them
-        pipeline_builder(options, network, checked, &report)(part.network, network.name, target, layout);
+        pipeline_builder(options, network, checked, &report)(part.network, network.name, target,
+                                                             part_layout(p, parts.size()));
         // The part's layers name its nodes: the network's from part.first on.
         for (std::size_t k = first_layer; k < report.layers.size(); ++k) report.layers[k].node += part.first;
       }

@@ -76,9 +76,9 @@ TEST_P(WinogradGolden, EmbeddedWeightsMatchPyTorch) {
     out_extents.push_back(batch);
     // Between parts the tensor lies with the channels innermost (BoundaryLayout), as the outer
     // pipeline of a compiled library stores it.
-    const bool last = k + 1 == parts.lowered.size();
-    Halide::Buffer<float> out = last ? Halide::Buffer<float>(out_extents)
-                                     : Halide::Buffer<float>(out_extents, std::vector<int>{2, 0, 1, 3});
+    Halide::Buffer<float> out = part_layout(k, parts.lowered.size()).output_channels_innermost
+                                    ? Halide::Buffer<float>(out_extents, std::vector<int>{2, 0, 1, 3})
+                                    : Halide::Buffer<float>(out_extents);
     parts.lowered[k].input.set(tensor);
     Halide::Pipeline(parts.lowered[k].output).realize(out, target);
     tensor = out;
